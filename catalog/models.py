@@ -1,0 +1,96 @@
+import uuid
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+
+class Feed(models.TextChoices):
+    DEMO = "demo", "Demo"
+    NIVODA = "nivoda", "Nivoda"
+
+
+class Availability(models.TextChoices):
+    AVAILABLE = "available", "Available"
+    RESERVED = "reserved", "Reserved"
+    ON_HOLD = "on_hold", "On hold"
+    SOLD = "sold", "Sold"
+    UNAVAILABLE = "unavailable", "Unavailable"
+
+
+class Diamond(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    feed = models.CharField(max_length=20, choices=Feed.choices)
+    supplier_stone_id = models.CharField(max_length=100)
+    offer_id = models.CharField(max_length=100, blank=True)
+
+    shape = models.CharField(max_length=30)
+    carats = models.DecimalField(max_digits=6, decimal_places=2)
+    color = models.CharField(max_length=10, blank=True)
+    clarity = models.CharField(max_length=10, blank=True)
+    cut = models.CharField(max_length=20, blank=True)
+    polish = models.CharField(max_length=20, blank=True)
+    symmetry = models.CharField(max_length=20, blank=True)
+    lab = models.CharField(max_length=20, blank=True)
+    certificate_number = models.CharField(max_length=50, blank=True)
+    image_url = models.URLField(max_length=500, blank=True)
+
+    price_nzd = models.DecimalField(
+        "supplier cost (NZD)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    price_model_nzd = models.DecimalField(
+        "retail price (NZD)", max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    availability = models.CharField(
+        max_length=20, choices=Availability.choices, default=Availability.AVAILABLE
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["price_model_nzd", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["feed", "supplier_stone_id"], name="diamond_unique_feed_stone"
+            ),
+            models.CheckConstraint(condition=Q(carats__gt=0), name="diamond_carats_positive"),
+            models.CheckConstraint(
+                condition=Q(price_nzd__isnull=True) | Q(price_nzd__gte=0),
+                name="diamond_price_nzd_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(price_model_nzd__isnull=True) | Q(price_model_nzd__gte=0),
+                name="diamond_price_model_nzd_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(availability__in=Availability.values),
+                name="diamond_availability_valid",
+            ),
+        ]
+        indexes = [
+            # The storefront lists available stones, filtered and sorted; these serve
+            # the default price sort, the carat sort and the equality filters.
+            models.Index(fields=["availability", "price_model_nzd"], name="diamond_avail_price"),
+            models.Index(fields=["availability", "carats"], name="diamond_avail_carats"),
+            models.Index(
+                fields=["availability", "shape", "price_model_nzd"], name="diamond_avail_shape"
+            ),
+            models.Index(fields=["availability", "-created_at"], name="diamond_avail_newest"),
+        ]
+
+    def __str__(self):
+        return f"{self.shape} {self.carats}ct {self.color} {self.clarity}".strip()
+
+    def get_absolute_url(self):
+        return reverse("catalog:detail", args=[self.id])
+
+    @property
+    def price(self) -> Decimal | None:
+        """The retail price charged: the price model's, else the supplier cost."""
+        return self.price_model_nzd if self.price_model_nzd is not None else self.price_nzd
+
+    @property
+    def title(self) -> str:
+        return f"{self.shape.title()} {self.carats}ct Diamond"

@@ -1,0 +1,29 @@
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+
+
+@register(Tags.security, deploy=False)
+def check_secret_key(app_configs, **kwargs):
+    if not settings.DEBUG and not settings.SECRET_KEY:
+        return [
+            Error(
+                "SECRET_KEY is empty while DEBUG is off.",
+                hint="Set SECRET_KEY in the environment (see .env.example).",
+                id="config.E001",
+            )
+        ]
+    return []
+
+
+@register(Tags.compatibility)
+def check_tasks_backend(app_configs, **kwargs):
+    if settings.TASKS_BACKEND == "immediate" and not settings.DEBUG:
+        return [
+            Warning(
+                "TASKS_BACKEND is 'immediate': feed orders and Slack alerts run inside the "
+                "web request that triggered them.",
+                hint="Use TASKS_BACKEND=database and run `manage.py db_worker` in production.",
+                id="config.W001",
+            )
+        ]
+    return []

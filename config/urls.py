@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config import views
+
+urlpatterns = [
+    path("", include("catalog.urls")),
+    path("", include("orders.urls")),
+    path("", include("payments.urls")),
+    path("accounts/", include("config.accounts_urls")),
+    path("admin/", admin.site.urls),
+    path("healthz", views.healthz, name="healthz"),
+]

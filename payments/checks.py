@@ -1,0 +1,34 @@
+from django.conf import settings
+from django.core.checks import Error, Tags, register
+
+
+@register(Tags.security)
+def check_stripe_settings(app_configs, **kwargs):
+    errors = []
+    if settings.STRIPE_SECRET_KEY and not settings.STRIPE_WEBHOOK_SECRET:
+        errors.append(
+            Error(
+                "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is empty: "
+                "webhooks could not be verified.",
+                hint="Set STRIPE_WEBHOOK_SECRET to the endpoint's signing secret (whsec_…).",
+                id="payments.E001",
+            )
+        )
+    if not settings.STRIPE_SECRET_KEY and not settings.DEBUG:
+        errors.append(
+            Error(
+                "STRIPE_SECRET_KEY is empty while DEBUG is off: the payment simulator "
+                "only runs in development.",
+                hint="Set STRIPE_SECRET_KEY (and STRIPE_WEBHOOK_SECRET) for a real store.",
+                id="payments.E002",
+            )
+        )
+    if not 30 <= settings.CHECKOUT_EXPIRY_MINUTES <= 24 * 60:
+        errors.append(
+            Error(
+                f"CHECKOUT_EXPIRY_MINUTES is {settings.CHECKOUT_EXPIRY_MINUTES}; Stripe accepts "
+                "30 minutes to 24 hours.",
+                id="payments.E003",
+            )
+        )
+    return errors

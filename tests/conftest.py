@@ -1,0 +1,29 @@
+import pytest
+from django.db import connection
+
+from tests.factories import DiamondFactory, StaffFactory, UserFactory
+
+
+@pytest.fixture
+def shopper(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def staff(db):
+    return StaffFactory()
+
+
+@pytest.fixture
+def diamond(db):
+    return DiamondFactory()
+
+
+@pytest.fixture
+def postgres_only():
+    """For tests that need PostgreSQL's row locks and real parallel writers."""
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "needs PostgreSQL: concurrent writers against row locks (SQLite serialises "
+            "every writer on one database lock)"
+        )
