@@ -3,6 +3,8 @@ from django.db import connection
 
 from tests.factories import DiamondFactory, StaffFactory, UserFactory
 
+pytest_plugins = ["tests.doubles.stripe", "tests.doubles.slack", "tests.doubles.nivoda"]
+
 
 @pytest.fixture
 def shopper(db):

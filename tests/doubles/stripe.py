@@ -1,0 +1,1 @@
+"""Local HTTP test double; see the module docstring once written."""
