@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from payments import views
 
 app_name = "payments"
 
-urlpatterns = []
+urlpatterns = [
+    path("api/v2/webhooks/stripe", views.stripe_webhook, name="stripe-webhook"),
+]
