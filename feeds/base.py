@@ -54,6 +54,8 @@ class Page:
 class FeedAdapter:
     name: str = ""
     supports_holds: bool = False
+    max_page_size: int = 1000
+    """The largest `limit` one `search` call accepts."""
 
     def search(self, *, offset: int, limit: int) -> Page:
         raise NotImplementedError

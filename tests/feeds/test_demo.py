@@ -1,0 +1,108 @@
+from decimal import Decimal
+
+import pytest
+
+from catalog.models import Availability, Feed
+from feeds.base import FeedError, get_adapter
+from feeds.demo import FAIL_PREFIX, FAILING_STONE_IDS, SHAPES, DemoFeed, demo_stones
+from tests.factories import DiamondFactory
+
+
+@pytest.fixture
+def demo():
+    return get_adapter("demo")
+
+
+def test_the_demo_feed_is_registered(demo):
+    assert isinstance(demo, DemoFeed)
+    with pytest.raises(FeedError, match="Unknown feed 'nope'; known feeds: demo, nivoda"):
+        get_adapter("nope")
+
+
+def test_stones_are_deterministic_and_varied():
+    stones = demo_stones()
+    assert stones == demo_stones()
+    assert len(stones) == 36
+    assert len({s.supplier_stone_id for s in stones}) == 36
+    assert len({s.offer_id for s in stones}) == 36
+    assert {s.shape for s in stones} == set(SHAPES)
+    assert {s.color for s in stones} == set("DEFGHIJK")
+    assert {s.clarity for s in stones} == {"FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2"}
+    assert {s.lab for s in stones} == {"GIA", "IGI"}
+    assert min(s.carats for s in stones) == Decimal("0.30")
+    assert max(s.carats for s in stones) == Decimal("5.00")
+    for stone in stones:
+        assert stone.image_url == ""
+        assert stone.certificate_number.isdigit()
+        assert stone.availability == Availability.AVAILABLE
+        assert Decimal(0) < stone.price_nzd < stone.price_model_nzd
+
+
+def test_prices_come_from_the_pricing_model(settings):
+    settings.FEED_MARKUP_PERCENT = Decimal("0")
+    at_cost = demo_stones()[0]
+    assert at_cost.price_nzd == at_cost.price_model_nzd
+    settings.FEED_USD_TO_NZD_RATE = settings.FEED_USD_TO_NZD_RATE * 2
+    assert demo_stones()[0].price_nzd == at_cost.price_nzd * 2
+
+
+def test_search_pages_over_the_stones(demo):
+    first, rest, beyond = (
+        demo.search(offset=0, limit=10),
+        demo.search(offset=10, limit=100),
+        demo.search(offset=36, limit=10),
+    )
+    assert (len(first.stones), len(rest.stones), len(beyond.stones)) == (10, 26, 0)
+    assert first.total_count == rest.total_count == 36
+    assert first.stones + rest.stones == demo_stones()
+    assert [len(p.stones) for p in demo.iter_pages(page_size=16)] == [16, 16, 4]
+    assert [len(p.stones) for p in demo.iter_pages(page_size=16, limit=20)] == [16, 4]
+
+
+@pytest.mark.django_db
+def test_availability_comes_from_the_demo_data(demo):
+    known = DiamondFactory(feed=Feed.DEMO, supplier_stone_id=demo_stones()[3].supplier_stone_id)
+    assert demo.check_availability(known) == Availability.AVAILABLE
+    assert demo.check_availability(DiamondFactory(supplier_stone_id="X")) == "unavailable"
+
+
+@pytest.mark.django_db
+def test_an_order_returns_a_supplier_order_id(demo):
+    diamond = DiamondFactory(supplier_stone_id="DEMO-0001", offer_id="DEMO-OFFER-0001")
+    assert demo.create_order(diamond, reference="DO-20261124-0001") == "DEMO-DO-20261124-0001"
+
+
+@pytest.mark.django_db
+def test_every_order_fails_while_the_setting_is_on(demo, settings):
+    diamond = DiamondFactory(supplier_stone_id="DEMO-0001", offer_id="DEMO-OFFER-0001")
+    settings.DEMO_FEED_FAIL_ORDERS = True
+    with pytest.raises(FeedError) as failure:
+        demo.create_order(diamond, reference="DO-20261124-0002")
+    message = str(failure.value)
+    assert "DO-20261124-0002" in message
+    assert "DEMO-0001" in message and "DEMO-OFFER-0001" in message
+    assert "DEMO_FEED_FAIL_ORDERS" in message and "retry" in message
+    assert failure.value.outcome_unknown is False
+    settings.DEMO_FEED_FAIL_ORDERS = False
+    assert demo.create_order(diamond, reference="DO-20261124-0002") == "DEMO-DO-20261124-0002"
+
+
+@pytest.mark.django_db
+def test_failing_stones_always_fail_but_look_normal(demo):
+    stones = {s.supplier_stone_id: s for s in demo_stones()}
+    assert len(FAILING_STONE_IDS) == 3
+    for stone_id in FAILING_STONE_IDS:
+        assert stone_id.startswith(FAIL_PREFIX)
+        stone = stones[stone_id]
+        assert stone.availability == Availability.AVAILABLE
+        diamond = DiamondFactory(supplier_stone_id=stone_id, offer_id=stone.offer_id)
+        assert demo.check_availability(diamond) == Availability.AVAILABLE
+        with pytest.raises(FeedError, match=f"{stone_id}.*{stone.offer_id}.*always fail"):
+            demo.create_order(diamond, reference="DO-20261124-0003")
+    assert sum(s.startswith(FAIL_PREFIX) for s in stones) == 3
+
+
+@pytest.mark.django_db
+def test_an_unknown_stone_cannot_be_ordered(demo):
+    with pytest.raises(FeedError, match="has no stone NOT-DEMO"):
+        demo.create_order(DiamondFactory(supplier_stone_id="NOT-DEMO"), reference="DO-1")
