@@ -1,0 +1,66 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from catalog.services import feed_import
+from feeds.base import FeedError
+
+DEMO_USERS = (
+    # username, password, staff and superuser
+    ("staff", "staff-demo-pass", True),
+    ("shopper", "shopper-demo-pass", False),
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Demo data: the demo feed's diamonds, a staff superuser and a shopper with known "
+        "passwords. Idempotent. Refuses to run with DEBUG off unless --force."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force", action="store_true", help="run even with DEBUG off (known passwords!)"
+        )
+
+    def handle(self, *args, force, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "seed_demo creates users with publicly known passwords; it only runs with "
+                "DEBUG on. Use --force to run it anyway."
+            )
+        try:
+            result = feed_import(feed="demo")
+        except FeedError as exc:
+            raise CommandError(f"Could not load the demo diamonds: {exc}") from exc
+        self.stdout.write(f"Demo diamonds: {result.summary()}.")
+        for username, password, is_staff in DEMO_USERS:
+            state = self._ensure_user(username, password, is_staff=is_staff)
+            role = "staff superuser" if is_staff else "shopper"
+            self.stdout.write(f"Demo {role}: {username} / {password} ({state})")
+
+    def _ensure_user(self, username: str, password: str, *, is_staff: bool) -> str:
+        user_model = get_user_model()
+        user, created = user_model.objects.get_or_create(
+            username=username,
+            defaults={
+                "email": f"{username}@example.com",
+                "is_staff": is_staff,
+                "is_superuser": is_staff,
+            },
+        )
+        changed = []
+        if user.is_staff != is_staff or user.is_superuser != is_staff:
+            user.is_staff = user.is_superuser = is_staff
+            changed.append("role")
+        if not user.is_active:
+            user.is_active = True
+            changed.append("activated")
+        if created or not user.check_password(password):
+            user.set_password(password)
+            changed.append("password")
+        if changed:
+            user.save()
+        if created:
+            return "created"
+        return f"updated: {', '.join(changed)}" if changed else "unchanged"

@@ -1,0 +1,112 @@
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import Availability, Diamond, Feed
+from feeds.demo import demo_stones
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def run(*args, stdout=None, stderr=None):
+    stdout = stdout or io.StringIO()
+    stderr = stderr or io.StringIO()
+    call_command("import_feed", *args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+@pytest.mark.django_db
+def test_first_import_creates_every_stone():
+    out, err = run("demo", "--batch-size", "10")
+    assert out.strip() == "Imported demo: 36 created, 0 updated, 0 unchanged, 0 skipped."
+    assert err == ""  # no progress bar when output is not a terminal
+    assert Diamond.objects.filter(feed=Feed.DEMO).count() == 36
+    stone = demo_stones()[5]
+    diamond = Diamond.objects.get(feed=Feed.DEMO, supplier_stone_id=stone.supplier_stone_id)
+    for field in ("offer_id", "shape", "carats", "color", "clarity", "cut", "polish", "symmetry"):
+        assert getattr(diamond, field) == getattr(stone, field)
+    assert (diamond.lab, diamond.certificate_number, diamond.image_url) == (
+        stone.lab,
+        stone.certificate_number,
+        "",
+    )
+    assert (diamond.price_nzd, diamond.price_model_nzd) == (stone.price_nzd, stone.price_model_nzd)
+    assert diamond.availability == Availability.AVAILABLE
+
+
+@pytest.mark.django_db
+def test_a_rerun_changes_nothing():
+    run("demo")
+    before = {d.pk: d.updated_at for d in Diamond.objects.all()}
+    out, _ = run("demo", "--batch-size", "7")
+    assert "0 created, 0 updated, 36 unchanged, 0 skipped" in out
+    assert {d.pk: d.updated_at for d in Diamond.objects.all()} == before
+
+
+@pytest.mark.django_db
+def test_changed_stones_are_updated_and_only_those(settings):
+    run("demo")
+    stone_ids = [s.supplier_stone_id for s in demo_stones()[:3]]
+    Diamond.objects.filter(supplier_stone_id__in=stone_ids).update(
+        price_model_nzd=Decimal("1.00"), color="Z"
+    )
+    untouched = Diamond.objects.exclude(supplier_stone_id__in=stone_ids).first()
+    out, _ = run("demo")
+    assert "0 created, 3 updated, 33 unchanged" in out
+    assert not Diamond.objects.filter(color="Z").exists()
+    assert Diamond.objects.get(pk=untouched.pk).updated_at == untouched.updated_at
+
+    settings.FEED_MARKUP_PERCENT = Decimal("30")
+    out, _ = run("demo")
+    assert "0 created, 36 updated, 0 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_store_owned_availability_survives_an_import():
+    run("demo")
+    ids = [s.supplier_stone_id for s in demo_stones()[:4]]
+    for stone_id, availability in zip(
+        ids, ["reserved", "sold", "on_hold", "unavailable"], strict=True
+    ):
+        Diamond.objects.filter(supplier_stone_id=stone_id).update(availability=availability)
+    Diamond.objects.filter(supplier_stone_id__in=ids[:2]).update(price_nzd=Decimal("1.00"))
+    out, _ = run("demo")
+    assert "4 updated, 32 unchanged" in out
+    found = dict(
+        Diamond.objects.filter(supplier_stone_id__in=ids).values_list(
+            "supplier_stone_id", "availability"
+        )
+    )
+    # Reserved and sold belong to the store's orders; the feed's other states follow the feed.
+    assert [found[i] for i in ids] == ["reserved", "sold", "available", "available"]
+    # The rest of a reserved stone's data still follows the feed.
+    assert Diamond.objects.get(supplier_stone_id=ids[0]).price_nzd == demo_stones()[0].price_nzd
+
+
+@pytest.mark.django_db
+def test_limit_imports_only_that_many():
+    out, _ = run("demo", "--limit", "10", "--batch-size", "4")
+    assert "10 created, 0 updated, 0 unchanged, 0 skipped" in out
+    assert Diamond.objects.count() == 10
+    out, _ = run("demo", "--limit", "12")
+    assert "2 created, 0 updated, 10 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_a_progress_bar_is_drawn_on_a_terminal():
+    out, err = run("demo", "--batch-size", "10", stdout=Terminal())
+    assert "Importing demo" in err and "36/36" in err
+    assert "36 created" in out
+
+
+@pytest.mark.django_db
+def test_bad_arguments_are_refused():
+    with pytest.raises(CommandError, match="Unknown feed 'nope'"):
+        run("nope")
+    with pytest.raises(CommandError, match="--batch-size must be at least 1"):
+        run("demo", "--batch-size", "0")
