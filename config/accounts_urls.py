@@ -1,5 +1,10 @@
-from django.urls import include, path
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from config import views
 
 urlpatterns = [
-    path("", include("django.contrib.auth.urls")),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", views.signup, name="signup"),
 ]

@@ -1,5 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from orders import views
 
 app_name = "orders"
 
-urlpatterns = []
+urlpatterns = [
+    path("account/orders/", views.order_list_view, name="list"),
+]

@@ -1,0 +1,131 @@
+"""Reads for the storefront: the filtered catalog, filter choices, a stone's purchase state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import QuerySet
+
+from catalog.models import Availability, Diamond
+from orders.models import Order, Status
+
+COLOR_SCALE = tuple("DEFGHIJKLMNOPQRSTUVWXYZ")
+CLARITY_SCALE = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2", "SI3", "I1", "I2", "I3")
+CUT_SCALE = ("ID", "EX", "VG", "G", "GD", "F", "FR", "P", "PR")
+SHAPE_ORDER = (
+    "ROUND",
+    "OVAL",
+    "PRINCESS",
+    "EMERALD",
+    "CUSHION",
+    "PEAR",
+    "RADIANT",
+    "MARQUISE",
+    "ASSCHER",
+    "HEART",
+)
+
+# Sort keys and their orderings; each leads with a column of an (availability, …) index.
+SORTS = {
+    "price": ("price_model_nzd", "id"),
+    "-price": ("-price_model_nzd", "-id"),
+    "carats": ("carats", "id"),
+    "-carats": ("-carats", "-id"),
+    "newest": ("-created_at", "-id"),
+}
+DEFAULT_SORT = "price"
+
+
+def diamond_list(*, filters: dict, sort: str = DEFAULT_SORT) -> QuerySet[Diamond]:
+    """Available stones with a retail price, filtered and sorted for the catalog.
+
+    `filters` may hold `shape`, `carat_min`, `carat_max`, `price_min`, `price_max` (NZD,
+    on `price_model_nzd`, bounds inclusive) and lists `color`, `clarity`, `cut` (any of).
+    Empty values are ignored. An unknown `sort` falls back to price, lowest first.
+    """
+    qs = Diamond.objects.filter(availability=Availability.AVAILABLE, price_model_nzd__isnull=False)
+    if filters.get("shape"):
+        qs = qs.filter(shape=filters["shape"])
+    for key, lookup in (
+        ("carat_min", "carats__gte"),
+        ("carat_max", "carats__lte"),
+        ("price_min", "price_model_nzd__gte"),
+        ("price_max", "price_model_nzd__lte"),
+    ):
+        if filters.get(key) is not None:
+            qs = qs.filter(**{lookup: filters[key]})
+    for field in ("color", "clarity", "cut"):
+        values = filters.get(field)
+        if values:
+            qs = qs.filter(**{f"{field}__in": list(values)})
+    return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def _scale_sorted(values, scale) -> list[str]:
+    rank = {value: i for i, value in enumerate(scale)}
+    return sorted((v for v in values if v), key=lambda v: (rank.get(v.upper(), len(rank)), v))
+
+
+def diamond_filter_values() -> dict[str, list[str]]:
+    """The shapes and grades present in the available stock, in grading order."""
+    available = Diamond.objects.filter(availability=Availability.AVAILABLE).order_by()
+    scales = {
+        "shape": SHAPE_ORDER,
+        "color": COLOR_SCALE,
+        "clarity": CLARITY_SCALE,
+        "cut": CUT_SCALE,
+    }
+    return {
+        field: _scale_sorted(available.values_list(field, flat=True).distinct(), scale)
+        for field, scale in scales.items()
+    }
+
+
+# ---------------------------------------------------------------- purchase state
+
+UNAVAILABLE_REASONS = {
+    Availability.RESERVED: (
+        "Another customer is checking out this diamond. It may become available again shortly."
+    ),
+    Availability.SOLD: "This diamond has been sold.",
+    Availability.ON_HOLD: (
+        "This diamond is on hold with our supplier and can't be purchased right now. "
+        "Please check back later."
+    ),
+    Availability.UNAVAILABLE: "This diamond is no longer available.",
+}
+NO_PRICE_REASON = "This diamond can't be purchased online right now."
+OWN_CHECKOUT_NOTE = (
+    "You have already started checking out this diamond. Continue to payment to complete "
+    "your purchase."
+)
+
+
+@dataclass(frozen=True)
+class PurchaseState:
+    """Whether the shopper can buy the stone now and, if not, why (in customer words)."""
+
+    purchasable: bool
+    reason: str = ""
+    own_checkout_open: bool = False
+
+
+def diamond_purchase_state(*, diamond: Diamond, user) -> PurchaseState:
+    if diamond.availability == Availability.AVAILABLE:
+        price = diamond.price
+        if price is None or price <= Decimal("0"):
+            return PurchaseState(purchasable=False, reason=NO_PRICE_REASON)
+        return PurchaseState(purchasable=True)
+    if (
+        diamond.availability == Availability.RESERVED
+        and user.is_authenticated
+        and Order.objects.filter(diamond=diamond, user=user, status=Status.PENDING_PAYMENT).exists()
+    ):
+        return PurchaseState(purchasable=False, reason=OWN_CHECKOUT_NOTE, own_checkout_open=True)
+    return PurchaseState(
+        purchasable=False,
+        reason=UNAVAILABLE_REASONS.get(
+            diamond.availability, UNAVAILABLE_REASONS[Availability.UNAVAILABLE]
+        ),
+    )

@@ -1,0 +1,39 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from catalog.forms import CatalogFilterForm
+from catalog.models import Diamond
+from catalog.selectors import diamond_list, diamond_purchase_state
+
+PAGE_SIZE = 24
+
+
+@require_GET
+def diamond_list_view(request):
+    form = CatalogFilterForm(request.GET or None)
+    diamonds = diamond_list(filters=form.chosen_filters(), sort=form.chosen_sort())
+    page = Paginator(diamonds, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "catalog/list.html", {"form": form, "page": page})
+
+
+def _purchase_context(request, diamond: Diamond) -> dict:
+    return {
+        "diamond": diamond,
+        "state": diamond_purchase_state(diamond=diamond, user=request.user),
+    }
+
+
+@require_GET
+def diamond_detail_view(request, pk):
+    diamond = get_object_or_404(Diamond, pk=pk)
+    return render(request, "catalog/detail.html", _purchase_context(request, diamond))
+
+
+@require_GET
+@login_required
+def diamond_purchase_view(request, pk):
+    """The confirmation page: what the Purchase dialog shows, for browsers without script."""
+    diamond = get_object_or_404(Diamond, pk=pk)
+    return render(request, "catalog/purchase.html", _purchase_context(request, diamond))

@@ -1,0 +1,185 @@
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Availability, Diamond
+from catalog.selectors import (
+    UNAVAILABLE_REASONS,
+    diamond_filter_values,
+    diamond_list,
+    diamond_purchase_state,
+)
+from tests.factories import DiamondFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ids(qs):
+    return [d.supplier_stone_id for d in qs]
+
+
+def test_lists_only_available_stones_with_a_retail_price():
+    DiamondFactory(supplier_stone_id="A")
+    for state in ("reserved", "on_hold", "sold", "unavailable"):
+        DiamondFactory(supplier_stone_id=state, availability=state)
+    DiamondFactory(supplier_stone_id="no-price", price_model_nzd=None)
+
+    assert ids(diamond_list(filters={})) == ["A"]
+
+
+def test_shape_filter():
+    DiamondFactory(supplier_stone_id="round", shape="ROUND")
+    DiamondFactory(supplier_stone_id="oval", shape="OVAL")
+
+    assert ids(diamond_list(filters={"shape": "OVAL"})) == ["oval"]
+
+
+def test_carat_range_is_inclusive():
+    for carats in ("0.50", "1.00", "1.50", "2.00"):
+        DiamondFactory(supplier_stone_id=carats, carats=Decimal(carats))
+
+    found = diamond_list(
+        filters={"carat_min": Decimal("1.00"), "carat_max": Decimal("1.50")}, sort="carats"
+    )
+
+    assert ids(found) == ["1.00", "1.50"]
+
+
+def test_price_range_uses_the_retail_price():
+    DiamondFactory(supplier_stone_id="cheap", price_nzd=Decimal("9000"), price_model_nzd=1000)
+    DiamondFactory(supplier_stone_id="mid", price_nzd=Decimal("1"), price_model_nzd=5000)
+    DiamondFactory(supplier_stone_id="dear", price_nzd=Decimal("1"), price_model_nzd=9000)
+
+    found = diamond_list(filters={"price_min": Decimal("5000"), "price_max": Decimal("8999.99")})
+
+    assert ids(found) == ["mid"]
+
+
+@pytest.mark.parametrize(
+    ("field", "values", "expected"),
+    [
+        ("color", ["D", "F"], ["d", "f"]),
+        ("clarity", ["VS1"], ["e"]),
+        ("cut", ["VG"], ["e"]),
+    ],
+)
+def test_grade_filters_match_any_of_the_chosen_values(field, values, expected):
+    DiamondFactory(supplier_stone_id="d", color="D", clarity="IF", cut="EX")
+    DiamondFactory(supplier_stone_id="e", color="E", clarity="VS1", cut="VG")
+    DiamondFactory(supplier_stone_id="f", color="F", clarity="SI1", cut="GD")
+
+    assert sorted(ids(diamond_list(filters={field: values}))) == expected
+
+
+def test_filters_combine():
+    DiamondFactory(supplier_stone_id="hit", shape="OVAL", color="E", carats=Decimal("1.2"))
+    DiamondFactory(supplier_stone_id="wrong-color", shape="OVAL", color="H", carats=Decimal("1.2"))
+    DiamondFactory(supplier_stone_id="wrong-shape", shape="PEAR", color="E", carats=Decimal("1.2"))
+    DiamondFactory(supplier_stone_id="too-small", shape="OVAL", color="E", carats=Decimal("0.5"))
+
+    found = diamond_list(filters={"shape": "OVAL", "color": ["E"], "carat_min": Decimal("1")})
+
+    assert ids(found) == ["hit"]
+
+
+def test_empty_filter_values_are_ignored():
+    DiamondFactory(supplier_stone_id="A")
+
+    found = diamond_list(filters={"shape": "", "color": [], "carat_min": None})
+
+    assert ids(found) == ["A"]
+
+
+@pytest.fixture
+def three_stones():
+    now = timezone.now()
+    stones = [
+        DiamondFactory(supplier_stone_id="small-dear", carats=Decimal("0.5"), price_model_nzd=9000),
+        DiamondFactory(supplier_stone_id="big-cheap", carats=Decimal("2.0"), price_model_nzd=3000),
+        DiamondFactory(supplier_stone_id="mid-mid", carats=Decimal("1.0"), price_model_nzd=6000),
+    ]
+    # created_at is auto_now_add: set distinct ages explicitly.
+    for age, stone in enumerate(stones):
+        Diamond.objects.filter(pk=stone.pk).update(created_at=now - timedelta(days=age))
+    return stones
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("price", ["big-cheap", "mid-mid", "small-dear"]),
+        ("-price", ["small-dear", "mid-mid", "big-cheap"]),
+        ("carats", ["small-dear", "mid-mid", "big-cheap"]),
+        ("-carats", ["big-cheap", "mid-mid", "small-dear"]),
+        ("newest", ["small-dear", "big-cheap", "mid-mid"]),
+        ("nonsense", ["big-cheap", "mid-mid", "small-dear"]),
+    ],
+)
+def test_sort_orders(three_stones, sort, expected):
+    assert ids(diamond_list(filters={}, sort=sort)) == expected
+
+
+def test_filter_values_come_from_available_stock_in_grading_order():
+    DiamondFactory(shape="OVAL", color="H", clarity="SI1", cut="VG")
+    DiamondFactory(shape="ROUND", color="D", clarity="VS1", cut="EX")
+    DiamondFactory(shape="HEART", color="K", clarity="IF", cut="EX", availability="sold")
+
+    values = diamond_filter_values()
+
+    assert values == {
+        "shape": ["ROUND", "OVAL"],
+        "color": ["D", "H"],
+        "clarity": ["VS1", "SI1"],
+        "cut": ["EX", "VG"],
+    }
+
+
+class TestPurchaseState:
+    def test_available_stone_can_be_bought(self, shopper):
+        state = diamond_purchase_state(diamond=DiamondFactory(), user=shopper)
+        assert state.purchasable
+        assert state.reason == ""
+
+    @pytest.mark.parametrize(
+        "availability",
+        [Availability.RESERVED, Availability.SOLD, Availability.ON_HOLD, Availability.UNAVAILABLE],
+    )
+    def test_unavailable_stones_say_why(self, shopper, availability):
+        state = diamond_purchase_state(
+            diamond=DiamondFactory(availability=availability), user=shopper
+        )
+        assert not state.purchasable
+        assert state.reason == UNAVAILABLE_REASONS[availability]
+        assert not state.own_checkout_open
+
+    def test_reserved_by_another_shoppers_checkout(self, shopper):
+        order = OrderFactory(user=UserFactory())
+
+        state = diamond_purchase_state(diamond=order.diamond, user=shopper)
+
+        assert not state.own_checkout_open
+        assert state.reason.startswith("Another customer is checking out this diamond.")
+
+    def test_reserved_by_the_shoppers_own_open_checkout(self, shopper):
+        order = OrderFactory(user=shopper)
+
+        state = diamond_purchase_state(diamond=order.diamond, user=shopper)
+
+        assert not state.purchasable
+        assert state.own_checkout_open
+
+    def test_own_closed_checkout_does_not_count(self, shopper):
+        order = OrderFactory(user=shopper, status="expired", payment_status="expired")
+
+        state = diamond_purchase_state(diamond=order.diamond, user=shopper)
+
+        assert not state.own_checkout_open
+
+    def test_stone_without_any_price_cannot_be_bought(self, shopper):
+        diamond = DiamondFactory(price_model_nzd=None, price_nzd=None)
+
+        state = diamond_purchase_state(diamond=diamond, user=shopper)
+
+        assert not state.purchasable

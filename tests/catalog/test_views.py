@@ -1,0 +1,485 @@
+import re
+from decimal import Decimal
+from html import unescape
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import Availability
+from catalog.selectors import UNAVAILABLE_REASONS
+from tests.factories import DiamondFactory, OrderFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+LIST_URL = "/"
+DIALOG_COPY = (
+    "You'll be redirected to our secure payment provider to complete your purchase of this "
+    "Round 1.01ct diamond for $12,345.00 NZD."
+)
+
+
+def text(response) -> str:
+    """The page's visible text, tags stripped and whitespace collapsed."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def listed(response) -> list[str]:
+    return [str(d.pk) for d in response.context["page"].object_list]
+
+
+def detail_url(diamond) -> str:
+    return reverse("catalog:detail", args=[diamond.pk])
+
+
+def purchase_url(diamond) -> str:
+    return reverse("catalog:purchase", args=[diamond.pk])
+
+
+# ---------------------------------------------------------------- catalog list
+
+
+def test_catalog_is_the_home_page_and_lists_only_available_stones(client):
+    available = DiamondFactory()
+    for state in ("reserved", "on_hold", "sold", "unavailable"):
+        DiamondFactory(availability=state)
+
+    response = client.get(LIST_URL)
+
+    assert response.status_code == 200
+    assert reverse("catalog:list") == "/"
+    assert listed(response) == [str(available.pk)]
+    assert detail_url(available) in response.content.decode()
+
+
+def test_card_shows_shape_specs_illustration_and_price(client):
+    DiamondFactory(
+        shape="OVAL",
+        carats=Decimal("1.50"),
+        color="E",
+        clarity="VVS2",
+        cut="VG",
+        image_url="",
+        price_model_nzd=Decimal("12345.00"),
+    )
+
+    response = client.get(LIST_URL)
+    page = text(response)
+
+    assert "Oval 1.50ct" in page
+    assert "E" in page and "VVS2" in page and "Very Good cut" in page
+    assert "$12,345.00 NZD" in page
+    assert "/static/catalog/shapes/oval.svg" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ({"shape": "OVAL"}, {"oval"}),
+        ({"carat_min": "1.5"}, {"oval", "pear"}),
+        ({"carat_max": "1.0"}, {"round"}),
+        ({"price_min": "5000"}, {"oval", "pear"}),
+        ({"price_max": "4999.99"}, {"round"}),
+        ({"color": ["D", "F"]}, {"round", "pear"}),
+        ({"clarity": "VS1"}, {"oval"}),
+        ({"cut": "GD"}, {"pear"}),
+        ({"shape": "PEAR", "color": "F", "price_min": "7000"}, {"pear"}),
+        ({"shape": "PEAR", "color": "D"}, set()),
+    ],
+)
+def test_each_filter(client, query, expected):
+    DiamondFactory(
+        supplier_stone_id="round",
+        shape="ROUND",
+        carats=Decimal("1.00"),
+        color="D",
+        clarity="IF",
+        cut="EX",
+        price_model_nzd=Decimal("4000"),
+    )
+    DiamondFactory(
+        supplier_stone_id="oval",
+        shape="OVAL",
+        carats=Decimal("1.50"),
+        color="E",
+        clarity="VS1",
+        cut="VG",
+        price_model_nzd=Decimal("5000"),
+    )
+    DiamondFactory(
+        supplier_stone_id="pear",
+        shape="PEAR",
+        carats=Decimal("2.00"),
+        color="F",
+        clarity="SI1",
+        cut="GD",
+        price_model_nzd=Decimal("8000"),
+    )
+
+    response = client.get(LIST_URL, query)
+
+    assert response.status_code == 200
+    assert not response.context["form"].errors
+    got = {d.supplier_stone_id for d in response.context["page"].object_list}
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("price", ["cheap", "mid", "dear"]),
+        ("-price", ["dear", "mid", "cheap"]),
+        ("carats", ["dear", "cheap", "mid"]),
+        ("-carats", ["mid", "cheap", "dear"]),
+        ("newest", ["mid", "dear", "cheap"]),
+    ],
+)
+def test_sort_orders(client, sort, expected):
+    DiamondFactory(supplier_stone_id="cheap", carats=Decimal("1.0"), price_model_nzd=1000)
+    DiamondFactory(supplier_stone_id="dear", carats=Decimal("0.5"), price_model_nzd=9000)
+    DiamondFactory(supplier_stone_id="mid", carats=Decimal("2.0"), price_model_nzd=5000)
+
+    response = client.get(LIST_URL, {"sort": sort})
+
+    assert [d.supplier_stone_id for d in response.context["page"].object_list] == expected
+
+
+def test_default_sort_is_price_low_to_high(client):
+    DiamondFactory(supplier_stone_id="dear", price_model_nzd=9000)
+    DiamondFactory(supplier_stone_id="cheap", price_model_nzd=1000)
+
+    response = client.get(LIST_URL)
+
+    assert [d.supplier_stone_id for d in response.context["page"].object_list] == [
+        "cheap",
+        "dear",
+    ]
+
+
+def test_pagination_24_a_page_and_links_keep_the_filters(client):
+    for i in range(30):
+        DiamondFactory(shape="OVAL", price_model_nzd=1000 + i)
+    DiamondFactory(shape="ROUND")
+
+    first = client.get(LIST_URL, {"shape": "OVAL", "sort": "-price"})
+    second = client.get(LIST_URL, {"shape": "OVAL", "sort": "-price", "page": "2"})
+
+    assert len(first.context["page"].object_list) == 24
+    assert first.context["page"].paginator.count == 30
+    assert "?shape=OVAL&amp;sort=-price&amp;page=2" in first.content.decode()
+    assert len(second.context["page"].object_list) == 6
+    assert "?shape=OVAL&amp;sort=-price&amp;page=1" in second.content.decode()
+    assert list(second.context["page"].object_list)[-1].price_model_nzd == 1000
+
+
+def test_page_links_keep_multi_value_filters(client):
+    for _ in range(25):
+        DiamondFactory(color="E")
+
+    response = client.get(LIST_URL, {"color": ["D", "E"]})
+
+    assert "?color=D&amp;color=E&amp;page=2" in response.content.decode()
+
+
+@pytest.mark.parametrize("page", ["0", "999", "abc", "-1"])
+def test_out_of_range_or_junk_page_is_calm(client, page):
+    DiamondFactory()
+
+    response = client.get(LIST_URL, {"page": page})
+
+    assert response.status_code == 200
+    assert len(response.context["page"].object_list) == 1
+
+
+@pytest.mark.parametrize(
+    ("query", "bad_field"),
+    [
+        ({"carat_min": "lots"}, "carat_min"),
+        ({"carat_max": "-1"}, "carat_max"),
+        ({"price_min": "1e999"}, "price_min"),
+        ({"price_max": "NaN"}, "price_max"),
+        ({"shape": "DODECAHEDRON"}, "shape"),
+        ({"color": ["D", "Q'; DROP TABLE"]}, "color"),
+        ({"clarity": "XYZ"}, "clarity"),
+        ({"cut": "<script>"}, "cut"),
+        ({"sort": "password"}, "sort"),
+        ({"carat_min": "2", "carat_max": "1"}, "carat_max"),
+        ({"price_min": "9000", "price_max": "10"}, "price_max"),
+    ],
+)
+def test_invalid_filter_input_is_ignored_with_a_form_error(client, query, bad_field):
+    DiamondFactory(color="D", carats=Decimal("3.00"), price_model_nzd=Decimal("12345"))
+
+    response = client.get(LIST_URL, query)
+
+    assert response.status_code == 200
+    assert bad_field in response.context["form"].errors
+    assert "Some filters could not be used and were ignored" in text(response)
+    assert len(response.context["page"].object_list) == 1
+
+
+def test_an_invalid_filter_does_not_drop_the_valid_ones(client):
+    DiamondFactory(supplier_stone_id="oval", shape="OVAL")
+    DiamondFactory(supplier_stone_id="round", shape="ROUND")
+
+    response = client.get(LIST_URL, {"shape": "OVAL", "carat_min": "lots"})
+
+    assert [d.supplier_stone_id for d in response.context["page"].object_list] == ["oval"]
+
+
+def test_empty_catalog_says_so(client):
+    response = client.get(LIST_URL, {"shape": ""})
+
+    assert response.status_code == 200
+    assert "No diamonds match these filters." in text(response)
+
+
+def test_filter_controls_are_labelled(client):
+    DiamondFactory()
+
+    html = client.get(LIST_URL).content.decode()
+
+    for name in ("shape", "carat_min", "carat_max", "price_min", "price_max", "sort"):
+        assert f'<label for="id_{name}">' in html
+    assert '<label for="id_color_0">' in html
+
+
+# ---------------------------------------------------------------- storefront pages obey the CSP
+
+
+@pytest.mark.parametrize("logged_in", [False, True])
+def test_pages_have_no_inline_script_or_style(client, shopper, logged_in):
+    diamond = DiamondFactory()
+    if logged_in:
+        client.force_login(shopper)
+    urls = [LIST_URL, detail_url(diamond)]
+    urls += (
+        [purchase_url(diamond), "/account/orders/"]
+        if logged_in
+        else [
+            "/accounts/login/",
+            "/accounts/signup/",
+        ]
+    )
+
+    for url in urls:
+        response = client.get(url)
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert "style=" not in html, url
+        assert "<style" not in html, url
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == [], url
+        assert re.findall(r"\son[a-z]+=", html) == [], url
+        assert "Content-Security-Policy" in response.headers
+
+
+# ---------------------------------------------------------------- detail
+
+
+def test_detail_shows_specs_price_and_illustration(client):
+    diamond = DiamondFactory(image_url="", shape="PRINCESS", lab="GIA", certificate_number="123")
+
+    response = client.get(detail_url(diamond))
+    page = text(response)
+
+    assert response.status_code == 200
+    assert "Princess 1.01ct Diamond" in page
+    assert "$12,345.00 NZD" in page
+    for label, value in [("Color", "G"), ("Clarity", "VS1"), ("Cut", "Excellent"), ("Lab", "GIA")]:
+        assert f"{label} {value}" in page
+    assert "Certificate 123" in page
+    assert "/static/catalog/shapes/princess.svg" in response.content.decode()
+
+
+def test_detail_uses_the_stone_image_when_there_is_one(client):
+    diamond = DiamondFactory(image_url="https://images.example.com/stone.jpg")
+
+    html = client.get(detail_url(diamond)).content.decode()
+
+    assert 'src="https://images.example.com/stone.jpg"' in html
+
+
+def test_unknown_diamond_is_404(client):
+    response = client.get("/diamonds/00000000-0000-0000-0000-000000000000/")
+
+    assert response.status_code == 404
+
+
+def test_detail_dialog_for_a_logged_in_shopper(client, shopper):
+    diamond = DiamondFactory(
+        shape="ROUND", carats=Decimal("1.01"), price_model_nzd=Decimal("12345.00")
+    )
+    client.force_login(shopper)
+
+    response = client.get(detail_url(diamond))
+    html = response.content.decode()
+    dialog = re.search(r"<dialog\b.*?</dialog>", html, flags=re.S).group(0)
+
+    assert 'id="confirm-pay"' in dialog
+    assert re.search(r"<h2[^>]*>Confirm & Pay</h2>", dialog)
+    assert DIALOG_COPY in dialog
+    form = re.search(r'<form method="post" action="([^"]+)">(.*?)</form>', dialog, flags=re.S)
+    assert form.group(1) == "/checkout/create/"
+    assert 'name="csrfmiddlewaretoken"' in form.group(2)
+    assert f'<input type="hidden" name="diamond_id" value="{diamond.pk}">' in form.group(2)
+    assert '<button type="submit" class="button">Proceed to Payment</button>' in form.group(2)
+    assert ">Cancel</button>" in form.group(2)
+    # Purchase is a real link to the confirmation page; the script opens the dialog instead.
+    purchase = re.search(r'<a [^>]*id="purchase-button"[^>]*>Purchase</a>', html).group(0)
+    assert f'href="{purchase_url(diamond)}"' in purchase
+    assert 'data-dialog-open="confirm-pay"' in purchase
+    assert '<script src="/static/js/purchase-dialog.js" defer></script>' in html
+
+
+def test_dialog_price_falls_back_to_supplier_price_like_checkout(client, shopper):
+    diamond = DiamondFactory(price_model_nzd=None, price_nzd=Decimal("2500.5"))
+    client.force_login(shopper)
+
+    response = client.get(detail_url(diamond))
+
+    assert "1.01ct diamond for $2,500.50 NZD." in response.content.decode()
+
+
+def test_anonymous_purchase_link_leads_to_login_with_next(client):
+    diamond = DiamondFactory()
+
+    response = client.get(detail_url(diamond))
+    html = response.content.decode()
+
+    assert "<dialog" not in html
+    assert f'href="{purchase_url(diamond)}"' in html
+    follow = client.get(purchase_url(diamond))
+    assert follow.status_code == 302
+    assert follow["Location"] == f"/accounts/login/?next={purchase_url(diamond)}"
+
+
+@pytest.mark.parametrize(
+    ("availability", "words"),
+    [
+        (
+            Availability.RESERVED,
+            "Another customer is checking out this diamond. It may become available again shortly.",
+        ),
+        (Availability.SOLD, UNAVAILABLE_REASONS[Availability.SOLD]),
+        (Availability.ON_HOLD, UNAVAILABLE_REASONS[Availability.ON_HOLD]),
+        (Availability.UNAVAILABLE, UNAVAILABLE_REASONS[Availability.UNAVAILABLE]),
+    ],
+)
+def test_unavailable_stone_says_why_and_offers_no_purchase(client, shopper, availability, words):
+    diamond = DiamondFactory(availability=availability)
+    client.force_login(shopper)
+
+    response = client.get(detail_url(diamond))
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert words in text(response)
+    assert ">Purchase</a>" not in html
+    assert "<dialog" not in html
+    assert "Proceed to Payment" not in html
+    assert 'name="diamond_id"' not in html
+
+
+def test_own_open_checkout_offers_to_continue_to_payment(client, shopper):
+    order = OrderFactory(user=shopper)
+    client.force_login(shopper)
+
+    response = client.get(detail_url(order.diamond))
+    html = response.content.decode()
+
+    assert "You have already started checking out this diamond." in text(response)
+    form = re.search(r'<form method="post" action="/checkout/create/">(.*?)</form>', html, re.S)
+    assert f'name="diamond_id" value="{order.diamond_id}"' in form.group(1)
+    assert "Continue to payment" in form.group(1)
+    assert "Another customer" not in html
+
+
+def test_someone_elses_open_checkout_is_reserved_for_me(client, shopper):
+    order = OrderFactory(user=UserFactory())
+    client.force_login(shopper)
+
+    response = client.get(detail_url(order.diamond))
+
+    assert "Another customer is checking out this diamond." in text(response)
+    assert "Continue to payment" not in text(response)
+
+
+# ---------------------------------------------------------------- purchase page (no script)
+
+
+def test_purchase_page_requires_login(client):
+    diamond = DiamondFactory()
+
+    response = client.get(purchase_url(diamond))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_purchase_page_shows_the_same_title_copy_and_form(client, shopper):
+    diamond = DiamondFactory(
+        shape="ROUND", carats=Decimal("1.01"), price_model_nzd=Decimal("12345.00")
+    )
+    client.force_login(shopper)
+
+    response = client.get(purchase_url(diamond))
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert re.search(r"<h1[^>]*>Confirm & Pay</h1>", html)
+    assert DIALOG_COPY in html
+    form = re.search(r'<form method="post" action="/checkout/create/">(.*?)</form>', html, re.S)
+    assert 'name="csrfmiddlewaretoken"' in form.group(1)
+    assert f'<input type="hidden" name="diamond_id" value="{diamond.pk}">' in form.group(1)
+    assert "Proceed to Payment</button>" in form.group(1)
+    assert f'href="{detail_url(diamond)}">Cancel</a>' in form.group(1)
+
+
+@pytest.mark.parametrize(
+    "availability",
+    [Availability.RESERVED, Availability.SOLD, Availability.ON_HOLD, Availability.UNAVAILABLE],
+)
+def test_purchase_page_refuses_a_stone_that_is_not_available(client, shopper, availability):
+    diamond = DiamondFactory(availability=availability)
+    client.force_login(shopper)
+
+    response = client.get(purchase_url(diamond))
+
+    assert response.status_code == 200
+    assert UNAVAILABLE_REASONS[availability] in text(response)
+    assert "Proceed to Payment" not in response.content.decode()
+    assert "Confirm & Pay" not in response.content.decode().split("<main", 1)[1]
+
+
+def test_purchase_page_for_a_missing_diamond_is_404(client, shopper):
+    client.force_login(shopper)
+
+    response = client.get("/diamonds/00000000-0000-0000-0000-000000000000/purchase/")
+
+    assert response.status_code == 404
+
+
+# ---------------------------------------------------------------- the site frame
+
+
+def test_header_for_anonymous_visitor(client):
+    html = client.get(LIST_URL).content.decode()
+
+    assert 'href="#main"' in html and 'id="main"' in html
+    assert '<a href="/account/orders/">My orders</a>' in html
+    assert 'href="/accounts/login/?next=/"' in html
+    assert 'href="/accounts/signup/?next=/"' in html
+
+
+def test_header_logout_is_a_post_form(client, shopper):
+    client.force_login(shopper)
+
+    html = client.get(LIST_URL).content.decode()
+
+    assert re.search(
+        r'<form method="post" action="/accounts/logout/">\s*<input type="hidden" '
+        r'name="csrfmiddlewaretoken"[^>]*>\s*<button type="submit"[^>]*>Log out</button>',
+        html,
+    )
+    assert f"Signed in as {shopper.username}" in html
