@@ -32,3 +32,20 @@ def check_stripe_settings(app_configs, **kwargs):
             )
         )
     return errors
+
+
+@register(Tags.security)
+def check_simulator_settings(app_configs, **kwargs):
+    from payments.simulator import SIMULATOR_WEBHOOK_SECRET
+
+    real_store = settings.STRIPE_SECRET_KEY or not settings.DEBUG
+    if settings.STRIPE_WEBHOOK_SECRET == SIMULATOR_WEBHOOK_SECRET and real_store:
+        return [
+            Error(
+                "STRIPE_WEBHOOK_SECRET is the payment simulator's public secret outside the "
+                "simulator: anyone could sign webhook events.",
+                hint="Use the signing secret (whsec_…) of your Stripe webhook endpoint.",
+                id="payments.E004",
+            )
+        ]
+    return []

@@ -1,8 +1,131 @@
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+import json
+import logging
+import uuid
 
-from payments.webhooks import webhook_receive
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import CsrfViewMiddleware
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from catalog.models import Diamond
+from orders.models import Status
+from payments import selectors, services, simulator
+from payments.webhooks import checkout_session_fulfil, webhook_receive
+
+logger = logging.getLogger(__name__)
+
+REFERENCE_MAX_LENGTH = 100
+COMMENTS_MAX_LENGTH = 1000
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _diamond_page(diamond_id) -> str:
+    """The diamond's page when the id names one, else the catalog."""
+    try:
+        pk = uuid.UUID(str(diamond_id))
+    except (TypeError, ValueError, AttributeError):
+        return reverse("catalog:list")
+    if not Diamond.objects.filter(pk=pk).exists():
+        return reverse("catalog:list")
+    return reverse("catalog:detail", args=[pk])
+
+
+# ---------------------------------------------------------------- checkout
+
+
+@require_POST
+def checkout_create_view(request):
+    diamond_id = request.POST.get("diamond_id", "")
+    if not request.user.is_authenticated:
+        return redirect_to_login(_diamond_page(diamond_id))
+    try:
+        order = services.checkout_create(user=request.user, diamond_id=diamond_id)
+    except services.CheckoutError as exc:
+        messages.error(request, exc.message)
+        return _see_other(_diamond_page(diamond_id))
+    return _see_other(order.stripe_checkout_url)
+
+
+def _json_error(code: str, message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def _csrf_failure(request):
+    """Django's own CSRF check, answered in JSON instead of the HTML 403 page."""
+    check = CsrfViewMiddleware(lambda r: None)
+    if check.process_view(request, None, (), {}) is None:
+        return None
+    return _json_error(
+        "csrf_failed",
+        "Your session's security token is missing or out of date. Reload the page and try again.",
+        403,
+    )
+
+
+def _checkout_payload(request) -> tuple[dict | None, JsonResponse | None]:
+    try:
+        data = json.loads(request.body or b"")
+    except (ValueError, UnicodeDecodeError):
+        return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
+    if not isinstance(data, dict):
+        return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
+    if not isinstance(data.get("diamond_id"), str):
+        error = services.checkout_error("invalid_diamond_id")
+        return None, _json_error(error.code, error.message, error.http_status)
+    for field, limit in (("reference", REFERENCE_MAX_LENGTH), ("comments", COMMENTS_MAX_LENGTH)):
+        value = data.get(field, "")
+        if value is None:
+            data[field] = ""
+        elif not isinstance(value, str) or len(value) > limit:
+            return None, _json_error(
+                "invalid_field",
+                f"'{field}' must be text of at most {limit} characters.",
+                400,
+            )
+    return data, None
+
+
+@csrf_exempt
+@require_POST
+def api_checkout_create_view(request):
+    """Session-authenticated JSON checkout. CSRF is still enforced (checked here, so that
+    the failure is JSON): send the `X-CSRFToken` header like any same-site AJAX call."""
+    if not request.user.is_authenticated:
+        return _json_error("not_authenticated", "Please log in to buy a diamond.", 401)
+    failure = _csrf_failure(request)
+    if failure is not None:
+        return failure
+    data, error = _checkout_payload(request)
+    if error is not None:
+        return error
+    try:
+        order = services.checkout_create(
+            user=request.user,
+            diamond_id=data["diamond_id"],
+            reference=data["reference"].strip(),
+            comments=data["comments"].strip(),
+        )
+    except services.CheckoutError as exc:
+        return _json_error(exc.code, exc.message, exc.http_status)
+    return JsonResponse(
+        {"checkoutUrl": order.stripe_checkout_url, "orderNumber": order.order_number},
+        status=201,
+    )
+
+
+# ---------------------------------------------------------------- webhook
 
 
 @csrf_exempt
@@ -13,3 +136,89 @@ def stripe_webhook(request):
         payload=request.body, signature=request.headers.get("Stripe-Signature", "")
     )
     return JsonResponse({"message": message}, status=status)
+
+
+# ---------------------------------------------------------------- success page
+
+
+def _fulfil_from_success_page(order, session_id: str) -> None:
+    """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
+    if simulator.simulator_enabled() or not settings.STRIPE_SECRET_KEY:
+        return
+    if order.status != Status.PENDING_PAYMENT or session_id != order.stripe_checkout_session_id:
+        return
+    try:
+        session = services.stripe_client().v1.checkout.sessions.retrieve(session_id)
+        checkout_session_fulfil(session=session)
+    except Exception as exc:
+        logger.exception(
+            "Success-page fulfilment of order %s (session %s) failed; the webhook or "
+            "reconcile_payments will apply it: %s",
+            order.order_number,
+            session_id,
+            services.stripe_error_detail(exc),
+        )
+
+
+@never_cache
+@require_GET
+@login_required
+def checkout_success_view(request):
+    order = selectors.order_for_shopper(
+        user=request.user, order_number=request.GET.get("order", "")
+    )
+    if order is None:
+        raise Http404("No such order.")
+    _fulfil_from_success_page(order, request.GET.get("session_id", ""))
+    return render(request, "payments/success.html", {"order": order})
+
+
+# ---------------------------------------------------------------- simulator
+
+
+def _simulator_order(request, session_id: str):
+    if not simulator.simulator_enabled():
+        raise Http404("The payment simulator is off.")
+    order = selectors.order_by_checkout_session(session_id=session_id)
+    if order is None or order.user_id != request.user.pk:
+        raise Http404("No such test checkout.")
+    return order
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@login_required
+def checkout_simulator_view(request, session_id):
+    order = _simulator_order(request, session_id)
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        if order.status != Status.PENDING_PAYMENT:
+            messages.error(request, "This test checkout is closed; nothing was sent.")
+            return _see_other(request.path)
+        try:
+            simulator.simulator_deliver(order=order, action=action)
+        except Exception as exc:
+            logger.exception("Payment simulator: %s for %s failed", action, order.order_number)
+            messages.error(request, f"The simulated event could not be delivered: {exc}")
+            return _see_other(request.path)
+        if action in ("pay", "settle"):
+            return _see_other(simulator.success_url(order))
+        if action == "expire":
+            return _see_other(simulator.cancel_url(order))
+        return _see_other(f"{request.path}?stage=processing")
+    processing = (
+        request.GET.get("stage") == "processing"
+        or order.events.filter(kind="payment_processing").exists()
+    )
+    return render(
+        request,
+        "payments/simulator.html",
+        {
+            "order": order,
+            "diamond": order.diamond,
+            "processing": processing,
+            "is_open": order.status == Status.PENDING_PAYMENT,
+            "success_url": simulator.success_url(order),
+            "cancel_url": simulator.cancel_url(order),
+        },
+    )

@@ -1,0 +1,363 @@
+"""Stripe Checkout: starting a checkout for one diamond, and refunding a paid order.
+
+Order state changes belong to `orders.services`; this module decides whether a checkout
+may start, talks to Stripe (never inside a transaction) and hands the outcome over.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import timedelta
+from decimal import ROUND_HALF_UP, Decimal
+
+import stripe
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from catalog.models import Availability, Diamond
+from feeds.base import FeedError, get_adapter
+from orders.models import Order, PaymentStatus
+from orders.services import (
+    DiamondUnavailable,
+    order_attach_checkout_session,
+    order_create,
+    order_fail_checkout,
+    order_mark_refunded,
+)
+from payments import selectors, simulator
+
+logger = logging.getLogger(__name__)
+
+STRIPE_MAX_NETWORK_RETRIES = 2
+STRIPE_MAX_EXPIRY = timedelta(hours=24)
+EXPIRY_MARGIN = timedelta(minutes=1)
+
+
+class CheckoutError(Exception):
+    """Why a checkout could not start: a stable code, a shopper-facing message, an HTTP status."""
+
+    def __init__(self, code: str, message: str, http_status: int):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+class RefundError(Exception):
+    """A refund was refused (by us or by Stripe); the message is written for ops."""
+
+
+MESSAGES = {
+    "invalid_diamond_id": "That doesn't look like a diamond from our catalog.",
+    "diamond_not_found": (
+        "We couldn't find that diamond. It may have been removed from our catalog."
+    ),
+    "diamond_reserved": (
+        "Another shopper is checking out this diamond right now. If they don't complete "
+        "their purchase, it will become available again shortly."
+    ),
+    "diamond_unavailable": "Sorry, this diamond is no longer available.",
+    "checkout_in_progress": (
+        "Your checkout for this diamond is still being set up. Please try again in a moment."
+    ),
+    "checkout_expiring": (
+        "Your previous checkout for this diamond has just expired. It will be available "
+        "again in a few minutes."
+    ),
+    "availability_unknown": (
+        "We couldn't confirm this diamond's availability with our supplier just now. "
+        "Please try again in a moment."
+    ),
+    "price_unavailable": (
+        "This diamond can't be purchased online right now because it has no price. "
+        "Please contact us about it."
+    ),
+    "rate_limited": (
+        "You've started several checkouts in a short time. Please wait a few minutes and try again."
+    ),
+    "payment_provider_unavailable": (
+        "We couldn't start the payment just now. You have not been charged. "
+        "Please try again in a moment."
+    ),
+}
+
+STATUS = {
+    "invalid_diamond_id": 400,
+    "diamond_not_found": 404,
+    "diamond_reserved": 409,
+    "diamond_unavailable": 409,
+    "checkout_in_progress": 409,
+    "checkout_expiring": 409,
+    "availability_unknown": 503,
+    "price_unavailable": 422,
+    "rate_limited": 429,
+    "payment_provider_unavailable": 503,
+}
+
+
+def checkout_error(code: str) -> CheckoutError:
+    return CheckoutError(code, MESSAGES[code], STATUS[code])
+
+
+# ---------------------------------------------------------------- Stripe
+
+
+def stripe_client() -> stripe.StripeClient:
+    """A client built from the settings as they are now (tests change them per test)."""
+    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses=base_addresses,
+        max_network_retries=getattr(
+            settings, "STRIPE_MAX_NETWORK_RETRIES", STRIPE_MAX_NETWORK_RETRIES
+        ),
+    )
+
+
+def stripe_error_detail(exc: Exception) -> str:
+    """Everything ops need about a failed Stripe call, on one line."""
+    if isinstance(exc, stripe.StripeError):
+        parts = [type(exc).__name__]
+        if exc.http_status:
+            parts.append(f"HTTP {exc.http_status}")
+        if exc.code:
+            parts.append(f"code {exc.code}")
+        if exc.request_id:
+            parts.append(f"request {exc.request_id}")
+        message = exc.user_message or str(exc)
+        return f"{message} ({', '.join(parts)})"
+    return f"{type(exc).__name__}: {exc}"
+
+
+# ---------------------------------------------------------------- checkout
+
+
+def checkout_amount_cents(diamond: Diamond) -> int | None:
+    price = diamond.price
+    if price is None:
+        return None
+    cents = int((Decimal(price) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+    return cents if cents > 0 else None
+
+
+def parse_rate(rate: str) -> tuple[int, timedelta]:
+    """`"10/10m"` → (10, 10 minutes). Units: s, m, h, d; the number before the unit is optional."""
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*", rate or "")
+    if not match:
+        raise ValueError(f"Invalid rate {rate!r}; expected e.g. '10/10m'.")
+    count, size, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
+    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
+    return count, timedelta(seconds=size * seconds)
+
+
+def checkout_expires_at(now) -> int:
+    lifetime = timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES) + EXPIRY_MARGIN
+    return int((now + min(lifetime, STRIPE_MAX_EXPIRY)).timestamp())
+
+
+def _checkout_still_open(order: Order) -> bool:
+    deadline = order.created_at + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+    return timezone.now() < deadline
+
+
+def _resume_or_refuse(*, user, diamond: Diamond) -> Order:
+    """The diamond is not available: return the shopper's own open checkout, or refuse."""
+    open_order = selectors.order_open_checkout(diamond_id=diamond.pk)
+    if open_order is None:
+        raise checkout_error("diamond_unavailable")
+    if open_order.user_id != user.pk:
+        raise checkout_error("diamond_reserved")
+    if not _checkout_still_open(open_order):
+        raise checkout_error("checkout_expiring")
+    if not open_order.stripe_checkout_url:
+        raise checkout_error("checkout_in_progress")
+    return open_order
+
+
+def _check_live_availability(diamond: Diamond) -> None:
+    try:
+        live = get_adapter(diamond.feed).check_availability(diamond)
+    except FeedError as exc:
+        logger.warning(
+            "Availability check for diamond %s (%s %s) failed: %s",
+            diamond.pk,
+            diamond.feed,
+            diamond.supplier_stone_id,
+            exc,
+        )
+        raise checkout_error("availability_unknown") from exc
+    if live != Availability.AVAILABLE:
+        Diamond.objects.filter(pk=diamond.pk, availability=Availability.AVAILABLE).update(
+            availability=live, updated_at=timezone.now()
+        )
+        logger.info("Diamond %s is %s at the %s feed", diamond.pk, live, diamond.feed)
+        raise checkout_error("diamond_unavailable")
+
+
+def _check_rate_limit(user) -> None:
+    limit, window = parse_rate(settings.CHECKOUT_RATE_LIMIT)
+    started = selectors.checkouts_started_count(user=user, since=timezone.now() - window)
+    if started >= limit:
+        raise checkout_error("rate_limited")
+
+
+def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dict:
+    success_path = reverse("payments:checkout-success")
+    metadata = {
+        "diamond_id": str(diamond.pk),
+        "order_id": str(order.pk),
+        "order_number": order.order_number,
+    }
+    params = {
+        "mode": "payment",
+        "currency": "nzd",
+        "line_items": [
+            {
+                "price_data": {
+                    "currency": "nzd",
+                    "unit_amount": order.amount_cents,
+                    "product_data": {"name": diamond.title},
+                },
+                "quantity": 1,
+            }
+        ],
+        "client_reference_id": order.order_number,
+        "metadata": metadata,
+        "payment_intent_data": {"metadata": metadata},
+        "expires_at": checkout_expires_at(now),
+        "success_url": (
+            f"{settings.STOREFRONT_URL}{success_path}"
+            f"?order={order.order_number}&session_id={{CHECKOUT_SESSION_ID}}"
+        ),
+        "cancel_url": f"{settings.STOREFRONT_URL}{diamond.get_absolute_url()}",
+    }
+    if user.email:
+        params["customer_email"] = user.email
+    return params
+
+
+def _stripe_session_create(*, order: Order, diamond: Diamond, user) -> tuple[str, str]:
+    if simulator.simulator_enabled():
+        return simulator.simulator_session_create()
+    params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
+    session = stripe_client().v1.checkout.sessions.create(
+        params=params, options={"idempotency_key": order.idempotency_key}
+    )
+    return session.id, session.url
+
+
+def checkout_create(*, user, diamond_id, reference: str = "", comments: str = "") -> Order:
+    """Start (or resume) the shopper's checkout of one diamond. Raises CheckoutError.
+
+    Returns the order whose `stripe_checkout_url` the shopper should be sent to.
+    """
+    try:
+        diamond_pk = uuid.UUID(str(diamond_id))
+    except (TypeError, ValueError, AttributeError):
+        raise checkout_error("invalid_diamond_id") from None
+
+    diamond = Diamond.objects.filter(pk=diamond_pk).first()
+    if diamond is None:
+        raise checkout_error("diamond_not_found")
+    if diamond.availability != Availability.AVAILABLE:
+        return _resume_or_refuse(user=user, diamond=diamond)
+
+    _check_live_availability(diamond)
+    amount_cents = checkout_amount_cents(diamond)
+    if amount_cents is None:
+        raise checkout_error("price_unavailable")
+    _check_rate_limit(user)
+
+    try:
+        order = order_create(
+            user=user,
+            diamond=diamond,
+            amount_cents=amount_cents,
+            reference=reference,
+            comments=comments,
+        )
+    except DiamondUnavailable:
+        diamond.refresh_from_db(fields=["availability"])
+        return _resume_or_refuse(user=user, diamond=diamond)
+
+    try:
+        session_id, url = _stripe_session_create(order=order, diamond=diamond, user=user)
+    except Exception as exc:
+        detail = stripe_error_detail(exc)
+        logger.exception(
+            "Stripe Checkout Session for order %s (diamond %s, %s) could not be created: %s",
+            order.order_number,
+            diamond.pk,
+            order.amount_display,
+            detail,
+        )
+        order_fail_checkout(order=order, error=detail)
+        raise checkout_error("payment_provider_unavailable") from exc
+    return order_attach_checkout_session(order=order, session_id=session_id, url=url)
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def refund_idempotency_key(order: Order) -> str:
+    return f"refund-{order.pk}"
+
+
+def order_refund(*, order: Order, actor, release_diamond: bool, reason: str = "") -> str:
+    """Refund the whole payment through Stripe, then mark the order refunded.
+
+    Returns the Stripe refund id. Raises RefundError (nothing changed) when the order
+    cannot be refunded or Stripe refuses.
+    """
+    order.refresh_from_db()
+    if order.payment_status != PaymentStatus.PAID:
+        raise RefundError(
+            f"Order {order.display_number} cannot be refunded: its payment is "
+            f"{order.get_payment_status_display().lower()}, not paid."
+        )
+    if not order.stripe_payment_intent_id:
+        raise RefundError(
+            f"Order {order.display_number} has no Stripe payment intent recorded, so there is "
+            "nothing to refund through Stripe. Check the payment in the Stripe Dashboard."
+        )
+    intent = order.stripe_payment_intent_id
+    if simulator.simulator_enabled() and intent.startswith("pi_sim_"):
+        refund_id = f"re_sim_{intent.removeprefix('pi_sim_')}"
+    else:
+        metadata = {"order_id": str(order.pk), "order_number": order.order_number or ""}
+        if reason:
+            metadata["reason"] = reason[:500]
+        if actor is not None:
+            metadata["refunded_by"] = str(actor)
+        try:
+            refund = stripe_client().v1.refunds.create(
+                params={
+                    "payment_intent": intent,
+                    "reason": "requested_by_customer",
+                    "metadata": metadata,
+                },
+                options={"idempotency_key": refund_idempotency_key(order)},
+            )
+        except Exception as exc:
+            detail = stripe_error_detail(exc)
+            logger.exception(
+                "Refund of order %s (payment intent %s) failed: %s",
+                order.display_number,
+                intent,
+                detail,
+            )
+            raise RefundError(
+                f"Stripe did not refund order {order.display_number} (payment intent {intent}): "
+                f"{detail}. Nothing was changed."
+            ) from exc
+        refund_id = refund.id
+
+    changed = order_mark_refunded(
+        order=order, actor=actor, refund_id=refund_id, release_diamond=release_diamond
+    )
+    if not changed:
+        logger.info("Order %s was already marked refunded (refund %s)", order, refund_id)
+    return refund_id
