@@ -85,7 +85,7 @@ def _checkout_payload(request) -> tuple[dict | None, JsonResponse | None]:
         error = services.checkout_error("invalid_diamond_id")
         return None, _json_error(error.code, error.message, error.http_status)
     for field, limit in (("reference", REFERENCE_MAX_LENGTH), ("comments", COMMENTS_MAX_LENGTH)):
-        value = data.get(field, "")
+        value = data.get(field)
         if value is None:
             data[field] = ""
         elif not isinstance(value, str) or len(value) > limit:

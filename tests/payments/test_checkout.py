@@ -196,7 +196,7 @@ def test_json_checkout_answers_401_in_json_when_not_logged_in(stripe_api, demo_d
 def test_json_checkout_enforces_csrf_with_a_json_answer(stripe_api, shopper, demo_diamond):
     client = Client(enforce_csrf_checks=True)
     client.force_login(shopper)
-    client.get("/accounts/login/")  # sets the CSRF cookie, as any page with a form does
+    client.get(demo_diamond.get_absolute_url())  # the page with the Confirm & Pay form
     token = client.cookies["csrftoken"].value
 
     refused = api_post(client, {"diamond_id": str(demo_diamond.pk)})
