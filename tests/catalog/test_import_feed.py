@@ -110,3 +110,41 @@ def test_bad_arguments_are_refused():
         run("nope")
     with pytest.raises(CommandError, match="--batch-size must be at least 1"):
         run("demo", "--batch-size", "0")
+
+
+@pytest.mark.django_db
+def test_importing_nivoda_pages_through_and_counts_skipped_records(nivoda_api):
+    for n in range(120):
+        nivoda_api.add_stone(**({"diamond": {"image": ""}} if n % 40 == 0 else {}))
+    out, _ = run("nivoda", "--batch-size", "100")
+    assert out.strip() == "Imported nivoda: 117 created, 0 updated, 0 unchanged, 3 skipped."
+    assert Diamond.objects.filter(feed=Feed.NIVODA).count() == 117
+    assert {c.variables["limit"] for c in nivoda_api.calls("diamonds_by_query")} == {50}
+
+    nivoda_api.stones[1]["price"] += 100
+    nivoda_api.stones[2]["diamond"]["availability"] = "SOLD"
+    out, _ = run("nivoda")
+    assert "0 created, 2 updated, 115 unchanged, 3 skipped" in out
+    assert Diamond.objects.get(offer_id="offer-3").availability == Availability.UNAVAILABLE
+    assert len(nivoda_api.calls("authenticate")) == 1
+
+
+@pytest.mark.django_db
+def test_a_feed_failure_part_way_keeps_what_was_imported(nivoda_api):
+    for _ in range(120):
+        nivoda_api.add_stone()
+    nivoda_api.fail("http_500", operation="diamonds_by_query")
+    with pytest.raises(CommandError, match="HTTP 500") as failure:
+        run("nivoda")
+    assert "0 created" in str(failure.value)
+
+    nivoda_api.fail("http_500", operation="diamonds_by_query", after=2)
+    with pytest.raises(CommandError) as failure:
+        run("nivoda", "--batch-size", "50")
+    message = str(failure.value)
+    assert message.startswith("Import from nivoda stopped: Nivoda answered HTTP 500")
+    assert "Kept so far: 100 created, 0 updated, 0 unchanged, 0 skipped" in message
+    assert "run it again" in message
+    assert Diamond.objects.filter(feed=Feed.NIVODA).count() == 100
+    out, _ = run("nivoda")
+    assert "20 created, 0 updated, 100 unchanged" in out
