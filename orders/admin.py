@@ -487,24 +487,22 @@ class OrderAdmin(admin.ModelAdmin):
             fresh = {o.pk: o for o in Order.objects.filter(pk__in=[o.pk for o in retried])}
             outcomes = format_html_join(
                 "",
-                "<li>{}: {}</li>",
+                "<br>{}: {}",
                 ((o.display_number, _retry_outcome(fresh[o.pk])) for o in retried if o.pk in fresh),
             )
             self.message_user(
                 request,
-                format_html(
-                    "Retried the feed order for {} order(s):<ul>{}</ul>", len(retried), outcomes
-                ),
+                format_html("Retried the feed order for {} order(s):{}", len(retried), outcomes),
                 messages.SUCCESS,
             )
         if skipped:
             self.message_user(
                 request,
                 format_html(
-                    "Skipped {} order(s):<ul>{}</ul>",
+                    "Skipped {} order(s):{}",
                     len(skipped),
                     format_html_join(
-                        "", "<li>{}: {}</li>", ((o.display_number, why) for o, why in skipped)
+                        "", "<br>{}: {}", ((o.display_number, why) for o, why in skipped)
                     ),
                 ),
                 messages.WARNING,

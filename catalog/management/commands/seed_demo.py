@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from catalog.services import feed_import
 from feeds.base import FeedError
+from orders.demo import seed_demo_orders
 
 DEMO_USERS = (
     # username, password, staff and superuser
@@ -38,6 +39,7 @@ class Command(BaseCommand):
             state = self._ensure_user(username, password, is_staff=is_staff)
             role = "staff superuser" if is_staff else "shopper"
             self.stdout.write(f"Demo {role}: {username} / {password} ({state})")
+        seed_demo_orders(stdout=self.stdout)
 
     def _ensure_user(self, username: str, password: str, *, is_staff: bool) -> str:
         user_model = get_user_model()
