@@ -48,6 +48,7 @@ class CatalogFilterForm(forms.Form):
     sort = forms.ChoiceField(label="Sort by", required=False, choices=SORT_CHOICES)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         values = diamond_filter_values()
         self.fields["shape"].choices = [("", "Any shape")] + [

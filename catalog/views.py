@@ -13,9 +13,14 @@ PAGE_SIZE = 24
 @require_GET
 def diamond_list_view(request):
     form = CatalogFilterForm(request.GET or None)
-    diamonds = diamond_list(filters=form.chosen_filters(), sort=form.chosen_sort())
+    filters = form.chosen_filters()
+    diamonds = diamond_list(filters=filters, sort=form.chosen_sort())
     page = Paginator(diamonds, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "catalog/list.html", {"form": form, "page": page})
+    return render(
+        request,
+        "catalog/list.html",
+        {"form": form, "page": page, "filters_active": bool(filters)},
+    )
 
 
 def _purchase_context(request, diamond: Diamond) -> dict:

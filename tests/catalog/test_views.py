@@ -3,10 +3,20 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from django.contrib.staticfiles import finders
+from django.template import Context, Template
 from django.urls import reverse
 
 from catalog.models import Availability
 from catalog.selectors import UNAVAILABLE_REASONS
+from catalog.templatetags.store import (
+    SHAPE_ILLUSTRATIONS,
+    grade_label,
+    money,
+    nzd,
+    shape_illustration_path,
+    shape_label,
+)
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -483,3 +493,65 @@ def test_header_logout_is_a_post_form(client, shopper):
         html,
     )
     assert f"Signed in as {shopper.username}" in html
+
+
+# ---------------------------------------------------------------- display filters
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12345.00"), "$12,345.00 NZD"),
+        (Decimal("12345"), "$12,345.00 NZD"),
+        (Decimal("0.5"), "$0.50 NZD"),
+        (Decimal("1234567.891"), "$1,234,567.89 NZD"),
+        (999, "$999.00 NZD"),
+        ("2500.5", "$2,500.50 NZD"),
+        (None, "Price on request"),
+        ("", "Price on request"),
+        ("junk", "Price on request"),
+    ],
+)
+def test_nzd_price_filter(value, expected):
+    assert nzd(value) == expected
+
+
+def test_money_filter_has_no_currency_code():
+    assert money(Decimal("12345")) == "$12,345.00"
+    assert money(None) == ""
+
+
+def test_filters_in_a_template_ignore_the_locale(settings):
+    settings.USE_THOUSAND_SEPARATOR = True
+    template = Template("{% load store %}{{ p|nzd }} {{ c|carats }}")
+
+    assert template.render(Context({"p": Decimal("12345"), "c": Decimal("1.5")})) == (
+        "$12,345.00 NZD 1.50"
+    )
+
+
+@pytest.mark.parametrize(
+    ("shape", "label", "drawing"),
+    [
+        ("ROUND", "Round", "round"),
+        ("CUSHION_MODIFIED", "Cushion Modified", "cushion"),
+        ("LONG RADIANT", "Long Radiant", "radiant"),
+        ("TRILLION", "Trillion", "generic"),
+        ("", "", "generic"),
+    ],
+)
+def test_shape_label_and_drawing(shape, label, drawing):
+    assert shape_label(shape) == label
+    assert shape_illustration_path(shape) == f"catalog/shapes/{drawing}.svg"
+
+
+def test_every_shape_drawing_exists():
+    for name in [*SHAPE_ILLUSTRATIONS, "generic"]:
+        assert finders.find(f"catalog/shapes/{name}.svg"), name
+
+
+def test_grade_label():
+    assert grade_label("EX") == "Excellent"
+    assert grade_label("vg") == "Very Good"
+    assert grade_label("GD") == "Good"
+    assert grade_label("Astor") == "Astor"
