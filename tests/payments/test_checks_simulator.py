@@ -1,0 +1,38 @@
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from payments.checks import check_simulator_settings
+from payments.simulator import SIMULATOR_WEBHOOK_SECRET
+
+
+def ids(settings_errors):
+    return [error.id for error in settings_errors]
+
+
+@pytest.mark.parametrize(
+    ("debug", "secret_key"), [(False, "sk_live_x"), (False, ""), (True, "sk_test_x")]
+)
+def test_the_simulators_public_secret_is_refused_outside_the_simulator(settings, debug, secret_key):
+    settings.DEBUG = debug
+    settings.STRIPE_SECRET_KEY = secret_key
+    settings.STRIPE_WEBHOOK_SECRET = SIMULATOR_WEBHOOK_SECRET
+
+    assert ids(check_simulator_settings(None)) == ["payments.E004"]
+
+
+def test_the_simulator_itself_passes(settings):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
+
+    assert check_simulator_settings(None) == []
+
+
+def test_manage_py_check_reports_it(settings):
+    settings.DEBUG = False
+    settings.STRIPE_SECRET_KEY = "sk_live_x"
+    settings.STRIPE_WEBHOOK_SECRET = SIMULATOR_WEBHOOK_SECRET
+
+    with pytest.raises(SystemCheckError, match=r"payments\.E004"):
+        call_command("check")
