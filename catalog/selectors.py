@@ -97,8 +97,8 @@ UNAVAILABLE_REASONS = {
 }
 NO_PRICE_REASON = "This diamond can't be purchased online right now."
 OWN_CHECKOUT_NOTE = (
-    "You have already started checking out this diamond. Continue to payment to complete "
-    "your purchase."
+    "You have already started checking out this diamond, and it is held for you while "
+    "your checkout is open."
 )
 
 
