@@ -8,7 +8,7 @@ from django.template import Context, Template
 from django.urls import reverse
 
 from catalog.models import Availability
-from catalog.selectors import UNAVAILABLE_REASONS
+from catalog.selectors import OWN_CHECKOUT_NOTE, UNAVAILABLE_REASONS
 from catalog.templatetags.store import (
     SHAPE_ILLUSTRATIONS,
     grade_label,
@@ -398,7 +398,7 @@ def test_own_open_checkout_offers_to_continue_to_payment(client, shopper):
     response = client.get(detail_url(order.diamond))
     html = response.content.decode()
 
-    assert "You have already started checking out this diamond." in text(response)
+    assert OWN_CHECKOUT_NOTE in text(response)
     form = re.search(r'<form method="post" action="/checkout/create/">(.*?)</form>', html, re.S)
     assert f'name="diamond_id" value="{order.diamond_id}"' in form.group(1)
     assert "Continue to payment" in form.group(1)
