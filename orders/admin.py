@@ -26,6 +26,7 @@ from orders.models import (
     needs_attention_q,
 )
 from orders.services import order_feed_order_retry, order_feed_outcome_unknown, order_resolve
+from payments.services import RefundError, order_refund
 
 # ---------------------------------------------------------------- badges
 
@@ -66,6 +67,23 @@ def orders_needing_attention_count() -> int:
 def stripe_dashboard_url(kind: str, object_id: str) -> str:
     mode = "" if settings.STRIPE_SECRET_KEY.startswith("sk_live") else "/test"
     return f"https://dashboard.stripe.com{mode}/{kind}/{object_id}"
+
+
+SIMULATED_PREFIXES = ("cs_sim_", "pi_sim_")
+
+
+def stripe_dashboard_link(kind: str, object_id: str):
+    if not object_id:
+        return "—"
+    if object_id.startswith(SIMULATED_PREFIXES):
+        return format_html(
+            '{} <span class="quiet">(payment simulator, not in Stripe)</span>', object_id
+        )
+    return format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}</a>',
+        stripe_dashboard_url(kind, object_id),
+        object_id,
+    )
 
 
 def admin_link(obj, label) -> str:
@@ -388,25 +406,11 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.display(description="Payment in Stripe")
     def payment_link(self, order):
-        if not order.stripe_payment_intent_id:
-            return "—"
-        url = stripe_dashboard_url("payments", order.stripe_payment_intent_id)
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">{}</a>',
-            url,
-            order.stripe_payment_intent_id,
-        )
+        return stripe_dashboard_link("payments", order.stripe_payment_intent_id)
 
     @admin.display(description="Checkout Session in Stripe")
     def checkout_session_link(self, order):
-        if not order.stripe_checkout_session_id:
-            return "—"
-        url = stripe_dashboard_url("checkout/sessions", order.stripe_checkout_session_id)
-        return format_html(
-            '<a href="{}" target="_blank" rel="noopener">{}</a>',
-            url,
-            order.stripe_checkout_session_id,
-        )
+        return stripe_dashboard_link("checkout/sessions", order.stripe_checkout_session_id)
 
     @admin.display(description="Feed order error")
     def feed_order_error_display(self, order):
@@ -511,8 +515,6 @@ class OrderAdmin(admin.ModelAdmin):
 
     @admin.action(description="Refund the payment", permissions=["refund_order"])
     def refund(self, request, queryset):
-        from payments.services import order_refund
-
         orders = list(queryset)
         refundable = [o for o in orders if o.payment_status == PaymentStatus.PAID]
         not_refundable = [o for o in orders if o.payment_status != PaymentStatus.PAID]
@@ -539,29 +541,24 @@ class OrderAdmin(admin.ModelAdmin):
         refunded = []
         for order in refundable:
             try:
-                done = order_refund(
+                refund_id = order_refund(
                     order=order,
                     actor=request.user,
                     release_diamond=form.cleaned_data["release_diamond"],
                     reason=form.cleaned_data["reason"],
                 )
-            except Exception as exc:  # Stripe's and the service's errors, shown to ops in full
-                self.message_user(
-                    request,
-                    f"{order.display_number}: the refund failed: {_error_text(exc)}",
-                    messages.ERROR,
-                )
+            except RefundError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
                 continue
-            if done is False:
-                self.message_user(
-                    request,
-                    f"{order.display_number}: not refunded (it was no longer paid).",
-                    messages.WARNING,
-                )
-            else:
-                refunded.append(order)
+            refunded.append(f"{order.display_number} (refund {refund_id})")
         if refunded:
-            self.message_user(request, f"Refunded {_numbers(refunded)}.", messages.SUCCESS)
+            released = form.cleaned_data["release_diamond"]
+            diamonds = "released to the catalog" if released else "kept reserved"
+            self.message_user(
+                request,
+                f"Refunded {', '.join(refunded)}; the diamond(s) {diamonds}.",
+                messages.SUCCESS,
+            )
         if not_refundable:
             self.message_user(
                 request, f"Skipped (not paid): {_numbers(not_refundable)}.", messages.WARNING
@@ -603,11 +600,6 @@ def _retry_outcome(order: Order) -> str:
         first_line = (order.feed_order_error or "no error recorded").splitlines()[0]
         return f"failed again: {first_line}"
     return "queued; the worker places it shortly"
-
-
-def _error_text(exc: Exception) -> str:
-    message = getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
-    return f"{message} ({exc.__class__.__name__})"
 
 
 # ---------------------------------------------------------------- the timeline on its own

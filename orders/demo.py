@@ -1,10 +1,19 @@
 """Demo orders for `seed_demo`, so the ops dashboard has something to triage after `make run`.
 
-Both orders go through the real order services (checkout, payment, the demo feed): a
-confirmed order, and a paid order whose feed order failed because the demo feed was told to
-refuse orders while it was placed. That stone is an ordinary demo stone, so *Retry feed order*
-in the admin succeeds. The Stripe ids are made up (`cs_test_demo_…`, `pi_test_demo_…`): their
-Stripe Dashboard links lead nowhere.
+With the payment simulator on (DEBUG, no Stripe key) every order takes the shopper's real
+path: `checkout_create`, then the simulator's signed `checkout.session.completed` through the
+webhook, then the demo feed. So the webhook log, the timeline and the Slack outbox are filled
+as in real life, and the demo payments can be refunded from the admin.
+
+- "confirmed": paid, feed order placed.
+- "needs attention": paid, but the feed order failed because the demo feed was told to refuse
+  orders while it ran (`DEMO_FEED_FAIL_ORDERS`, switched on for that one call). The stone is an
+  ordinary demo stone, so *Retry feed order* in the admin succeeds.
+- "awaiting payment" (simulator only): a checkout the shopper has not paid yet; it expires
+  like any other.
+
+Without the simulator (a Stripe key is configured) the two paid orders are written through
+the order services with made-up Stripe ids (`cs_test_demo_…`), which Stripe does not know.
 """
 
 from __future__ import annotations
@@ -25,28 +34,35 @@ from orders.services import (
 )
 
 DEMO_SHOPPER = "shopper"
+COMMENTS = "Demo order created by seed_demo."
 
 
 @dataclass(frozen=True)
 class DemoOrder:
     reference: str
     stone_id: str
-    feed_fails: bool
     label: str
+    paid: bool = True
+    feed_fails: bool = False
 
 
 DEMO_ORDERS = (
-    DemoOrder("demo-confirmed", "DEMO-0002", feed_fails=False, label="confirmed"),
-    DemoOrder("demo-feed-failed", "DEMO-0003", feed_fails=True, label="needs attention"),
+    DemoOrder("demo-confirmed", "DEMO-0002", "confirmed"),
+    DemoOrder("demo-feed-failed", "DEMO-0003", "needs attention", feed_fails=True),
+    DemoOrder("demo-awaiting-payment", "DEMO-0006", "awaiting payment", paid=False),
 )
 
 
 def seed_demo_orders(*, stdout) -> list[Order]:
     """Create the demo orders that do not exist yet (found by their `reference`)."""
+    from payments.services import CheckoutError
+    from payments.simulator import SimulatorError, simulator_enabled
+
     shopper = get_user_model().objects.filter(username=DEMO_SHOPPER).first()
     if shopper is None:
         stdout.write(f"Demo orders: skipped, there is no {DEMO_SHOPPER!r} user.")
         return []
+    simulated = simulator_enabled()
     orders = []
     for spec in DEMO_ORDERS:
         existing = Order.objects.filter(reference=spec.reference).first()
@@ -54,11 +70,21 @@ def seed_demo_orders(*, stdout) -> list[Order]:
             stdout.write(f"Demo order {existing.display_number} ({spec.label}): unchanged")
             orders.append(existing)
             continue
+        if not spec.paid and not simulated:
+            stdout.write(f"Demo order ({spec.label}): skipped, it needs the payment simulator.")
+            continue
         diamond = Diamond.objects.filter(feed=Feed.DEMO, supplier_stone_id=spec.stone_id).first()
         if diamond is None or diamond.availability != Availability.AVAILABLE or not diamond.price:
             stdout.write(f"Demo order ({spec.label}): skipped, stone {spec.stone_id} is not free.")
             continue
-        order = _paid_demo_order(shopper=shopper, diamond=diamond, spec=spec)
+        try:
+            if simulated:
+                order = _simulated_order(shopper=shopper, diamond=diamond, spec=spec)
+            else:
+                order = _recorded_order(shopper=shopper, diamond=diamond, spec=spec)
+        except (CheckoutError, SimulatorError) as exc:
+            stdout.write(f"Demo order ({spec.label}): not created: {exc}")
+            continue
         stdout.write(
             f"Demo order {order.display_number} ({spec.label}): created for {shopper.username}, "
             f"{order.get_status_display().lower()}, feed order "
@@ -68,13 +94,32 @@ def seed_demo_orders(*, stdout) -> list[Order]:
     return orders
 
 
-def _paid_demo_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
+def _simulated_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
+    from payments.services import checkout_create
+    from payments.simulator import simulator_deliver
+
+    order = checkout_create(
+        user=shopper, diamond_id=diamond.pk, reference=spec.reference, comments=COMMENTS
+    )
+    if spec.paid:
+        # With the in-process task backend the feed order runs as the payment commits; with
+        # the database backend the direct call claims the attempt first and the queued task
+        # finds nothing left to do.
+        with override_settings(DEMO_FEED_FAIL_ORDERS=spec.feed_fails):
+            simulator_deliver(order=order, action="pay")
+            order_feed_order_place(order_id=order.pk)
+    return Order.objects.get(pk=order.pk)
+
+
+def _recorded_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
+    from payments.services import checkout_amount_cents
+
     order = order_create(
         user=shopper,
         diamond=diamond,
-        amount_cents=int(diamond.price * 100),
+        amount_cents=checkout_amount_cents(diamond),
         reference=spec.reference,
-        comments="Demo order created by seed_demo.",
+        comments=COMMENTS,
     )
     session_id = f"cs_test_demo_{order.order_number}"
     order_attach_checkout_session(order=order, session_id=session_id, url="")
@@ -84,10 +129,7 @@ def _paid_demo_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
         amount_total=order.amount_cents,
         currency=order.currency,
     )
-    # The demo feed refuses every order while DEMO_FEED_FAIL_ORDERS is on. With the in-process
-    # task backend the feed order runs as the payment commits; with the database backend the
-    # direct call below claims the attempt first and the queued task finds nothing to do.
     with override_settings(DEMO_FEED_FAIL_ORDERS=spec.feed_fails):
         order_mark_paid(order=order, session=session)
         order_feed_order_place(order_id=order.pk)
-    return Order.objects.select_related("diamond").get(pk=order.pk)
+    return Order.objects.get(pk=order.pk)

@@ -341,6 +341,20 @@ def test_stripe_links_drop_test_for_a_live_key(admin_client_staff, settings):
 
 
 @pytest.mark.django_db
+def test_simulated_payments_are_not_linked_to_stripe(admin_client_staff):
+    order = OrderFactory(
+        **{
+            **CONFIRMED,
+            "stripe_checkout_session_id": "cs_sim_x",
+            "stripe_payment_intent_id": "pi_sim_y",
+        }
+    )
+    html = admin_client_staff.get(reverse("admin:orders_order_change", args=[order.pk])).content
+    assert b"dashboard.stripe.com" not in html
+    assert b"pi_sim_y <span" in html and b"payment simulator, not in Stripe" in html
+
+
+@pytest.mark.django_db
 def test_orders_cannot_be_added_changed_or_deleted(admin_client_staff):
     order = OrderFactory(**PAID_FAILED)
     assert admin_client_staff.get(reverse("admin:orders_order_add")).status_code == 403

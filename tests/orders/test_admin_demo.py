@@ -1,12 +1,16 @@
 import io
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import Availability
 from orders.demo import seed_demo_orders
 from orders.models import Order, PaymentStatus, Status
+from payments.models import WebhookEvent
+
+FAILED_KINDS = ["checkout_created", "checkout_session_created", "paid", "feed_order_failed"]
 
 
 def seed():
@@ -16,30 +20,52 @@ def seed():
 
 
 @pytest.fixture
-def demo(settings):
+def simulator(settings):
+    """`make run`: DEBUG on, no Stripe key, so the payment simulator stands in for Stripe."""
     settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
     settings.DEMO_FEED_FAIL_ORDERS = False
+
+
+@pytest.fixture
+def demo(simulator):
     return seed()
 
 
+def changelist_action(client, action, order, **extra):
+    data = {"action": action, "_selected_action": [str(order.pk)], **extra}
+    return client.post(reverse("admin:orders_order_changelist"), data, follow=True)
+
+
 @pytest.mark.django_db
-def test_seed_demo_creates_a_confirmed_and_a_needs_attention_order(demo):
+def test_seed_demo_creates_confirmed_failed_and_awaiting_orders(demo):
     confirmed = Order.objects.get(reference="demo-confirmed")
     failed = Order.objects.get(reference="demo-feed-failed")
+    awaiting = Order.objects.get(reference="demo-awaiting-payment")
     assert f"Demo order {confirmed.order_number} (confirmed): created for shopper" in demo
     assert f"Demo order {failed.order_number} (needs attention): created for shopper" in demo
+    assert f"Demo order {awaiting.order_number} (awaiting payment): created for shopper" in demo
+    assert {o.user.username for o in [confirmed, failed, awaiting]} == {"shopper"}
 
     assert (confirmed.status, confirmed.feed_order_status) == (Status.CONFIRMED, "success")
     assert confirmed.feed_order_id == f"DEMO-{confirmed.order_number}"
     assert confirmed.diamond.availability == Availability.SOLD
-    assert confirmed.user.username == failed.user.username == "shopper"
 
     assert failed.needs_attention
     assert (failed.payment_status, failed.feed_order_status) == (PaymentStatus.PAID, "failed")
     assert "Demo feed refused the order" in failed.feed_order_error
     assert failed.diamond.availability == Availability.RESERVED
-    kinds = list(failed.events.values_list("kind", flat=True))
-    assert kinds == ["checkout_created", "checkout_session_created", "paid", "feed_order_failed"]
+    assert list(failed.events.values_list("kind", flat=True)) == FAILED_KINDS
+
+    assert (awaiting.status, awaiting.payment_status) == (Status.PENDING_PAYMENT, "pending")
+    assert awaiting.stripe_checkout_url
+    assert not awaiting.needs_attention
+
+    # The payments came through the real webhook path: the event log shows them.
+    sessions = set(WebhookEvent.objects.values_list("checkout_session_id", flat=True))
+    assert sessions == {confirmed.stripe_checkout_session_id, failed.stripe_checkout_session_id}
+    assert list(Order.objects.needs_attention()) == [failed]
 
 
 @pytest.mark.django_db
@@ -47,7 +73,20 @@ def test_seeding_again_creates_no_more_orders(demo):
     before = set(Order.objects.values_list("pk", "status"))
     out = seed()
     assert set(Order.objects.values_list("pk", "status")) == before
-    assert out.count(": unchanged") >= 2
+    assert out.count(": unchanged") == 3
+
+
+@pytest.mark.django_db
+def test_with_a_stripe_key_the_paid_orders_are_recorded_without_stripe(settings):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = "sk_test_configured"
+    out = seed()
+    assert "(awaiting payment): skipped, it needs the payment simulator" in out
+    failed = Order.objects.get(reference="demo-feed-failed")
+    assert failed.stripe_checkout_session_id.startswith("cs_test_demo_")
+    assert list(failed.events.values_list("kind", flat=True)) == FAILED_KINDS
+    assert Order.objects.get(reference="demo-confirmed").status == Status.CONFIRMED
+    assert not WebhookEvent.objects.exists()
 
 
 @pytest.mark.django_db
@@ -62,19 +101,27 @@ def test_without_the_demo_shopper_nothing_is_created():
 def test_retrying_the_demo_failure_from_the_admin_confirms_it(
     demo, client, django_capture_on_commit_callbacks
 ):
-    from django.contrib.auth import get_user_model
-
     staff = get_user_model().objects.get(username="staff")
     client.force_login(staff)
     failed = Order.objects.get(reference="demo-feed-failed")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(
-            reverse("admin:orders_order_changelist"),
-            {"action": "retry_feed_order", "_selected_action": [str(failed.pk)]},
-            follow=True,
-        )
+        response = changelist_action(client, "retry_feed_order", failed)
     failed.refresh_from_db()
     assert (failed.status, failed.feed_order_status) == (Status.CONFIRMED, "success")
     assert "Retried the feed order for 1 order(s)" in response.content.decode()
     assert failed.events.get(kind="feed_order_retried").actor == staff
     assert not Order.objects.needs_attention().exists()
+
+
+@pytest.mark.django_db
+def test_the_demo_failure_can_be_refunded_through_the_simulator(demo, client):
+    staff = get_user_model().objects.get(username="staff")
+    client.force_login(staff)
+    failed = Order.objects.get(reference="demo-feed-failed")
+    response = changelist_action(
+        client, "refund", failed, confirm="yes", release_diamond="yes", reason="Demo refund"
+    )
+    failed.refresh_from_db()
+    assert (failed.status, failed.payment_status) == (Status.CANCELLED, "refunded")
+    assert failed.diamond.availability == Availability.AVAILABLE
+    assert f"Refunded {failed.order_number}" in response.content.decode()
