@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django import forms
 
-from catalog.selectors import DEFAULT_SORT, diamond_filter_values
+from catalog.selectors import DEFAULT_SORT, FILTER_SCALES, diamond_filter_values
 from catalog.templatetags.store import grade_label, shape_label
 
 SORT_CHOICES = [
@@ -50,7 +50,11 @@ class CatalogFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        values = diamond_filter_values()
+        requested = {
+            field: self.data.getlist(field) if hasattr(self.data, "getlist") else []
+            for field in FILTER_SCALES
+        }
+        values = diamond_filter_values(keep=requested)
         self.fields["shape"].choices = [("", "Any shape")] + [
             (v, shape_label(v)) for v in values["shape"]
         ]

@@ -67,19 +67,28 @@ def _scale_sorted(values, scale) -> list[str]:
     return sorted((v for v in values if v), key=lambda v: (rank.get(v.upper(), len(rank)), v))
 
 
-def diamond_filter_values() -> dict[str, list[str]]:
-    """The shapes and grades present in the available stock, in grading order."""
+FILTER_SCALES = {
+    "shape": SHAPE_ORDER,
+    "color": COLOR_SCALE,
+    "clarity": CLARITY_SCALE,
+    "cut": CUT_SCALE,
+}
+
+
+def diamond_filter_values(*, keep: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """The shapes and grades present in the available stock, in grading order.
+
+    Values in `keep` (what the shopper asked for) stay offered when they are on the standard
+    scale, even once sold out: a saved search then finds nothing instead of failing.
+    """
+    keep = keep or {}
     available = Diamond.objects.filter(availability=Availability.AVAILABLE).order_by()
-    scales = {
-        "shape": SHAPE_ORDER,
-        "color": COLOR_SCALE,
-        "clarity": CLARITY_SCALE,
-        "cut": CUT_SCALE,
-    }
-    return {
-        field: _scale_sorted(available.values_list(field, flat=True).distinct(), scale)
-        for field, scale in scales.items()
-    }
+    result = {}
+    for field, scale in FILTER_SCALES.items():
+        values = set(available.values_list(field, flat=True).distinct())
+        values.update(v for v in keep.get(field, ()) if v in scale)
+        result[field] = _scale_sorted(values, scale)
+    return result
 
 
 # ---------------------------------------------------------------- purchase state

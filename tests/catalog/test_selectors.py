@@ -183,3 +183,18 @@ class TestPurchaseState:
         state = diamond_purchase_state(diamond=diamond, user=shopper)
 
         assert not state.purchasable
+
+
+def test_requested_values_on_the_standard_scale_stay_offered():
+    DiamondFactory(shape="ROUND", color="G", clarity="VS1", cut="EX")
+
+    values = diamond_filter_values(
+        keep={"shape": ["HEART"], "color": ["D", "nonsense"], "clarity": ["FL"], "cut": ["Q"]}
+    )
+
+    assert values == {
+        "shape": ["ROUND", "HEART"],
+        "color": ["D", "G"],
+        "clarity": ["FL", "VS1"],
+        "cut": ["EX"],
+    }

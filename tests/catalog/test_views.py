@@ -555,3 +555,15 @@ def test_grade_label():
     assert grade_label("vg") == "Very Good"
     assert grade_label("GD") == "Good"
     assert grade_label("Astor") == "Astor"
+
+
+def test_sold_out_grade_in_a_saved_search_finds_nothing_calmly(client):
+    DiamondFactory(color="G")
+    DiamondFactory(color="D", availability="sold")
+
+    response = client.get(LIST_URL, {"color": "D"})
+
+    assert response.status_code == 200
+    assert not response.context["form"].errors
+    assert "No diamonds match these filters." in text(response)
+    assert '<input type="checkbox" name="color" value="D"' in response.content.decode()
