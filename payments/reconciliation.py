@@ -1,0 +1,120 @@
+"""Catch up with what webhooks missed: ask Stripe about stale checkouts, re-run stalled feed
+orders, re-process events whose processing failed, and deliver overdue Slack alerts.
+
+Each step applies the same services as the webhook path, so running it twice, or while
+webhooks arrive, changes nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import stripe
+from django.conf import settings
+from django.utils import timezone
+
+from notifications.services import notifications_deliver_due
+from orders.models import FEED_ORDER_STALL_AFTER, FeedOrderStatus, Order, PaymentStatus, Status
+from orders.services import (
+    order_fail_checkout,
+    order_feed_order_abandon,
+    order_feed_order_retry,
+    order_mark_expired,
+)
+from payments.models import WebhookEvent
+from payments.webhooks import checkout_session_fulfil, webhook_event_process
+
+logger = logging.getLogger(__name__)
+
+# Stripe's own grace after `expires_at` before the `expired` event, and time for an event
+# that failed once to be retried by Stripe before we retry it ourselves.
+EXPIRY_GRACE = timedelta(minutes=5)
+UNPROCESSED_AFTER = timedelta(minutes=2)
+SIMULATED_SESSION_PREFIX = "cs_sim_"
+
+
+def payments_reconcile(*, now=None) -> list[str]:
+    """Run every step; returns one line per change made."""
+    now = now or timezone.now()
+    changes: list[str] = []
+    changes += stale_checkouts_reconcile(now=now)
+    changes += stalled_feed_orders_reconcile(now=now)
+    changes += unprocessed_events_reconcile(now=now)
+    sent = notifications_deliver_due()
+    if sent:
+        changes.append(f"Delivered {sent} overdue Slack notification(s).")
+    return changes
+
+
+def stale_checkouts_reconcile(*, now) -> list[str]:
+    cutoff = now - timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES) - EXPIRY_GRACE
+    stale = Order.objects.filter(status=Status.PENDING_PAYMENT, created_at__lt=cutoff)
+    changes = []
+    for order in stale.iterator():
+        try:
+            line = _stale_checkout_reconcile(order)
+        except stripe.StripeError as exc:
+            logger.warning("Could not ask Stripe about %s: %s", order.order_number, exc)
+            line = f"{order.order_number}: could not ask Stripe ({exc.user_message or exc}); left."
+        if line:
+            changes.append(line)
+    return changes
+
+
+def _stale_checkout_reconcile(order: Order) -> str:
+    session_id = order.stripe_checkout_session_id
+    if not session_id:
+        order_fail_checkout(order=order, error="No Checkout Session was ever attached.")
+        return f"{order.order_number}: checkout never reached Stripe; failed, diamond released."
+    if session_id.startswith(SIMULATED_SESSION_PREFIX):
+        # The simulator has no Stripe to ask: its sessions lapse like Stripe's would.
+        if order_mark_expired(order=order):
+            return f"{order.order_number}: simulated checkout expired; diamond released."
+        return ""
+    from payments.services import stripe_client
+
+    session = stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
+    if session.get("payment_status") in ("paid", "no_payment_required"):
+        if checkout_session_fulfil(session=session):
+            return f"{order.order_number}: paid at Stripe (missed webhook); fulfilled."
+        return ""
+    if session.get("status") == "expired" and order_mark_expired(order=order):
+        return f"{order.order_number}: expired at Stripe (missed webhook); diamond released."
+    return ""
+
+
+def stalled_feed_orders_reconcile(*, now) -> list[str]:
+    stalled_before = now - FEED_ORDER_STALL_AFTER
+    pending = Order.objects.filter(
+        payment_status=PaymentStatus.PAID,
+        status=Status.PAID,
+        feed_order_status=FeedOrderStatus.PENDING,
+        feed_order_requested_at__lt=stalled_before,
+    )
+    changes = []
+    for order in pending.iterator():
+        if order.feed_order_started_at is None:
+            if order_feed_order_retry(
+                order=order, reason="Reconciliation: the feed order never started; re-enqueued."
+            ):
+                changes.append(f"{order.order_number}: stalled feed order re-enqueued.")
+        elif order.feed_order_started_at < stalled_before and order_feed_order_abandon(order=order):
+            changes.append(
+                f"{order.order_number}: feed order started but never finished; "
+                "marked outcome unknown for ops."
+            )
+    return changes
+
+
+def unprocessed_events_reconcile(*, now) -> list[str]:
+    events = WebhookEvent.objects.filter(
+        processed_at__isnull=True, received_at__lt=now - UNPROCESSED_AFTER
+    ).order_by("received_at")
+    changes = []
+    for record in events.iterator():
+        webhook_event_process(record=record, retry=True)
+        record.refresh_from_db()
+        outcome = "processed" if record.processed_at else f"failed again: {record.processing_error}"
+        changes.append(f"Stripe event {record.stripe_event_id} ({record.type}): {outcome}.")
+    return changes

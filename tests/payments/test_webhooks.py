@@ -1,0 +1,328 @@
+"""The webhook endpoint: signatures, the event log, and every row of the SPEC's event table,
+through HTTP with payloads signed the way Stripe signs them."""
+
+import json
+import time
+
+import pytest
+
+from catalog.models import Availability
+from notifications.models import Notification
+from orders.models import FeedOrderStatus, OrderEvent, PaymentStatus, Status
+from payments.models import WebhookEvent
+from tests.doubles.stripe import WEBHOOK_PATH, post_event, sign, stripe_event
+from tests.factories import OrderFactory
+
+# Real commits: fulfilment enqueues the feed order on commit, as in production.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def session_for(order, *, payment_status="paid", **overrides):
+    return {
+        "id": order.stripe_checkout_session_id,
+        "object": "checkout.session",
+        "status": "complete",
+        "payment_status": payment_status,
+        "amount_total": order.amount_cents,
+        "currency": order.currency,
+        "client_reference_id": order.order_number,
+        "metadata": {
+            "order_id": str(order.id),
+            "order_number": order.order_number,
+            "diamond_id": str(order.diamond_id),
+        },
+        "payment_intent": "pi_test_123",
+        **overrides,
+    }
+
+
+def deliver(client, event_type, obj, **kwargs):
+    event = stripe_event(event_type, obj, **kwargs)
+    return event, post_event(client, event)
+
+
+def refresh(order):
+    order.refresh_from_db()
+    order.diamond.refresh_from_db()
+    return order
+
+
+# ---------------------------------------------------------------- signatures
+
+
+@pytest.fixture
+def order():
+    return OrderFactory()
+
+
+def test_a_valid_signature_is_recorded_and_processed(client, order):
+    event, response = deliver(client, "checkout.session.completed", session_for(order))
+    assert response.status_code == 200
+    record = WebhookEvent.objects.get()
+    assert record.stripe_event_id == event["id"]
+    assert record.type == "checkout.session.completed"
+    assert record.checkout_session_id == order.stripe_checkout_session_id
+    assert record.payload == event
+    assert record.processed_at is not None
+    assert record.processing_error == ""
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "",
+        "t=123,v1=deadbeef",
+        "garbage",
+    ],
+)
+def test_missing_or_malformed_signatures_answer_400_and_store_nothing(client, order, header):
+    payload = json.dumps(stripe_event("checkout.session.completed", session_for(order)))
+    response = client.post(
+        WEBHOOK_PATH, data=payload, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+    assert refresh(order).status == Status.PENDING_PAYMENT
+
+
+def test_a_payload_signed_with_another_secret_is_refused(client, order):
+    event = stripe_event("checkout.session.completed", session_for(order))
+    response = post_event(client, event, secret="whsec_someone_else")
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_stale_signature_is_refused(client, order):
+    event = stripe_event("checkout.session.completed", session_for(order))
+    response = post_event(client, event, timestamp=int(time.time()) - 301)
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_a_tampered_body_is_refused(client, settings, order):
+    payload = json.dumps(stripe_event("checkout.session.completed", session_for(order))).encode()
+    header = sign(payload, settings.STRIPE_WEBHOOK_SECRET)
+    tampered = payload.replace(b'"paid"', b'"PAID"', 1)
+    response = client.post(
+        WEBHOOK_PATH, data=tampered, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+@pytest.mark.parametrize("body", [b"[]", b'{"id": "evt_1"}', b"not json", b'{"object": "event"}'])
+def test_a_signed_body_that_is_not_an_event_is_refused(client, settings, body):
+    header = sign(body, settings.STRIPE_WEBHOOK_SECRET)
+    response = client.post(
+        WEBHOOK_PATH, data=body, content_type="application/json", HTTP_STRIPE_SIGNATURE=header
+    )
+    assert response.status_code == 400
+    assert WebhookEvent.objects.count() == 0
+
+
+def test_get_is_not_allowed(client):
+    assert client.get(WEBHOOK_PATH).status_code == 405
+
+
+# ---------------------------------------------------------------- the event table
+
+
+def test_completed_and_paid_fulfils_and_places_the_feed_order(client, order):
+    deliver(client, "checkout.session.completed", session_for(order))
+    order = refresh(order)
+    assert (order.status, order.payment_status, order.feed_order_status) == (
+        Status.CONFIRMED,
+        PaymentStatus.PAID,
+        FeedOrderStatus.SUCCESS,
+    )
+    assert order.stripe_payment_intent_id == "pi_test_123"
+    assert order.paid_at is not None
+    assert order.feed_order_id
+    assert order.diamond.availability == Availability.SOLD
+    kinds = list(order.events.values_list("kind", flat=True))
+    assert kinds == ["paid", "feed_order_succeeded"]
+    completed = Notification.objects.get(order=order)
+    assert completed.category == "ORDER_COMPLETED"
+    assert completed.channel == "#ops"
+    assert completed.color == "#28a745"
+
+
+def test_completed_but_unpaid_waits_for_the_delayed_payment(client, order):
+    deliver(client, "checkout.session.completed", session_for(order, payment_status="unpaid"))
+    order = refresh(order)
+    assert (order.status, order.payment_status) == (Status.PENDING_PAYMENT, PaymentStatus.PENDING)
+    assert order.diamond.availability == Availability.RESERVED
+    assert order.events.get().kind == "payment_processing"
+
+    deliver(client, "checkout.session.async_payment_succeeded", session_for(order))
+    order = refresh(order)
+    assert (order.status, order.payment_status, order.feed_order_status) == (
+        Status.CONFIRMED,
+        PaymentStatus.PAID,
+        FeedOrderStatus.SUCCESS,
+    )
+
+
+def test_async_payment_failed_fails_the_order_and_releases_the_diamond(client, order):
+    deliver(client, "checkout.session.completed", session_for(order, payment_status="unpaid"))
+    deliver(
+        client,
+        "checkout.session.async_payment_failed",
+        session_for(order, payment_status="unpaid"),
+    )
+    order = refresh(order)
+    assert (order.status, order.payment_status, order.feed_order_status) == (
+        Status.FAILED,
+        PaymentStatus.FAILED,
+        FeedOrderStatus.NOT_ATTEMPTED,
+    )
+    assert order.diamond.availability == Availability.AVAILABLE
+
+
+def test_expired_releases_the_diamond(client, order):
+    deliver(
+        client,
+        "checkout.session.expired",
+        session_for(order, status="expired", payment_status="unpaid"),
+    )
+    order = refresh(order)
+    assert (order.status, order.payment_status, order.feed_order_status) == (
+        Status.EXPIRED,
+        PaymentStatus.EXPIRED,
+        FeedOrderStatus.NOT_ATTEMPTED,
+    )
+    assert order.diamond.availability == Availability.AVAILABLE
+
+
+def test_expired_after_payment_changes_nothing(client, order):
+    deliver(client, "checkout.session.completed", session_for(order))
+    response = deliver(
+        client,
+        "checkout.session.expired",
+        session_for(order, status="expired", payment_status="unpaid"),
+    )[1]
+    assert response.status_code == 200
+    order = refresh(order)
+    assert order.status == Status.CONFIRMED
+    assert order.diamond.availability == Availability.SOLD
+
+
+def test_a_full_refund_cancels_the_order_and_leaves_the_rest(client, order):
+    deliver(client, "checkout.session.completed", session_for(order))
+    charge = {
+        "id": "ch_test_1",
+        "object": "charge",
+        "amount": order.amount_cents,
+        "amount_refunded": order.amount_cents,
+        "refunded": True,
+        "payment_intent": "pi_test_123",
+    }
+    deliver(client, "charge.refunded", charge)
+    order = refresh(order)
+    assert (order.status, order.payment_status, order.feed_order_status) == (
+        Status.CANCELLED,
+        PaymentStatus.REFUNDED,
+        FeedOrderStatus.SUCCESS,
+    )
+    assert order.diamond.availability == Availability.SOLD
+    assert order.events.filter(kind="refunded").count() == 1
+
+
+def test_a_partial_refund_leaves_the_order(client, order):
+    deliver(client, "checkout.session.completed", session_for(order))
+    charge = {
+        "id": "ch_test_1",
+        "object": "charge",
+        "amount": order.amount_cents,
+        "amount_refunded": 100,
+        "refunded": False,
+        "payment_intent": "pi_test_123",
+    }
+    response = deliver(client, "charge.refunded", charge)[1]
+    assert response.status_code == 200
+    assert refresh(order).payment_status == PaymentStatus.PAID
+
+
+def test_other_event_types_are_stored_and_answered_200(client):
+    event, response = deliver(client, "customer.created", {"id": "cus_1", "object": "customer"})
+    assert response.status_code == 200
+    record = WebhookEvent.objects.get(stripe_event_id=event["id"])
+    assert record.processed_at is not None
+
+
+def test_an_event_for_an_unknown_session_is_stored_and_answered_200(client):
+    session = {
+        "id": "cs_test_unknown",
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "amount_total": 100,
+        "currency": "nzd",
+        "metadata": {},
+    }
+    response = deliver(client, "checkout.session.completed", session)[1]
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().checkout_session_id == "cs_test_unknown"
+
+
+def test_an_order_is_found_by_its_metadata_before_the_session_id_is_saved(client, order):
+    session = session_for(order, id="cs_test_not_saved_yet")
+    deliver(client, "checkout.session.completed", session)
+    assert refresh(order).status == Status.CONFIRMED
+
+
+# ---------------------------------------------------------------- idempotency
+
+
+def test_a_repeated_event_id_does_nothing_more(client, order):
+    event, first = deliver(client, "checkout.session.completed", session_for(order))
+    second = post_event(client, event)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert second.json()["message"] == "Already processed."
+    assert WebhookEvent.objects.count() == 1
+    assert OrderEvent.objects.filter(order=order, kind="paid").count() == 1
+
+
+def test_completed_and_async_succeeded_for_one_session_fulfil_once(client, order):
+    deliver(client, "checkout.session.completed", session_for(order))
+    deliver(client, "checkout.session.async_payment_succeeded", session_for(order))
+    order = refresh(order)
+    assert order.status == Status.CONFIRMED
+    assert order.events.filter(kind="paid").count() == 1
+    assert order.events.filter(kind="feed_order_succeeded").count() == 1
+    assert WebhookEvent.objects.count() == 2
+
+
+def test_an_event_whose_processing_failed_is_processed_again_on_redelivery(client, order):
+    event = stripe_event("checkout.session.completed", session_for(order))
+    WebhookEvent.objects.create(
+        stripe_event_id=event["id"],
+        type=event["type"],
+        payload=event,
+        processing_error="OperationalError('server closed the connection')",
+    )
+    response = post_event(client, event)
+    assert response.status_code == 200
+    assert refresh(order).status == Status.CONFIRMED
+    record = WebhookEvent.objects.get()
+    assert record.processed_at is not None
+    assert record.processing_error == ""
+
+
+# ---------------------------------------------------------------- amount and currency
+
+
+@pytest.mark.parametrize(
+    "overrides", [{"amount_total": 100}, {"currency": "usd"}, {"amount_total": None}]
+)
+def test_a_mismatched_payment_places_no_feed_order_and_needs_attention(client, order, overrides):
+    deliver(client, "checkout.session.completed", session_for(order, **overrides))
+    order = refresh(order)
+    assert (order.status, order.payment_status, order.feed_order_status) == (
+        Status.PAID,
+        PaymentStatus.PAID,
+        FeedOrderStatus.NOT_ATTEMPTED,
+    )
+    assert order.needs_attention
+    assert "Not placed" in order.feed_order_error
+    assert order.events.get().kind == "payment_mismatch"
+    assert order.diamond.availability == Availability.RESERVED
