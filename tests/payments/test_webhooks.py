@@ -326,3 +326,32 @@ def test_a_mismatched_payment_places_no_feed_order_and_needs_attention(client, o
     assert "Not placed" in order.feed_order_error
     assert order.events.get().kind == "payment_mismatch"
     assert order.diamond.availability == Availability.RESERVED
+
+
+# ---------------------------------------------------------------- the production task backend
+
+
+@pytest.fixture
+def database_tasks(settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def test_with_the_database_backend_the_feed_order_is_enqueued_with_the_payment(
+    client, order, database_tasks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    response = deliver(client, "checkout.session.completed", session_for(order))[1]
+    assert response.status_code == 200
+    order = refresh(order)
+    assert (order.status, order.feed_order_status) == (Status.PAID, FeedOrderStatus.PENDING)
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "orders.tasks.feed_order_place"
+    assert task.args_kwargs["kwargs"] == {"order_id": str(order.id)}
+
+    from django.core.management import call_command
+
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    order = refresh(order)
+    assert (order.status, order.feed_order_status) == (Status.CONFIRMED, FeedOrderStatus.SUCCESS)
+    assert Notification.objects.get(order=order).status == Notification.DeliveryStatus.LOGGED
