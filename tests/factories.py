@@ -48,8 +48,28 @@ class DiamondFactory(factory.django.DjangoModelFactory):
     availability = Availability.AVAILABLE
 
 
+def _demo_stone_ids() -> list[str]:
+    from feeds.demo import FAIL_PREFIX, demo_stones
+
+    return [
+        s.supplier_stone_id
+        for s in demo_stones()
+        if not s.supplier_stone_id.startswith(FAIL_PREFIX)
+    ]
+
+
+class DemoDiamondFactory(DiamondFactory):
+    """A stone the demo feed really lists, so its feed order goes through."""
+
+    supplier_stone_id = factory.Sequence(lambda n: _demo_stone_ids()[n % len(_demo_stone_ids())])
+
+
 class OrderFactory(factory.django.DjangoModelFactory):
-    """An order as checkout leaves it; pass states to build later ones."""
+    """An order as checkout leaves it; pass states to build later ones.
+
+    Its diamond is not one the demo feed lists: pass `diamond=DemoDiamondFactory(...)` when
+    the test places the feed order.
+    """
 
     class Meta:
         model = Order

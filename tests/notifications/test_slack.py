@@ -6,10 +6,11 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
+from catalog.models import Availability
 from notifications.models import Notification
 from orders.models import FeedOrderStatus, PaymentStatus, Status
 from tests.doubles.stripe import post_event, stripe_event
-from tests.factories import OrderFactory
+from tests.factories import DemoDiamondFactory, OrderFactory
 from tests.payments.test_webhooks import session_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -28,7 +29,9 @@ def fields_of(message):
 
 def test_a_feed_failure_alerts_the_errors_channel_in_red(client, settings, slack_api):
     settings.DEMO_FEED_FAIL_ORDERS = True
-    order = pay(client, OrderFactory())
+    order = pay(
+        client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+    )
     assert (order.status, order.payment_status, order.feed_order_status) == (
         Status.PAID,
         PaymentStatus.PAID,
@@ -53,7 +56,9 @@ def test_a_feed_failure_alerts_the_errors_channel_in_red(client, settings, slack
 
 
 def test_a_completed_order_is_announced_on_the_ops_channel_in_green(client, slack_api):
-    order = pay(client, OrderFactory())
+    order = pay(
+        client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+    )
     assert order.status == Status.CONFIRMED
     [message] = slack_api.messages
     assert message["channel"] == "#ops"
@@ -63,13 +68,15 @@ def test_a_completed_order_is_announced_on_the_ops_channel_in_green(client, slac
 
 def test_channels_come_from_settings(client, settings, slack_api):
     settings.SLACK_CHANNEL_OPS = "#shop-orders"
-    pay(client, OrderFactory())
+    pay(client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED)))
     assert slack_api.messages[0]["channel"] == "#shop-orders"
 
 
 def test_slack_down_never_blocks_the_order_and_the_alert_goes_out_later(client, slack_api):
     slack_api.down = True
-    order = pay(client, OrderFactory())
+    order = pay(
+        client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+    )
     assert order.status == Status.CONFIRMED
     notification = Notification.objects.get()
     assert notification.status == Notification.DeliveryStatus.PENDING
@@ -93,7 +100,7 @@ def test_slack_down_never_blocks_the_order_and_the_alert_goes_out_later(client, 
 
 def test_backoff_grows_with_each_failed_attempt(client, slack_api):
     slack_api.down = True
-    pay(client, OrderFactory())
+    pay(client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED)))
     notification = Notification.objects.get()
     delays = []
     for _ in range(3):
@@ -109,7 +116,9 @@ def test_backoff_grows_with_each_failed_attempt(client, slack_api):
 def test_a_slack_that_cannot_be_reached_is_retried_too(client, settings):
     settings.SLACK_BOT_TOKEN = "xoxb-test-token"
     settings.SLACK_API_BASE_URL = "http://127.0.0.1:9/api/"
-    order = pay(client, OrderFactory())
+    order = pay(
+        client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+    )
     assert order.status == Status.CONFIRMED
     notification = Notification.objects.get()
     assert notification.status == Notification.DeliveryStatus.PENDING
@@ -119,7 +128,9 @@ def test_a_slack_that_cannot_be_reached_is_retried_too(client, settings):
 def test_without_a_token_alerts_are_logged(client, settings, caplog):
     settings.SLACK_BOT_TOKEN = ""
     settings.DEMO_FEED_FAIL_ORDERS = True
-    order = pay(client, OrderFactory())
+    order = pay(
+        client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+    )
     notification = Notification.objects.get()
     assert notification.status == Notification.DeliveryStatus.LOGGED
     assert order.order_number in caplog.text

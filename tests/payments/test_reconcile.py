@@ -12,7 +12,7 @@ from orders.models import FeedOrderStatus, Order, Status
 from orders.services import UNKNOWN_OUTCOME_NOTE, order_create
 from payments.models import WebhookEvent
 from tests.doubles.stripe import stripe_event
-from tests.factories import DiamondFactory, OrderFactory, UserFactory
+from tests.factories import DemoDiamondFactory, OrderFactory, UserFactory
 from tests.payments.test_webhooks import session_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,7 +33,7 @@ def checkout(stripe_api):
     """A real checkout through the service and the Stripe double, then left alone."""
     from payments.services import checkout_create
 
-    diamond = DiamondFactory()
+    diamond = DemoDiamondFactory()
     order = checkout_create(user=UserFactory(), diamond_id=str(diamond.id))
     return order
 
@@ -83,7 +83,7 @@ def test_stripe_down_during_reconciliation_changes_nothing(stripe_api, checkout)
 
 
 def test_a_checkout_that_never_reached_stripe_is_failed():
-    order = order_create(user=UserFactory(), diamond=DiamondFactory(), amount_cents=100)
+    order = order_create(user=UserFactory(), diamond=DemoDiamondFactory(), amount_cents=100)
     age(order, 40)
     assert "never reached Stripe" in reconcile()
     order.refresh_from_db()
@@ -93,6 +93,7 @@ def test_a_checkout_that_never_reached_stripe_is_failed():
 
 def test_a_stalled_feed_order_is_enqueued_again():
     order = OrderFactory(
+        diamond=DemoDiamondFactory(availability=Availability.RESERVED),
         status=Status.PAID,
         payment_status="paid",
         feed_order_status=FeedOrderStatus.PENDING,
@@ -107,6 +108,7 @@ def test_a_stalled_feed_order_is_enqueued_again():
 
 def test_a_feed_order_whose_worker_died_becomes_an_unknown_outcome():
     order = OrderFactory(
+        diamond=DemoDiamondFactory(availability=Availability.RESERVED),
         status=Status.PAID,
         payment_status="paid",
         feed_order_status=FeedOrderStatus.PENDING,
@@ -123,6 +125,7 @@ def test_a_feed_order_whose_worker_died_becomes_an_unknown_outcome():
 
 def test_a_recent_pending_feed_order_is_left_to_its_worker():
     order = OrderFactory(
+        diamond=DemoDiamondFactory(availability=Availability.RESERVED),
         status=Status.PAID,
         payment_status="paid",
         feed_order_status=FeedOrderStatus.PENDING,
@@ -134,7 +137,7 @@ def test_a_recent_pending_feed_order_is_left_to_its_worker():
 
 
 def test_an_event_whose_processing_failed_is_processed_again():
-    order = OrderFactory()
+    order = OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
     event = stripe_event("checkout.session.completed", session_for(order))
     WebhookEvent.objects.create(
         stripe_event_id=event["id"],

@@ -11,7 +11,7 @@ from notifications.models import Notification
 from orders.models import FeedOrderStatus, OrderEvent, PaymentStatus, Status
 from payments.models import WebhookEvent
 from tests.doubles.stripe import WEBHOOK_PATH, post_event, sign, stripe_event
-from tests.factories import OrderFactory
+from tests.factories import DemoDiamondFactory, OrderFactory
 
 # Real commits: fulfilment enqueues the feed order on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,7 +52,7 @@ def refresh(order):
 
 @pytest.fixture
 def order():
-    return OrderFactory()
+    return OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
 
 
 def test_a_valid_signature_is_recorded_and_processed(client, order):
