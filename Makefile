@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEV_ENV := DEBUG=True
+DEV_ENV := DEBUG=True STOREFRONT_URL=http://localhost:$(PORT)
 PORT ?= 8000
 
 .PHONY: run test lint format install install-test browser worker clean
@@ -30,7 +30,7 @@ browser:
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
-	$(DEV_ENV) $(PY) manage.py runserver $(PORT)
+	$(DEV_ENV) $(PY) manage.py runserver localhost:$(PORT)
 
 worker: install
 	$(PY) manage.py db_worker

@@ -1,15 +1,25 @@
-POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "img-src 'self' https: data:",
-        "style-src 'self'",
-        "script-src 'self'",
-        "form-action 'self' https://checkout.stripe.com",
-        "frame-ancestors 'none'",
-        "base-uri 'self'",
-        "object-src 'none'",
-    ]
-)
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+
+def content_security_policy() -> str:
+    # Forms post to this site and are redirected to Stripe Checkout or, with the
+    # simulator, to the storefront's own URL (which may differ from the host in use).
+    storefront = urlsplit(settings.STOREFRONT_URL)
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "img-src 'self' https: data:",
+            "style-src 'self'",
+            "script-src 'self'",
+            f"form-action 'self' {storefront.scheme}://{storefront.netloc} "
+            "https://checkout.stripe.com",
+            "frame-ancestors 'none'",
+            "base-uri 'self'",
+            "object-src 'none'",
+        ]
+    )
 
 
 class ContentSecurityPolicyMiddleware:
@@ -24,5 +34,5 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if not request.path.startswith("/admin/"):
-            response.headers.setdefault("Content-Security-Policy", POLICY)
+            response.headers.setdefault("Content-Security-Policy", content_security_policy())
         return response
