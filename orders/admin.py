@@ -28,6 +28,12 @@ from orders.models import (
 from orders.services import order_feed_order_retry, order_feed_outcome_unknown, order_resolve
 from payments.services import RefundError, order_refund
 
+# The dashboard needs the width for its columns; the index and breadcrumbs navigate.
+admin.site.enable_nav_sidebar = False
+admin.site.site_header = "Diamond store ops"
+admin.site.site_title = "Diamond store ops"
+admin.site.index_title = "Ops dashboard"
+
 # ---------------------------------------------------------------- badges
 
 GREEN, YELLOW, RED, GREY, BLUE = "green", "yellow", "red", "grey", "blue"
