@@ -36,10 +36,13 @@ def simulator_webhook_secret() -> str:
 
 
 def simulator_session_create() -> tuple[str, str]:
-    """A simulated Checkout Session: its id and the simulator page's URL."""
+    """A simulated Checkout Session: its id and the simulator page's address.
+
+    The address is a path on this site, not on STOREFRONT_URL, so the journey stays on the
+    host the developer opened (its session cookie, and the `form-action 'self'` policy).
+    """
     session_id = f"{SESSION_PREFIX}{secrets.token_urlsafe(18)}"
-    path = reverse("payments:checkout-simulator", args=[session_id])
-    return session_id, f"{settings.STOREFRONT_URL}{path}"
+    return session_id, reverse("payments:checkout-simulator", args=[session_id])
 
 
 def simulated_payment_intent_id(session_id: str) -> str:
@@ -47,16 +50,17 @@ def simulated_payment_intent_id(session_id: str) -> str:
     return f"pi_sim_{digest}"
 
 
-def success_url(order: Order) -> str:
-    path = reverse("payments:checkout-success")
+def success_path(order: Order) -> str:
+    """Where Stripe would send the shopper after paying (on this site)."""
     return (
-        f"{settings.STOREFRONT_URL}{path}?order={order.order_number}"
+        f"{reverse('payments:checkout-success')}?order={order.order_number}"
         f"&session_id={order.stripe_checkout_session_id}"
     )
 
 
-def cancel_url(order: Order) -> str:
-    return f"{settings.STOREFRONT_URL}{order.diamond.get_absolute_url()}"
+def cancel_path(order: Order) -> str:
+    """Where Stripe would send the shopper back to: the diamond's page."""
+    return order.diamond.get_absolute_url()
 
 
 def checkout_session_object(order: Order, *, status: str, payment_status: str) -> dict:
@@ -80,9 +84,9 @@ def checkout_session_object(order: Order, *, status: str, payment_status: str) -
         },
         "payment_intent": simulated_payment_intent_id(session_id),
         "livemode": False,
-        "success_url": success_url(order),
-        "cancel_url": cancel_url(order),
-        "url": None if status != "open" else order.stripe_checkout_url,
+        "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
+        "cancel_url": f"{settings.STOREFRONT_URL}{cancel_path(order)}",
+        "url": None,
     }
 
 

@@ -202,9 +202,9 @@ def checkout_simulator_view(request, session_id):
             messages.error(request, f"The simulated event could not be delivered: {exc}")
             return _see_other(request.path)
         if action in ("pay", "settle"):
-            return _see_other(simulator.success_url(order))
+            return _see_other(simulator.success_path(order))
         if action == "expire":
-            return _see_other(simulator.cancel_url(order))
+            return _see_other(simulator.cancel_path(order))
         return _see_other(f"{request.path}?stage=processing")
     processing = (
         request.GET.get("stage") == "processing"
@@ -218,7 +218,7 @@ def checkout_simulator_view(request, session_id):
             "diamond": order.diamond,
             "processing": processing,
             "is_open": order.status == Status.PENDING_PAYMENT,
-            "success_url": simulator.success_url(order),
-            "cancel_url": simulator.cancel_url(order),
+            "success_url": simulator.success_path(order),
+            "cancel_url": simulator.cancel_path(order),
         },
     )

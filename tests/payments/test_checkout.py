@@ -328,6 +328,64 @@ def test_a_feed_error_during_the_availability_check_is_a_calm_503(stripe_api, sh
     assert not Order.objects.exists()
 
 
+def nivoda_diamond(nivoda_api, **diamond_changes):
+    stone = nivoda_api.add_stone(diamond=diamond_changes)
+    return DiamondFactory(
+        feed="nivoda", supplier_stone_id=stone["diamond"]["id"], offer_id=stone["id"]
+    )
+
+
+@pytest.mark.django_db
+def test_a_nivoda_stone_is_checked_live_before_checkout(stripe_api, nivoda_api, shopper_client):
+    diamond = nivoda_diamond(nivoda_api)
+
+    response = api_post(shopper_client, {"diamond_id": str(diamond.pk)})
+
+    assert response.status_code == 201
+    (call,) = nivoda_api.calls("get_diamond_by_id")
+    assert call.variables["id"] == diamond.supplier_stone_id
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changes", "marked"),
+    [
+        ({"availability": "SOLD"}, Availability.UNAVAILABLE),
+        ({"HoldId": "hold-elsewhere"}, Availability.ON_HOLD),
+    ],
+)
+def test_a_nivoda_stone_gone_elsewhere_is_409_and_marked(
+    stripe_api, nivoda_api, shopper_client, changes, marked
+):
+    diamond = nivoda_diamond(nivoda_api, **changes)
+
+    response = api_post(shopper_client, {"diamond_id": str(diamond.pk)})
+
+    assert error_of(response) == (409, "diamond_unavailable")
+    diamond.refresh_from_db()
+    assert diamond.availability == marked
+    assert not Order.objects.exists()
+    assert not stripe_api.requests
+
+
+@pytest.mark.django_db
+def test_nivoda_failing_the_availability_check_is_a_calm_503(
+    stripe_api, nivoda_api, shopper_client, caplog
+):
+    diamond = nivoda_diamond(nivoda_api)
+    nivoda_api.fail("graphql_error", operation="get_diamond_by_id", times=5, message="Boom")
+
+    response = api_post(shopper_client, {"diamond_id": str(diamond.pk)})
+    form = shopper_client.post(FORM_URL, {"diamond_id": str(diamond.pk)})
+
+    assert error_of(response) == (503, "availability_unknown")
+    assert messages_of(form) == [MESSAGES["availability_unknown"]]
+    diamond.refresh_from_db()
+    assert diamond.availability == Availability.AVAILABLE
+    assert not Order.objects.exists()
+    assert diamond.supplier_stone_id in caplog.text
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("price_model_nzd", "price_nzd"),

@@ -19,7 +19,7 @@ from payments.simulator import (
 from tests.doubles.stripe import sign
 from tests.payments.conftest import login
 
-STORE = "http://localhost:8000"
+STORE = "https://shop.example.com"
 
 
 @pytest.fixture
@@ -55,7 +55,7 @@ def messages_of(response) -> list[str]:
 
 def success_url(order) -> str:
     return (
-        f"{STORE}/checkout/success/?order={order.order_number}"
+        f"/checkout/success/?order={order.order_number}"
         f"&session_id={order.stripe_checkout_session_id}"
     )
 
@@ -63,7 +63,7 @@ def success_url(order) -> str:
 @pytest.mark.django_db
 def test_checkout_without_stripe_keys_leads_to_the_local_test_checkout(sim_order, demo_diamond):
     assert sim_order.stripe_checkout_session_id.startswith("cs_sim_")
-    assert sim_order.stripe_checkout_url == f"{STORE}{page_path(sim_order)}"
+    assert sim_order.stripe_checkout_url == page_path(sim_order)
     assert sim_order.status == Status.PENDING_PAYMENT
     demo_diamond.refresh_from_db()
     assert demo_diamond.availability == Availability.RESERVED
@@ -80,7 +80,7 @@ def test_the_json_api_also_answers_with_the_simulator_url(
     )
 
     assert response.status_code == 201
-    assert response.json()["checkoutUrl"].startswith(f"{STORE}/checkout/simulator/cs_sim_")
+    assert response.json()["checkoutUrl"].startswith("/checkout/simulator/cs_sim_")
 
 
 @pytest.mark.django_db
@@ -127,6 +127,8 @@ def test_pay_now_sends_a_signed_completed_event_through_the_webhook(
         "order_number": sim_order.order_number,
     }
     assert session["payment_intent"].startswith("pi_sim_")
+    assert session["success_url"] == f"{STORE}{success_url(sim_order)}"
+    assert session["cancel_url"] == f"{STORE}/diamonds/{sim_order.diamond_id}/"
     sim_order.refresh_from_db()
     assert (sim_order.status, sim_order.payment_status) == (Status.CONFIRMED, PaymentStatus.PAID)
     assert sim_order.feed_order_status == FeedOrderStatus.SUCCESS
@@ -183,7 +185,7 @@ def test_letting_the_session_expire_returns_to_the_diamond_page(sim_order, shopp
     response = press(shopper_client, sim_order, "expire")
 
     assert response.status_code == 303
-    assert response["Location"] == f"{STORE}/diamonds/{sim_order.diamond_id}/"
+    assert response["Location"] == f"/diamonds/{sim_order.diamond_id}/"
     assert WebhookEvent.objects.get().type == "checkout.session.expired"
     sim_order.refresh_from_db()
     assert (sim_order.status, sim_order.payment_status) == (Status.EXPIRED, PaymentStatus.EXPIRED)
