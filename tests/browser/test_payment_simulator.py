@@ -1,16 +1,25 @@
-"""The whole purchase journey in Chromium with the payment simulator (no keys, no network).
-
-The browser fixtures live in tests/browser/conftest.py and are imported here, so the
-test functions' `page` argument shadows the imported name on purpose.
-"""
-# ruff: noqa: F811
+"""The whole purchase journey in Chromium with the payment simulator (no keys, no network)."""
 
 import pytest
 
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
-from tests.browser.conftest import browser, login, page  # noqa: F401  (fixtures)
+from tests.browser.conftest import login
+from tests.factories import DiamondFactory
+from tests.payments.conftest import known_demo_stone_ids
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def demo_diamond(db):
+    return DiamondFactory(supplier_stone_id=known_demo_stone_ids()[0])
+
+
+@pytest.fixture
+def simulator_on(settings):
+    settings.DEBUG = True
+    settings.STRIPE_SECRET_KEY = ""
+    settings.STRIPE_WEBHOOK_SECRET = ""
 
 
 def csp_errors_of(page) -> list[str]:
@@ -30,11 +39,8 @@ def proceed_to_payment(page, diamond):
 
 
 def test_the_simulator_journey_from_purchase_to_success(
-    page, live_server, settings, shopper, demo_diamond
+    page, live_server, simulator_on, shopper, demo_diamond
 ):
-    settings.DEBUG = True
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_WEBHOOK_SECRET = ""
     errors = csp_errors_of(page)
     login(page, live_server, shopper, next_url=demo_diamond.get_absolute_url())
 
@@ -60,11 +66,8 @@ def test_the_simulator_journey_from_purchase_to_success(
 
 
 def test_the_simulator_expiry_returns_to_the_diamond(
-    page, live_server, settings, shopper, demo_diamond
+    page, live_server, simulator_on, shopper, demo_diamond
 ):
-    settings.DEBUG = True
-    settings.STRIPE_SECRET_KEY = ""
-    settings.STRIPE_WEBHOOK_SECRET = ""
     errors = csp_errors_of(page)
     login(page, live_server, shopper, next_url=demo_diamond.get_absolute_url())
     proceed_to_payment(page, demo_diamond)
