@@ -226,8 +226,8 @@ class OrderAdmin(admin.ModelAdmin):
         "payment_badge",
         "feed_order_badge",
         "status_badge",
-        "feed_order_id",
-        "created_at",
+        "feed_order_id_display",
+        "created_display",
     ]
     list_display_links = ["order_number_display"]
     list_select_related = ["user", "diamond"]
@@ -365,13 +365,21 @@ class OrderAdmin(admin.ModelAdmin):
     def payment_badge(self, order):
         return badge(order.payment_status, order.get_payment_status_display())
 
-    @admin.display(description="Feed order", ordering="feed_order_status")
+    @admin.display(description="Feed Order", ordering="feed_order_status")
     def feed_order_badge(self, order):
         return badge(order.feed_order_status, order.get_feed_order_status_display())
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, order):
         return badge(order.status, order.get_status_display())
+
+    @admin.display(description="Feed Order ID", ordering="feed_order_id")
+    def feed_order_id_display(self, order):
+        return order.feed_order_id or "—"
+
+    @admin.display(description="Created", ordering="created_at")
+    def created_display(self, order):
+        return order.created_at
 
     # ------------------------------------------------------------ change page
 
