@@ -1,12 +1,11 @@
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
 
+from config.admin import ReadOnlyModelAdmin, admin_link
 from notifications.models import Notification
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyModelAdmin):
     """The Slack outbox: what was sent, what is still being retried and why. Read-only."""
 
     list_display = [
@@ -42,22 +41,10 @@ class NotificationAdmin(admin.ModelAdmin):
     readonly_fields = fields
     show_full_result_count = False
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     @admin.display(description="Order", ordering="order__order_number")
     def order_link(self, notification):
         order = notification.order
-        if order is None:
-            return "—"
-        url = reverse("admin:orders_order_change", args=[order.pk])
-        return format_html('<a href="{}">{}</a>', url, order.display_number)
+        return admin_link(order, order.display_number if order else "")
 
     @admin.display(description="Last error")
     def last_error_short(self, notification):

@@ -12,10 +12,11 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.db.models import BooleanField, Case, Value, When
 from django.template.response import TemplateResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from config.admin import ReadOnlyModelAdmin, ReadOnlyPermissions, admin_link
 from orders.models import (
     FEED_ORDER_STALL_AFTER,
     FeedOrderStatus,
@@ -92,17 +93,6 @@ def stripe_dashboard_link(kind: str, object_id: str):
     )
 
 
-def admin_link(obj, label) -> str:
-    """A link to `obj`'s admin page, or the plain label when it has none."""
-    if obj is None:
-        return "—"
-    try:
-        url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    except NoReverseMatch:
-        return label
-    return format_html('<a href="{}">{}</a>', url, label)
-
-
 # ---------------------------------------------------------------- filters
 
 
@@ -150,7 +140,7 @@ class ResolveForm(forms.Form):
 # ---------------------------------------------------------------- timeline inline
 
 
-class OrderEventInline(admin.TabularInline):
+class OrderEventInline(ReadOnlyPermissions, admin.TabularInline):
     model = OrderEvent
     verbose_name = "timeline entry"
     verbose_name_plural = "Timeline"
@@ -163,15 +153,6 @@ class OrderEventInline(admin.TabularInline):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("actor")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="message")
     def message_display(self, event):
@@ -217,7 +198,7 @@ def _numbers(orders) -> str:
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyModelAdmin):
     list_display = [
         "order_number_display",
         "feed",
@@ -321,15 +302,6 @@ class OrderAdmin(admin.ModelAdmin):
         return ["-attention", "-created_at"]
 
     # ------------------------------------------------------------ permissions
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_retry_feed_order_permission(self, request):
         return request.user.has_perm("orders.retry_feed_order")
@@ -620,22 +592,13 @@ def _retry_outcome(order: Order) -> str:
 
 
 @admin.register(OrderEvent)
-class OrderEventAdmin(admin.ModelAdmin):
+class OrderEventAdmin(ReadOnlyModelAdmin):
     list_display = ["created_at", "order_link", "kind", "message", "actor", "stripe_event_id"]
     list_select_related = ["order", "actor"]
     list_filter = ["kind", "created_at"]
     search_fields = ["order__order_number", "kind", "stripe_event_id", "message"]
     readonly_fields = ["order", "created_at", "kind", "message", "actor", "stripe_event_id", "data"]
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Order", ordering="order__order_number")
     def order_link(self, event):

@@ -3,6 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
+from config.admin import ReadOnlyModelAdmin
 from payments.models import WebhookEvent
 
 
@@ -37,7 +38,7 @@ class ErrorFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookEvent)
-class WebhookEventAdmin(admin.ModelAdmin):
+class WebhookEventAdmin(ReadOnlyModelAdmin):
     """The Stripe event log, as received: read-only."""
 
     list_display = [
@@ -64,15 +65,6 @@ class WebhookEventAdmin(admin.ModelAdmin):
     readonly_fields = fields
     list_per_page = 100
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="Error", boolean=True, ordering="processing_error")
     def has_error(self, event):
