@@ -13,8 +13,9 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, fields
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
+from operator import attrgetter
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -24,18 +25,36 @@ from feeds.base import FeedError, Stone, get_adapter
 
 logger = logging.getLogger(__name__)
 
-CENT = Decimal("0.01")
 STORE_OWNED_AVAILABILITY = (Availability.RESERVED, Availability.SOLD)
 
-# The stone fields compared and written, in column order (`feed` and `supplier_stone_id`
-# are the key; `id`, `created_at`, `updated_at` are the store's).
+# The stone's columns in the order rows are built: the key's `supplier_stone_id`, then the
+# data that is compared and written. (`feed` is the rest of the key; `id`, `created_at`
+# and `updated_at` are the store's.)
 DATA_FIELDS = tuple(f.name for f in fields(Stone) if f.name != "supplier_stone_id")
-_DECIMAL_FIELDS = {"carats": (6, 2), "price_nzd": (12, 2), "price_model_nzd": (12, 2)}
-_MAX_LENGTHS = {
-    name: Diamond._meta.get_field(name).max_length
-    for name in ("supplier_stone_id", *DATA_FIELDS)
+STONE_COLUMNS = ("supplier_stone_id", *DATA_FIELDS)
+_DECIMAL_FIELDS = {"carats", "price_nzd", "price_model_nzd"}
+_VALID_AVAILABILITY = frozenset(Availability.values)
+
+
+_TEXT_RULES = tuple(
+    (index, name, Diamond._meta.get_field(name).max_length)
+    for index, name in enumerate(STONE_COLUMNS)
     if name not in _DECIMAL_FIELDS
-}
+)
+_NUMBER_RULES = tuple(
+    (
+        index,
+        name,
+        Decimal(1).scaleb(-field.decimal_places),
+        Decimal(10) ** (field.max_digits - field.decimal_places),
+    )
+    for index, name in enumerate(STONE_COLUMNS)
+    if name in _DECIMAL_FIELDS
+    for field in [Diamond._meta.get_field(name)]
+)
+_read_stone = attrgetter(*STONE_COLUMNS)
+_CARATS = STONE_COLUMNS.index("carats")
+_SEP, _NULL = "\x1f", "\x1e"  # ASCII unit and record separators; refused in stone data
 
 
 @dataclass
@@ -81,44 +100,36 @@ class FeedImportError(Exception):
 # ---------------------------------------------------------------- validation
 
 
-def _decimal(value, *, max_digits: int, decimal_places: int, positive: bool) -> Decimal | None:
-    if value is None:
-        if positive:
-            raise ValueError("missing")
-        return None
-    try:
-        number = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimal_places), ROUND_HALF_UP)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {value!r}") from None
-    if not number.is_finite() or (number <= 0 if positive else number < 0):
-        raise ValueError(f"out of range: {value}")
-    if number.adjusted() >= max_digits - decimal_places:
-        raise ValueError(f"too large: {value}")
-    return number
-
-
 def _clean(stone: Stone) -> tuple:
-    """The stone's column values in `("supplier_stone_id", *DATA_FIELDS)` order, or ValueError."""
-    if not stone.supplier_stone_id:
+    """The stone's values in `STONE_COLUMNS` order, rounded like the columns; or ValueError."""
+    row = list(_read_stone(stone))
+    for index, name, max_length in _TEXT_RULES:
+        value = row[index]
+        if type(value) is not str:
+            row[index] = value = "" if value is None else str(value)
+        if len(value) > max_length:
+            raise ValueError(f"{name} longer than {max_length} characters")
+    text = "".join([row[index] for index, _, _ in _TEXT_RULES])
+    if _SEP in text or _NULL in text:
+        raise ValueError("ASCII separator characters in the text fields")
+    for index, name, places, too_large in _NUMBER_RULES:
+        value = row[index]
+        if value is None:
+            continue
+        try:
+            if type(value) is not Decimal:
+                value = Decimal(str(value))
+            row[index] = value = value.quantize(places, ROUND_HALF_UP)
+        except ArithmeticError:
+            raise ValueError(f"{name} is not a number: {value!r}") from None
+        if not value.is_finite() or value < 0 or value >= too_large:
+            raise ValueError(f"{name} out of range: {value}")
+    if not row[0]:
         raise ValueError("no supplier_stone_id")
-    row = []
-    for name in ("supplier_stone_id", *DATA_FIELDS):
-        value = getattr(stone, name)
-        if name in _DECIMAL_FIELDS:
-            digits, places = _DECIMAL_FIELDS[name]
-            try:
-                value = _decimal(
-                    value, max_digits=digits, decimal_places=places, positive=name == "carats"
-                )
-            except ValueError as exc:
-                raise ValueError(f"{name} {exc}") from None
-        else:
-            value = "" if value is None else str(value)
-            if len(value) > _MAX_LENGTHS[name]:
-                raise ValueError(f"{name} longer than {_MAX_LENGTHS[name]} characters")
-        row.append(value)
-    if stone.availability not in Availability.values:
-        raise ValueError(f"unknown availability {stone.availability!r}")
+    if row[_CARATS] is None or row[_CARATS] <= 0:
+        raise ValueError(f"carats must be positive, got {row[_CARATS]}")
+    if row[-1] not in _VALID_AVAILABILITY:
+        raise ValueError(f"unknown availability {row[-1]!r}")
     return tuple(row)
 
 
@@ -167,52 +178,72 @@ def _upsert_sql(*, rows_sql: str) -> str:
     )
 
 
-_PG_TYPES = {
-    "id": "uuid",
-    "carats": "numeric",
-    "price_nzd": "numeric",
-    "price_model_nzd": "numeric",
-}
+def _write_postgresql(*, feed: str, rows: list[tuple], now) -> tuple[int, int]:
+    """One statement for the batch, whatever its size: each column travels as one string
+    (values joined by a separator, ending with a NULL marker so that no string is ever
+    empty) that PostgreSQL splits into an array; `unnest` turns the arrays into rows.
+
+    Returns (created, written); `xmax = 0` marks the rows the statement inserted.
+    """
+    arrays = ", ".join(
+        r"string_to_array(%s, E'\x1f', E'\x1e')"
+        + ("::numeric[]" if name in _DECIMAL_FIELDS else "")
+        for name in STONE_COLUMNS
+    )
+    aliases = ", ".join(f"u_{name}" for name in STONE_COLUMNS)
+    selected = ", ".join(
+        [
+            "gen_random_uuid()",
+            "%s",
+            *(f"u_{name}" for name in STONE_COLUMNS),
+            "%s::timestamptz",
+            "%s::timestamptz",
+        ]
+    )
+    upsert = _upsert_sql(
+        rows_sql=f"SELECT {selected} FROM unnest({arrays}) AS u({aliases}) "  # noqa: S608
+        "WHERE u_supplier_stone_id IS NOT NULL"
+    )
+    sql = (
+        f"WITH written AS ({upsert} RETURNING (xmax = 0) AS inserted) "  # noqa: S608
+        "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
+    )
+    columns = []
+    for name, values in zip(STONE_COLUMNS, zip(*rows, strict=True), strict=True):
+        if name in _DECIMAL_FIELDS:
+            values = [_NULL if value is None else str(value) for value in values]
+        columns.append(_SEP.join(values) + _SEP + _NULL)
+    # Placeholders in text order: the SELECT list (feed, created_at, updated_at) comes
+    # before the column strings in its FROM clause.
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [feed, now, now, *columns])
+        created, written = cursor.fetchone()
+    return created, written
 
 
-def _write_postgresql(cursor, *, feed: str, rows: list[tuple], now) -> int:
-    """One statement per batch: the rows travel as one array per column (`unnest`)."""
-    names = ("supplier_stone_id", *DATA_FIELDS)
-    arrays = ", ".join(f"%s::{_PG_TYPES.get(name, 'text')}[]" for name in ("id", *names))
-    aliases = ", ".join(["u_id", *(f"u_{name}" for name in names)])
-    selected = ", ".join(["u_id", "%s", *(f"u_{name}" for name in names), "%s", "%s"])
-    sql = _upsert_sql(rows_sql=f"SELECT {selected} FROM unnest({arrays}) AS u({aliases})")  # noqa: S608
-    ids = [uuid.uuid4() for _ in rows]
-    columns = [list(column) for column in zip(*rows, strict=True)]
-    # Placeholder order: the feed, created_at and updated_at sit in the SELECT list,
-    # which comes before the arrays in the FROM clause.
-    cursor.execute(sql, [feed, now, now, ids, *columns])
-    return cursor.rowcount
+def _write_generic(*, feed: str, rows: list[tuple], now) -> tuple[int, int]:
+    """Multi-row VALUES statements, as many rows each as the parameter limit allows.
 
-
-def _write_generic(cursor, *, feed: str, rows: list[tuple], now) -> int:
-    width = 2 + len(rows[0]) + 2  # id, feed, the stone, created_at, updated_at
+    Returns (created, written): new stones are those not found by a first SELECT.
+    """
+    existing = 0
+    for chunk in _chunks([row[0] for row in rows], connection.features.max_query_params or 999):
+        existing += Diamond.objects.filter(feed=feed, supplier_stone_id__in=chunk).count()
+    width = 2 + len(STONE_COLUMNS) + 2  # id, feed, the stone, created_at, updated_at
     per_statement = max(1, (connection.features.max_query_params or 999) // width)
     pk = Diamond._meta.pk
     stamp = connection.ops.adapt_datetimefield_value(now)
-    affected = 0
-    for chunk in _chunks(rows, per_statement):
-        values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
-        params = []
-        for row in chunk:
-            params.extend((pk.get_db_prep_value(uuid.uuid4(), connection), feed, *row))
-            params.extend((stamp, stamp))
-        cursor.execute(_upsert_sql(rows_sql=f"VALUES {values}"), params)
-        affected += cursor.rowcount
-    return affected
-
-
-def _existing_count(*, feed: str, stone_ids: list[str]) -> int:
-    size = connection.features.max_query_params or 10_000
-    return sum(
-        Diamond.objects.filter(feed=feed, supplier_stone_id__in=chunk).count()
-        for chunk in _chunks(stone_ids, size - 1)
-    )
+    written = 0
+    with connection.cursor() as cursor:
+        for chunk in _chunks(rows, per_statement):
+            values = ", ".join(["(" + ", ".join(["%s"] * width) + ")"] * len(chunk))
+            params = []
+            for row in chunk:
+                params.extend((pk.get_db_prep_value(uuid.uuid4(), connection), feed, *row))
+                params.extend((stamp, stamp))
+            cursor.execute(_upsert_sql(rows_sql=f"VALUES {values}"), params)
+            written += cursor.rowcount
+    return len(rows) - existing, written
 
 
 def _upsert_batch(*, feed: str, stones: list[Stone]) -> UpsertResult:
@@ -232,14 +263,12 @@ def _upsert_batch(*, feed: str, stones: list[Stone]) -> UpsertResult:
         rows[row[0]] = row
     if not rows:
         return result
-    now = timezone.now()
-    with transaction.atomic(), connection.cursor() as cursor:
-        existing = _existing_count(feed=feed, stone_ids=list(rows))
-        write = _write_postgresql if connection.vendor == "postgresql" else _write_generic
-        affected = write(cursor, feed=feed, rows=list(rows.values()), now=now)
-    result.created += len(rows) - existing
-    result.updated += affected - (len(rows) - existing)
-    result.unchanged += len(rows) - affected
+    write = _write_postgresql if connection.vendor == "postgresql" else _write_generic
+    with transaction.atomic():
+        created, written = write(feed=feed, rows=list(rows.values()), now=timezone.now())
+    result.created += created
+    result.updated += written - created
+    result.unchanged += len(rows) - written
     return result
 
 

@@ -66,6 +66,8 @@ def test_the_same_stone_id_in_another_feed_is_another_diamond():
         {"availability": "gone"},
         {"shape": "X" * 31},
         {"image_url": "https://x.example/" + "a" * 500},
+        {"certificate_number": "12\x1f34"},
+        {"color": "G\x1e"},
     ],
 )
 def test_invalid_stones_are_skipped_and_counted(changes, caplog):
@@ -87,6 +89,15 @@ def test_values_are_rounded_like_the_columns_and_missing_prices_allowed():
         None,
     )
     assert diamonds_upsert(feed="demo", stones=[odd]).unchanged == 1
+
+
+@pytest.mark.django_db
+def test_a_single_stone_with_empty_fields_is_written():
+    bare = replace(STONE, cut="", polish="", symmetry="", image_url="", offer_id="")
+    assert diamonds_upsert(feed="demo", stones=[bare], batch_size=1).created == 1
+    diamond = Diamond.objects.get()
+    assert (diamond.cut, diamond.image_url, diamond.offer_id) == ("", "", "")
+    assert diamonds_upsert(feed="demo", stones=[bare], batch_size=1).unchanged == 1
 
 
 @pytest.mark.django_db
