@@ -1,0 +1,194 @@
+"""Webhook throughput: signed `checkout.session.completed` (paid) events, each for a distinct
+pending order, against gunicorn on PostgreSQL, at several concurrencies; the baseline is
+`/bench/noop` (same server, same middleware, same body sizes) measured right before each level.
+
+TASKS_BACKEND=database (production): the webhook's transaction records the event, marks the
+order paid and enqueues the feed-order task; no worker runs during the timed part. Afterwards
+`manage.py db_worker --batch` drains the queued feed orders (demo feed, Slack in log mode) and
+that rate is reported too.
+
+    .venv/bin/python -m benchmarks.webhook [--events 2000] [--levels 1,8,32] [--no-drain]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from benchmarks import common
+
+
+def create_orders(count: int, *, offset: int = 0):
+    from django.contrib.auth import get_user_model
+
+    from catalog.models import Availability, Diamond
+    from orders.models import Order
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-shopper")
+    diamonds = Diamond.objects.bulk_create(
+        [
+            Diamond(
+                feed="demo",
+                supplier_stone_id=f"BENCH-{offset + i:07d}",
+                offer_id=f"OFFER-{offset + i:07d}",
+                shape="ROUND",
+                carats=Decimal("1.01"),
+                color="G",
+                clarity="VS1",
+                cut="EX",
+                polish="EX",
+                symmetry="EX",
+                lab="GIA",
+                certificate_number=f"{2200000000 + offset + i}",
+                price_nzd=Decimal("9876.00"),
+                price_model_nzd=Decimal("12345.00"),
+                availability=Availability.RESERVED,
+            )
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    return Order.objects.bulk_create(
+        [
+            Order(
+                user=user,
+                diamond=diamond,
+                feed="demo",
+                offer_id=diamond.offer_id,
+                order_number=f"DO-20260101-{offset + i + 1:04d}",
+                idempotency_key=f"checkout-bench-{offset + i}",
+                stripe_checkout_session_id=f"cs_test_bench{offset + i:07d}",
+                amount_cents=1234500,
+                currency="nzd",
+            )
+            for i, diamond in enumerate(diamonds)
+        ],
+        batch_size=2000,
+    )
+
+
+def webhook_requests(orders) -> list[tuple]:
+    from django.conf import settings
+
+    from tests.doubles.stripe import WEBHOOK_PATH, sign, stripe_event
+
+    out = []
+    for i, order in enumerate(orders):
+        session = {
+            "id": order.stripe_checkout_session_id,
+            "object": "checkout.session",
+            "status": "complete",
+            "payment_status": "paid",
+            "amount_total": order.amount_cents,
+            "currency": order.currency,
+            "client_reference_id": order.order_number,
+            "metadata": {
+                "order_id": str(order.id),
+                "order_number": order.order_number,
+                "diamond_id": str(order.diamond_id),
+            },
+            "payment_intent": f"pi_test_bench{i:07d}",
+        }
+        event = stripe_event(
+            "checkout.session.completed", session, event_id=f"evt_bench_{order.pk}"
+        )
+        body = json.dumps(event).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Stripe-Signature": sign(body, settings.STRIPE_WEBHOOK_SECRET),
+        }
+        out.append(("POST", WEBHOOK_PATH, body, headers))
+    return out
+
+
+def noop_requests(like: list[tuple]) -> list[tuple]:
+    return [
+        ("POST", "/bench/noop", body, {"Content-Type": "application/json"})
+        for _, _, body, _ in like
+    ]
+
+
+def verify(orders) -> str:
+    from django_tasks_db.models import DBTaskResult
+
+    from orders.models import Order
+    from payments.models import WebhookEvent
+
+    ids = [o.pk for o in orders]
+    paid = Order.objects.filter(pk__in=ids, status="paid", feed_order_status="pending").count()
+    events = WebhookEvent.objects.filter(
+        stripe_event_id__in=[f"evt_bench_{i}" for i in ids], processed_at__isnull=False
+    ).count()
+    tasks = DBTaskResult.objects.filter(args_kwargs__kwargs__order_id__in=[str(i) for i in ids])
+    tasks = tasks.count()
+    ok = paid == events == tasks == len(ids)
+    return f"{'OK' if ok else 'MISMATCH'}: {paid} paid, {events} events processed, {tasks} tasks"
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000, help="events per level")
+    parser.add_argument("--levels", default="1,8,32")
+    parser.add_argument("--no-drain", action="store_true")
+    args = parser.parse_args()
+    levels = [int(x) for x in args.levels.split(",")]
+
+    common.django_setup()
+    common.migrate()
+    common.truncate(
+        "payments_webhookevent",
+        "orders_orderevent",
+        "orders_order",
+        "catalog_diamond",
+        "notifications_notification",
+        "django_tasks_database_dbtaskresult",
+    )
+    warmup = 200
+    orders = create_orders(warmup + args.events * len(levels))
+    common.vacuum_analyze("orders_order", "catalog_diamond")
+    print(f"# webhook benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"gunicorn {' '.join(common.GUNICORN_ARGS)}; TASKS_BACKEND=database\n")
+    rows = [common.ROW_HEADER]
+    with common.gunicorn() as port:
+        common.run_load(port, noop_requests(webhook_requests(orders[:warmup])), concurrency=8)
+        common.run_load(port, webhook_requests(orders[:warmup]), concurrency=8)
+        for n, level in enumerate(levels):
+            batch = orders[warmup + n * args.events : warmup + (n + 1) * args.events]
+            hooks = webhook_requests(batch)
+            base = common.run_load(port, noop_requests(hooks), concurrency=level)
+            result = common.run_load(port, hooks, concurrency=level)
+            rows.append(base.row("noop baseline"))
+            rows.append(result.row("webhook"))
+            print(
+                f"c={level}: webhook {result.rate:,.0f}/s p99 {result.pct(99):.1f} ms; "
+                f"cost ratio (mean latency) {result.mean_ms / base.mean_ms:.2f}x, "
+                f"throughput ratio {base.rate / result.rate:.2f}x; "
+                f"client CPU {result.client_cpu:.1f}s of {result.elapsed:.1f}s; {verify(batch)}",
+                flush=True,
+            )
+    print()
+    print("\n".join(rows))
+    if not args.no_drain:
+        began = time.perf_counter()
+        subprocess.run(
+            [common.PYTHON, "manage.py", "db_worker", "--batch", "--no-startup-delay", "-v", "0"],
+            cwd=common.ROOT,
+            env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": common.SETTINGS},
+            check=True,
+        )
+        elapsed = time.perf_counter() - began
+        from orders.models import Order
+
+        confirmed = Order.objects.filter(status="confirmed").count()
+        print(
+            f"\ndb_worker --batch: {confirmed} feed orders confirmed in {elapsed:.1f}s "
+            f"({confirmed / elapsed:,.0f}/s, one worker process, includes the Slack outbox tasks)"
+        )
+
+
+if __name__ == "__main__":
+    main()
