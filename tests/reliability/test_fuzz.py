@@ -1,0 +1,354 @@
+"""Property-based fuzzing (hypothesis) of the webhook and both checkout endpoints: whatever
+arrives, never a 5xx; unverified input stores nothing and is refused with a clear 4xx; every
+verified event is stored once and handled without an error."""
+
+import json
+import time
+import uuid
+
+import pytest
+from django.conf import settings
+from hypothesis import HealthCheck, assume, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from notifications.models import Notification
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from payments.models import WebhookEvent
+from tests.doubles.stripe import WEBHOOK_PATH, sign, stripe_event
+from tests.factories import DiamondFactory, OrderFactory
+from tests.payments.test_webhooks import session_for
+
+pytestmark = pytest.mark.django_db
+
+fuzz = hypothesis_settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+# Standard JSON, as Stripe sends it: no NaN/Infinity constants, no U+0000 (which PostgreSQL's
+# jsonb cannot hold). Signed bodies outside that are covered separately below.
+text = st.text(st.characters(exclude_characters="\x00"), max_size=40)
+finite = st.floats(allow_nan=False, allow_infinity=False)
+scalars = st.none() | st.booleans() | st.integers() | finite | text
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(text, inner, max_size=4),
+    max_leaves=12,
+)
+EVENT_TYPES = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "charge.refunded",
+    "payment_intent.succeeded",
+    "customer.created",
+]
+WEBHOOK_ANSWERS_400 = {"Invalid signature.", "Invalid payload.", "Not a Stripe event."}
+
+
+def post(client, body: bytes, signature: str | None):
+    extra = {} if signature is None else {"HTTP_STRIPE_SIGNATURE": signature}
+    return client.post(WEBHOOK_PATH, data=body, content_type="application/json", **extra)
+
+
+def signed_post(client, payload, *, secret=None, timestamp=None):
+    body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return post(
+        client, body, sign(body, secret or settings.STRIPE_WEBHOOK_SECRET, timestamp=timestamp)
+    )
+
+
+# ---------------------------------------------------------------- unverified input
+
+
+hex_signature = st.builds(
+    lambda t, v: f"t={t},v1={v}",
+    st.integers(min_value=0, max_value=2**40),
+    st.text("0123456789abcdef", min_size=0, max_size=64),
+)
+bodies = (
+    st.binary(max_size=2000)
+    | json_values.map(lambda v: json.dumps(v).encode())
+    | st.builds(
+        lambda e: json.dumps(e).encode(),
+        st.builds(stripe_event, st.sampled_from(EVENT_TYPES), st.just({})),
+    )
+)
+
+
+@fuzz
+@given(body=bodies, signature=st.none() | st.text(max_size=200) | hex_signature)
+def test_unsigned_or_badly_signed_input_is_400_and_stores_nothing(client, body, signature):
+    response = post(client, body, signature)
+    assert response.status_code == 400
+    assert response.json()["message"] in WEBHOOK_ANSWERS_400
+    assert not WebhookEvent.objects.exists()
+
+
+@fuzz
+@given(
+    body=bodies,
+    how=st.sampled_from(["wrong secret", "stale", "tampered"]),
+    age=st.integers(min_value=301, max_value=10**9),
+)
+def test_signatures_with_the_wrong_secret_too_old_or_over_another_body_are_400(
+    client, body, how, age
+):
+    if how == "wrong secret":
+        response = signed_post(client, body, secret="whsec_someone_else")
+    elif how == "stale":
+        response = signed_post(client, body, timestamp=int(time.time()) - age)
+    else:
+        response = post(client, body + b" ", sign(body, settings.STRIPE_WEBHOOK_SECRET))
+    assert response.status_code == 400
+    # A body that is not UTF-8 is refused as a payload before its signature is looked at.
+    assert response.json()["message"] in {"Invalid signature.", "Invalid payload."}
+    assert not WebhookEvent.objects.exists()
+
+
+@fuzz
+@given(payload=json_values)
+def test_signed_json_that_is_not_an_event_is_400_and_stores_nothing(client, payload):
+    assume(not (isinstance(payload, dict) and payload.get("object") == "event"))
+    response = signed_post(client, payload)
+    assert response.status_code == 400
+    assert response.json()["message"] == "Not a Stripe event."
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_huge_payload_is_refused_before_it_is_read(client):
+    body = json.dumps(stripe_event("customer.created", {"blob": "x" * 3_000_000})).encode()
+    response = signed_post(client, body)
+    assert response.status_code == 400
+    assert not WebhookEvent.objects.exists()
+
+
+def test_a_large_but_acceptable_event_is_stored(client):
+    event = stripe_event("customer.created", {"object": "customer", "blob": "x" * 1_000_000})
+    response = signed_post(client, event)
+    assert response.status_code == 200
+    assert WebhookEvent.objects.get().payload == event
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Bug: webhook_receive accepts JSON's non-standard NaN/Infinity; the row then fails "
+    "to store (SQLite: JSON check constraint -> IntegrityError read as a duplicate -> "
+    "DoesNotExist -> 500; PostgreSQL: DataError -> 503, retried by Stripe forever). Fix: parse "
+    "with json.loads(..., parse_constant=<raise ValueError>) so it is 400 'Invalid payload.', "
+    "and re-raise in webhook_event_record when the IntegrityError is not the duplicate id.",
+)
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_a_signed_body_with_a_non_json_constant_is_refused_as_a_bad_payload(client, constant):
+    event = stripe_event("customer.created", {"object": "customer"})
+    body = (
+        json.dumps(event)
+        .encode()
+        .replace(b'"livemode": false', b'"x": ' + constant.encode() + b', "livemode": false')
+    )
+    response = signed_post(client, body)
+    assert response.status_code == 400
+    assert response.json()["message"] == "Invalid payload."
+    assert not WebhookEvent.objects.exists()
+
+
+# ---------------------------------------------------------------- verified events
+
+
+session_like = st.fixed_dictionaries(
+    {"object": st.just("checkout.session")},
+    optional={
+        "id": text | st.integers() | st.none(),
+        "payment_status": st.sampled_from(["paid", "unpaid", "no_payment_required"]) | text,
+        "status": st.sampled_from(["open", "complete", "expired"]) | text,
+        "amount_total": st.integers() | st.none() | text,
+        "amount": st.integers() | text,
+        "amount_refunded": st.integers() | text,
+        "refunded": st.booleans() | text,
+        "currency": st.sampled_from(["nzd", "usd", "NZD"]) | text | st.none(),
+        "client_reference_id": text | st.integers() | st.none(),
+        "payment_intent": text | st.none() | st.dictionaries(text, json_values, max_size=2),
+        "metadata": st.fixed_dictionaries(
+            {},
+            optional={
+                "order_id": st.uuids().map(str),  # malformed ids: see the xfail test below
+                "order_number": text | st.integers(),
+                "diamond_id": text | st.uuids().map(str),
+            },
+        )
+        | st.none(),
+    },
+)
+event_ids = st.text("abcdefghijklmnopqrstuvwxyz0123456789_", min_size=1, max_size=60).map(
+    lambda s: f"evt_{s}"
+)
+
+
+@fuzz
+@given(
+    event_type=st.sampled_from(EVENT_TYPES) | text,
+    obj=session_like | st.dictionaries(text, json_values, max_size=5),
+    event_id=event_ids,
+)
+def test_any_verified_event_is_stored_once_and_handled_without_error(
+    client, event_type, obj, event_id
+):
+    event_id = f"{event_id}_{uuid.uuid4().hex}"
+    event = stripe_event(event_type, obj, event_id=event_id)
+
+    first = signed_post(client, event)
+    again = signed_post(client, event)
+
+    assert (first.status_code, again.status_code) == (200, 200), first.json()
+    assert again.json()["message"] == "Already processed."
+    record = WebhookEvent.objects.get(stripe_event_id=event_id)
+    # (jsonb keeps numbers as numerics, so compare what identifies the event)
+    assert (record.payload["id"], record.payload["type"]) == (event_id, event_type)
+    assert record.type == event_type[:100]
+    assert record.processing_error == ""
+    assert record.processed_at is not None
+
+
+@fuzz
+@given(
+    amount=st.integers(min_value=-(2**40), max_value=2**40) | st.none() | text,
+    currency=st.sampled_from(["nzd", "usd", "aud", ""]) | st.none(),
+    use_order_amount=st.booleans(),
+)
+def test_a_paid_session_pays_the_order_and_places_a_feed_order_only_on_an_exact_match(
+    client, amount, currency, use_order_amount
+):
+    order = OrderFactory()
+    amount = order.amount_cents if use_order_amount else amount
+    session = session_for(order, amount_total=amount, currency=currency)
+
+    response = signed_post(client, stripe_event("checkout.session.completed", session))
+
+    assert response.status_code == 200
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == (Status.PAID, PaymentStatus.PAID)
+    if (amount, currency) == (order.amount_cents, "nzd"):
+        assert order.feed_order_status != FeedOrderStatus.NOT_ATTEMPTED
+    else:
+        assert order.feed_order_status == FeedOrderStatus.NOT_ATTEMPTED
+        assert order.needs_attention
+        assert "Not placed" in order.feed_order_error
+        assert not Notification.objects.filter(order=order, category="ORDER_COMPLETED").exists()
+
+
+def unknown_session(order, *, metadata_order_id, reference):
+    return {
+        "id": f"cs_test_unknown_{uuid.uuid4().hex}",
+        "object": "checkout.session",
+        "payment_status": "paid",
+        "amount_total": order.amount_cents,
+        "currency": "nzd",
+        "client_reference_id": reference,
+        "metadata": {"order_id": metadata_order_id},
+    }
+
+
+@fuzz
+@given(metadata_order_id=st.uuids().map(str), reference=text | st.none())
+def test_an_event_for_an_unknown_session_changes_no_order(client, metadata_order_id, reference):
+    order = OrderFactory()
+    assume(reference != order.order_number)
+    session = unknown_session(order, metadata_order_id=metadata_order_id, reference=reference)
+
+    response = signed_post(client, stripe_event("checkout.session.completed", session))
+
+    assert response.status_code == 200
+    assert response.json()["message"].startswith("No order for Checkout Session")
+    record = WebhookEvent.objects.get(checkout_session_id=session["id"])
+    assert record.processing_error == ""
+    order.refresh_from_db()
+    assert order.status == Status.PENDING_PAYMENT
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="Bug: payments.webhooks._order_for_session catches ValueError for a malformed "
+    "metadata.order_id, but Django raises ValidationError, so the event is recorded as "
+    "'processing failed' (and retried by reconcile_payments on every run) instead of being "
+    "handled as an unknown session. Fix: check uuid.UUID(str(order_id)) before querying "
+    "(or catch django.core.exceptions.ValidationError too).",
+)
+@fuzz
+@given(metadata_order_id=text.filter(lambda v: v.strip() != ""))
+def test_an_event_with_a_malformed_order_id_is_an_unknown_session(client, metadata_order_id):
+    order = OrderFactory()
+    session = unknown_session(order, metadata_order_id=metadata_order_id, reference=None)
+
+    response = signed_post(client, stripe_event("checkout.session.completed", session))
+
+    assert response.status_code == 200
+    record = WebhookEvent.objects.get(checkout_session_id=session["id"])
+    assert record.processing_error == ""
+    assert record.processed_at is not None
+
+
+# ---------------------------------------------------------------- the checkout endpoints
+
+
+@pytest.fixture
+def checkout_client(client, shopper, stripe_api):
+    client.force_login(shopper)
+    return client
+
+
+@pytest.fixture
+def for_sale(db):
+    return DiamondFactory(supplier_stone_id="DEMO-0001")
+
+
+CHECKOUT_STATUSES = {201, 400, 404, 409, 422, 429}
+
+
+checkout_payloads = st.fixed_dictionaries(
+    {"diamond_id": text | st.uuids().map(str) | json_values},
+    optional={"reference": json_values, "comments": json_values},
+)
+
+
+@fuzz
+@given(
+    body=st.binary(max_size=300) | json_values.map(lambda v: json.dumps(v).encode()),
+    payload=checkout_payloads,
+    kind=st.sampled_from(["raw body", "payload", "payload for a real diamond"]),
+)
+def test_json_checkout_never_fails_with_a_5xx_and_explains_every_refusal(
+    checkout_client, for_sale, body, payload, kind
+):
+    if kind == "payload for a real diamond":
+        payload["diamond_id"] = str(for_sale.pk)
+    if kind != "raw body":
+        body = json.dumps(payload).encode()
+    orders_before = Order.objects.count()
+
+    response = checkout_client.post(
+        "/api/v2/checkout/create", data=body, content_type="application/json"
+    )
+
+    assert response.status_code in CHECKOUT_STATUSES, response.content
+    answer = response.json()
+    if response.status_code == 201:
+        assert set(answer) == {"checkoutUrl", "orderNumber"}
+    else:
+        assert set(answer) == {"error"}
+        assert isinstance(answer["error"]["code"], str) and answer["error"]["code"]
+        assert isinstance(answer["error"]["message"], str) and len(answer["error"]["message"]) > 10
+        assert Order.objects.count() == orders_before
+
+
+@fuzz
+@given(diamond_id=st.none() | text | st.uuids().map(str), real=st.booleans())
+def test_form_checkout_never_fails_with_a_5xx(checkout_client, for_sale, diamond_id, real):
+    data = {} if diamond_id is None else {"diamond_id": str(for_sale.pk) if real else diamond_id}
+    response = checkout_client.post("/checkout/create/", data)
+    assert response.status_code == 303
+    location = response["Location"]
+    assert location.startswith(("https://checkout.stripe.com/", "/"))
