@@ -264,9 +264,9 @@ def test_no_secret_reaches_the_logs_through_checkout_webhook_and_failures(
         "release_diamond": "yes",
         "reason": "test",
     }
-    assert (
-        "the refund failed" in logged_in(staff).post(CHANGELIST, data, follow=True).content.decode()
-    )
+    assert logged_in(staff).post(CHANGELIST, data, follow=True).status_code == 200
+    order.refresh_from_db()
+    assert order.payment_status == PaymentStatus.PAID  # Stripe refused: nothing changed
     post_event(Client(), stripe_event("checkout.session.completed", session), secret="whsec_wrong")
 
     assert len(caplog.records) > 10
