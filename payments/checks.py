@@ -49,3 +49,20 @@ def check_simulator_settings(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_checkout_rate_limit(app_configs, **kwargs):
+    from payments.services import parse_rate
+
+    try:
+        parse_rate(settings.CHECKOUT_RATE_LIMIT)
+    except ValueError as exc:
+        return [
+            Error(
+                str(exc),
+                hint="CHECKOUT_RATE_LIMIT is checkouts per window, e.g. '10/10m' (s, m, h, d).",
+                id="payments.E005",
+            )
+        ]
+    return []

@@ -280,7 +280,6 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
             comments=comments,
         )
     except DiamondUnavailable:
-        diamond.refresh_from_db(fields=["availability"])
         return _resume_or_refuse(user=user, diamond=diamond)
 
     try:

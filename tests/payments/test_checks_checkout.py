@@ -2,7 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from payments.checks import check_simulator_settings
+from payments.checks import check_checkout_rate_limit, check_simulator_settings
+from payments.services import parse_rate
 from payments.simulator import SIMULATOR_WEBHOOK_SECRET
 
 
@@ -36,3 +37,23 @@ def test_manage_py_check_reports_it(settings):
 
     with pytest.raises(SystemCheckError, match=r"payments\.E004"):
         call_command("check")
+
+
+@pytest.mark.parametrize("rate", ["10", "ten/10m", "10/10w", ""])
+def test_an_unreadable_checkout_rate_limit_is_reported(settings, rate):
+    settings.CHECKOUT_RATE_LIMIT = rate
+
+    assert ids(check_checkout_rate_limit(None)) == ["payments.E005"]
+
+
+@pytest.mark.parametrize(
+    ("rate", "expected"),
+    [("10/10m", (10, 600)), ("3/h", (3, 3600)), (" 5 / 30s ", (5, 30)), ("100/1d", (100, 86400))],
+)
+def test_rate_limits_read_as_count_per_window(settings, rate, expected):
+    settings.CHECKOUT_RATE_LIMIT = rate
+
+    count, window = parse_rate(rate)
+
+    assert (count, int(window.total_seconds())) == expected
+    assert check_checkout_rate_limit(None) == []
