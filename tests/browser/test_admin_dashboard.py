@@ -1,24 +1,10 @@
 import pytest
 
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
-from tests.browser.conftest import login
+from tests.browser.conftest import ATTENTION_BG, ATTENTION_BORDER, ROW_STYLE, login
 from tests.factories import DiamondFactory, OrderFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ATTENTION_BG = "rgb(253, 236, 234)"  # --ops-attention-bg #fdecea
-ATTENTION_BORDER = "rgb(220, 53, 69)"  # --ops-attention-border #dc3545
-
-ROW_STYLE = """row => {
-    const first = row.firstElementChild;
-    const cell = getComputedStyle(first);
-    return {
-        background: getComputedStyle(row).backgroundColor,
-        borderColor: cell.borderLeftColor,
-        borderStyle: cell.borderLeftStyle,
-        borderWidth: cell.borderLeftWidth,
-    };
-}"""
 
 
 def row_for(page, order):
