@@ -192,8 +192,6 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
         "borderWidth": "4px",
     }
     assert rows.filter(has_text=calm.order_number).evaluate(ROW_STYLE)["background"] != ATTENTION_BG
-    staff.locator("#toggle-nav-sidebar").click()  # room for the columns in the picture
-    staff.evaluate("window.scrollTo(0, 0)")
     screenshot(staff, "admin-needs-attention")
 
     with staff.expect_navigation():
