@@ -1,7 +1,9 @@
+import threading
 from dataclasses import replace
 from decimal import Decimal
 
 import pytest
+from django.db import connections
 
 from catalog.models import Availability, Diamond
 from catalog.services import diamonds_upsert
@@ -125,3 +127,46 @@ def test_feed_availability_changes_are_applied_but_not_over_store_states():
 def test_batch_size_must_be_positive():
     with pytest.raises(ValueError, match="batch_size"):
         diamonds_upsert(feed="demo", stones=[], batch_size=0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_import_waiting_on_a_checkout_keeps_the_reservation(postgres_only):
+    """The checkout reserves the stone first and commits while the import waits for the row:
+    the import then sees `reserved` and keeps it, while still updating the price."""
+    from django.db import connection, transaction
+
+    diamonds_upsert(feed="demo", stones=stones(2))
+    done = threading.Event()
+    errors = []
+
+    def run_import():
+        try:
+            diamonds_upsert(feed="demo", stones=stones(2, price_nzd=Decimal("9999.00")))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+            done.set()
+
+    with transaction.atomic():
+        Diamond.objects.filter(supplier_stone_id="S-0", availability="available").update(
+            availability=Availability.RESERVED
+        )
+        importer = threading.Thread(target=run_import)
+        importer.start()
+        with connection.cursor() as cursor:
+            waiting = 0
+            while not waiting and not done.is_set():
+                cursor.execute("SELECT pg_stat_clear_snapshot()")  # fresh stats each time
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+                (waiting,) = cursor.fetchone()
+        assert waiting == 1, "the import should be waiting for the reserved row"
+    importer.join()
+    assert errors == []
+    rows = {d.supplier_stone_id: d for d in Diamond.objects.all()}
+    assert rows["S-0"].availability == Availability.RESERVED
+    assert rows["S-0"].price_nzd == rows["S-1"].price_nzd == Decimal("9999.00")
+    assert rows["S-1"].availability == Availability.AVAILABLE
