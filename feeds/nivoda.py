@@ -204,7 +204,12 @@ class NivodaFeed(FeedAdapter):
             unknown = order and not _never_sent(exc)
             raise FeedError(
                 f"Nivoda did not answer {action} within {self.timeout:g} s. "
-                + (_UNKNOWN_OUTCOME_ADVICE if unknown else "Nothing was changed; try again later."),
+                + (
+                    _UNKNOWN_OUTCOME_ADVICE
+                    if unknown
+                    else "Try again later; if it keeps happening, check Nivoda's status "
+                    "and NIVODA_TIMEOUT_SECONDS."
+                ),
                 outcome_unknown=unknown,
             ) from exc
         except requests.RequestException as exc:

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             desc=f"Importing {feed}",
             unit=" stones",
             disable=not self.stdout.isatty(),
-            file=self.stderr._out,
+            file=self.stderr._out,  # the raw stream: OutputWrapper adds a newline per redraw
         )
 
         def on_progress(result, total_count):
