@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from collections.abc import Callable
 
 import stripe
@@ -51,7 +52,7 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[int, str]:
         stripe.WebhookSignature.verify_header(
             payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
         )
-        event = json.loads(payload)
+        event = json.loads(payload, parse_constant=_refuse_constant)
     except stripe.SignatureVerificationError:
         return 400, "Invalid signature."
     except (UnicodeDecodeError, ValueError):
@@ -67,6 +68,10 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[int, str]:
     if record.processed_at is not None:
         return 200, "Already processed."
     return webhook_event_process(record=record, retry=not created)
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
 
 
 def _is_event(event) -> bool:
@@ -97,7 +102,10 @@ def webhook_event_record(*, event: dict) -> tuple[WebhookEvent, bool]:
                 True,
             )
     except IntegrityError:
-        return WebhookEvent.objects.get(stripe_event_id=event["id"]), False
+        existing = WebhookEvent.objects.filter(stripe_event_id=event["id"]).first()
+        if existing is None:  # not a duplicate: the row itself could not be stored
+            raise
+        return existing, False
 
 
 def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple[int, str]:
@@ -124,15 +132,26 @@ def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple
 
 
 def _order_for_session(session: dict) -> Order | None:
-    metadata = session.get("metadata") or {}
-    match = Q(stripe_checkout_session_id=session.get("id"))
-    if metadata.get("order_id"):
-        match |= Q(pk=metadata["order_id"])
-    elif session.get("client_reference_id"):
+    """The order a session belongs to: by session id, else by the ids we put in metadata."""
+    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
+    match = Q()
+    if _text(session.get("id")):
+        match |= Q(stripe_checkout_session_id=session["id"])
+    if _uuid(metadata.get("order_id")):
+        match |= Q(pk=_uuid(metadata["order_id"]))
+    elif _text(session.get("client_reference_id")):
         match |= Q(order_number=session["client_reference_id"])
+    return Order.objects.filter(match).first() if match else None
+
+
+def _text(value) -> bool:
+    return isinstance(value, str) and value != ""
+
+
+def _uuid(value) -> uuid.UUID | None:
     try:
-        return Order.objects.filter(match).first()
-    except (ValueError, DatabaseError):  # a malformed order id in the metadata
+        return uuid.UUID(value) if isinstance(value, str) else None
+    except ValueError:
         return None
 
 

@@ -355,3 +355,15 @@ def test_with_the_database_backend_the_feed_order_is_enqueued_with_the_payment(
     order = refresh(order)
     assert (order.status, order.feed_order_status) == (Status.CONFIRMED, FeedOrderStatus.SUCCESS)
     assert Notification.objects.get(order=order).status == Notification.DeliveryStatus.LOGGED
+
+
+def test_a_session_without_ids_matches_no_order(client):
+    """An order still waiting for its session id must not match a session that has none."""
+    waiting = OrderFactory(
+        diamond=DemoDiamondFactory(availability=Availability.RESERVED),
+        stripe_checkout_session_id=None,
+    )
+    session = {"object": "checkout.session", "payment_status": "paid", "metadata": {}}
+    response = deliver(client, "checkout.session.completed", session)[1]
+    assert response.status_code == 200
+    assert refresh(waiting).status == Status.PENDING_PAYMENT

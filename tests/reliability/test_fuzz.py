@@ -134,14 +134,6 @@ def test_a_large_but_acceptable_event_is_stored(client):
     assert WebhookEvent.objects.get().payload == event
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: webhook_receive accepts JSON's non-standard NaN/Infinity; the row then fails "
-    "to store (SQLite: JSON check constraint -> IntegrityError read as a duplicate -> "
-    "DoesNotExist -> 500; PostgreSQL: DataError -> 503, retried by Stripe forever). Fix: parse "
-    "with json.loads(..., parse_constant=<raise ValueError>) so it is 400 'Invalid payload.', "
-    "and re-raise in webhook_event_record when the IntegrityError is not the duplicate id.",
-)
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_a_signed_body_with_a_non_json_constant_is_refused_as_a_bad_payload(client, constant):
     event = stripe_event("customer.created", {"object": "customer"})
@@ -175,7 +167,7 @@ session_like = st.fixed_dictionaries(
         "metadata": st.fixed_dictionaries(
             {},
             optional={
-                "order_id": st.uuids().map(str),  # malformed ids: see the xfail test below
+                "order_id": st.uuids().map(str),  # malformed ids: see the test below
                 "order_number": text | st.integers(),
                 "diamond_id": text | st.uuids().map(str),
             },
@@ -269,14 +261,6 @@ def test_an_event_for_an_unknown_session_changes_no_order(client, metadata_order
     assert order.status == Status.PENDING_PAYMENT
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="Bug: payments.webhooks._order_for_session catches ValueError for a malformed "
-    "metadata.order_id, but Django raises ValidationError, so the event is recorded as "
-    "'processing failed' (and retried by reconcile_payments on every run) instead of being "
-    "handled as an unknown session. Fix: check uuid.UUID(str(order_id)) before querying "
-    "(or catch django.core.exceptions.ValidationError too).",
-)
 @fuzz
 @given(metadata_order_id=text.filter(lambda v: v.strip() != ""))
 def test_an_event_with_a_malformed_order_id_is_an_unknown_session(client, metadata_order_id):
