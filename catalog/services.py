@@ -75,6 +75,8 @@ class UpsertResult:
 class ImportResult(UpsertResult):
     skipped: int = 0
     """Records the feed itself could not offer (no certificate, no image, …)."""
+    withdrawn: int | None = None
+    """Stones the feed no longer lists, made unavailable (None: not asked for)."""
 
     @property
     def processed(self) -> int:
@@ -85,6 +87,7 @@ class ImportResult(UpsertResult):
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.skipped + self.invalid} skipped"
             + (f" ({self.invalid} with invalid data)" if self.invalid else "")
+            + (f", {self.withdrawn} withdrawn" if self.withdrawn is not None else "")
         )
 
 
@@ -290,26 +293,55 @@ def diamonds_upsert(*, feed: str, stones: Iterable[Stone], batch_size: int = 100
 # ---------------------------------------------------------------- import
 
 
+def diamonds_withdraw_missing(*, feed: str, listed: set[str]) -> int:
+    """Make the feed's `available` and `on_hold` stones that are not in `listed` (the stone
+    ids a complete import saw) `unavailable`. Reserved and sold stones are left alone."""
+    offered = (Availability.AVAILABLE, Availability.ON_HOLD)
+    missing = [
+        pk
+        for pk, stone_id in Diamond.objects.filter(feed=feed, availability__in=offered)
+        .values_list("pk", "supplier_stone_id")
+        .iterator(chunk_size=10_000)
+        if stone_id not in listed
+    ]
+    now = timezone.now()
+    return sum(
+        Diamond.objects.filter(pk__in=chunk, availability__in=offered).update(
+            availability=Availability.UNAVAILABLE, updated_at=now
+        )
+        for chunk in _chunks(missing, 500)
+    )
+
+
 def feed_import(
     *,
     feed: str,
     batch_size: int = 1000,
     limit: int | None = None,
+    withdraw_missing: bool = False,
     on_progress: Callable[[ImportResult, int], None] | None = None,
 ) -> ImportResult:
     """Page through the feed and upsert its stones in batches of `batch_size`.
+
+    With `withdraw_missing`, a complete import (no `limit`, no feed error) then makes the
+    feed's stones it did not list unavailable (`diamonds_withdraw_missing`).
 
     `on_progress(result, total_count)` is called after every batch. Feed calls happen
     outside any transaction; each batch commits on its own. Raises FeedImportError (with
     the counts so far) when the feed fails part-way, FeedError when the feed is unknown.
     """
+    if withdraw_missing and limit is not None:
+        raise ValueError("withdraw_missing needs a complete import, without a limit")
     adapter = get_adapter(feed)
     page_size = max(1, min(batch_size, adapter.max_page_size))
     result = ImportResult()
     buffer: list[Stone] = []
+    listed: set[str] = set()
     total_count = 0
 
     def flush():
+        if withdraw_missing:
+            listed.update(stone.supplier_stone_id for stone in buffer)
         result.add(diamonds_upsert(feed=feed, stones=buffer, batch_size=batch_size))
         buffer.clear()
         if on_progress:
@@ -328,4 +360,6 @@ def feed_import(
         raise FeedImportError(exc, result) from exc
     if buffer or on_progress:
         flush()
+    if withdraw_missing:
+        result.withdrawn = diamonds_withdraw_missing(feed=feed, listed=listed)
     return result

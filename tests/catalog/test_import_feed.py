@@ -148,3 +148,47 @@ def test_a_feed_failure_part_way_keeps_what_was_imported(nivoda_api):
     assert Diamond.objects.filter(feed=Feed.NIVODA).count() == 100
     out, _ = run("nivoda")
     assert "20 created, 0 updated, 100 unchanged" in out
+
+
+@pytest.mark.django_db
+def test_withdraw_missing_makes_delisted_stones_unavailable(nivoda_api):
+    for _ in range(5):
+        nivoda_api.add_stone()
+    run("nivoda")
+    Diamond.objects.filter(offer_id="offer-2").update(availability=Availability.RESERVED)
+    Diamond.objects.filter(offer_id="offer-3").update(availability=Availability.ON_HOLD)
+    nivoda_api.stones = [s for s in nivoda_api.stones if s["id"] not in {"offer-2", "offer-3"}]
+    nivoda_api.stones[-1]["diamond"]["image"] = ""  # offer-5 can no longer be sold
+
+    out, _ = run("nivoda")
+    assert "0 created, 0 updated, 2 unchanged, 1 skipped." in out  # nothing withdrawn unasked
+    assert Diamond.objects.filter(availability=Availability.AVAILABLE).count() == 3
+
+    out, _ = run("nivoda", "--withdraw-missing")
+    assert out.strip() == (
+        "Imported nivoda: 0 created, 0 updated, 2 unchanged, 1 skipped, 2 withdrawn."
+    )
+    found = dict(Diamond.objects.values_list("offer_id", "availability"))
+    assert found == {
+        "offer-1": "available",
+        "offer-2": "reserved",  # the store's checkout keeps it
+        "offer-3": "unavailable",  # was on hold
+        "offer-4": "available",
+        "offer-5": "unavailable",
+    }
+    out, _ = run("nivoda", "--withdraw-missing")
+    assert "0 withdrawn" in out
+
+
+@pytest.mark.django_db
+def test_withdraw_missing_needs_a_complete_import(nivoda_api):
+    nivoda_api.add_stone()
+    with pytest.raises(CommandError, match="needs a complete import: drop --limit"):
+        run("nivoda", "--withdraw-missing", "--limit", "10")
+    run("nivoda")
+    nivoda_api.stones.clear()
+    nivoda_api.add_stone()
+    nivoda_api.fail("http_500", operation="diamonds_by_query")
+    with pytest.raises(CommandError, match="HTTP 500"):
+        run("nivoda", "--withdraw-missing")
+    assert Diamond.objects.get().availability == Availability.AVAILABLE

@@ -14,12 +14,20 @@ class Command(BaseCommand):
             "--batch-size", type=int, default=1000, help="stones per database batch (default 1000)"
         )
         parser.add_argument("--limit", type=int, default=None, help="import at most N records")
+        parser.add_argument(
+            "--withdraw-missing",
+            action="store_true",
+            help="after a complete import, make this feed's available or on-hold stones that "
+            "the feed no longer lists unavailable (reserved and sold stones are kept)",
+        )
 
-    def handle(self, *args, feed, batch_size, limit, **options):
+    def handle(self, *args, feed, batch_size, limit, withdraw_missing, **options):
         if batch_size < 1:
             raise CommandError("--batch-size must be at least 1.")
         if limit is not None and limit < 0:
             raise CommandError("--limit cannot be negative.")
+        if withdraw_missing and limit is not None:
+            raise CommandError("--withdraw-missing needs a complete import: drop --limit.")
         bar = tqdm(
             desc=f"Importing {feed}",
             unit=" stones",
@@ -34,7 +42,11 @@ class Command(BaseCommand):
 
         try:
             result = feed_import(
-                feed=feed, batch_size=batch_size, limit=limit, on_progress=on_progress
+                feed=feed,
+                batch_size=batch_size,
+                limit=limit,
+                withdraw_missing=withdraw_missing,
+                on_progress=on_progress,
             )
         except FeedImportError as exc:
             raise CommandError(
