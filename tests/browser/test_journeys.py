@@ -150,6 +150,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
     settings.DEMO_FEED_FAIL_ORDERS = True
     stone = stones["DEMO-0013"]
     calm = OrderFactory(
+        order_number="DO-20260101-0001",
         diamond=stones["DEMO-0020"],
         status=Status.CONFIRMED,
         payment_status=PaymentStatus.PAID,
@@ -179,7 +180,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
     assert order.feed_order_error not in shopper.locator("main").inner_text()
 
     staff = new_page()
-    login(staff, live_server, StaffFactory(), next_url="/admin/")
+    login(staff, live_server, StaffFactory(username="ops"), next_url="/admin/")
     assert "1 order needs attention" in staff.locator(".attention-banner").inner_text()
     staff.goto("/admin/orders/order/")
     rows = staff.locator("#result_list tbody tr")
