@@ -1,10 +1,12 @@
 from django.conf import settings
+from django.core import checks
 from django.core.checks import Error, Tags, Warning, register
+from django.core.exceptions import ImproperlyConfigured
 
 
 @register(Tags.security, deploy=False)
 def check_secret_key(app_configs, **kwargs):
-    if not settings.DEBUG and not settings.SECRET_KEY:
+    if settings.SECRET_KEY_MISSING:
         return [
             Error(
                 "SECRET_KEY is empty while DEBUG is off.",
@@ -27,3 +29,13 @@ def check_tasks_backend(app_configs, **kwargs):
             )
         ]
     return []
+
+
+def raise_on_errors():
+    """Run the system checks and stop with their messages if any is an error."""
+    errors = [m for m in checks.run_checks() if m.is_serious() and not m.is_silenced()]
+    if errors:
+        raise ImproperlyConfigured(
+            "The store is misconfigured:\n"
+            + "\n".join(f"- {e.id}: {e.msg} {e.hint or ''}" for e in errors)
+        )

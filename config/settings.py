@@ -15,7 +15,11 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-SECRET_KEY = env("SECRET_KEY", default="django-insecure-development-only" if DEBUG else "")
+SECRET_KEY = env("SECRET_KEY", default="")
+# Without a key Django fails at the first use with a stack trace; instead a placeholder keeps
+# it starting and the system check config.E001 refuses to run (see config/checks.py).
+SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG
+SECRET_KEY = SECRET_KEY or "django-insecure-development-only"
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 STOREFRONT_URL = env("STOREFRONT_URL", default="http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[STOREFRONT_URL])
