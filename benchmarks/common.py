@@ -63,6 +63,12 @@ def vacuum_analyze(*tables: str):
             cursor.execute(f"VACUUM ANALYZE {table}")
 
 
+def machine_note() -> str:
+    """Load on this shared machine when the figures were taken (others' jobs run too)."""
+    load = os.getloadavg()
+    return f"{os.cpu_count()} CPUs, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -24,5 +24,6 @@ for name, value in {
 from config.settings import *  # noqa: E402, F403
 
 ROOT_URLCONF = "benchmarks.urls"
+INSTALLED_APPS = [*INSTALLED_APPS, "benchmarks.apps.BenchmarksConfig"]  # noqa: F405 (the bench feed)
 # Templates render {% static %} without a collectstatic run; serving is not what is measured.
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405

@@ -1,0 +1,229 @@
+"""The catalog at scale: `import_feed` against a raw COPY of the same rows, then the
+storefront's common filter + sort + page queries (through `catalog.selectors.diamond_list` and
+Django's Paginator, exactly as the catalog view runs them) against the same hand-written SQL,
+and the whole catalog page through the view. Sizes grow 10k -> 100k -> 1M stones.
+
+    .venv/bin/python -m benchmarks.catalog [--sizes 10000,100000,1000000] [--repeat 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import time
+import uuid
+from contextlib import redirect_stdout
+
+from benchmarks import common
+
+CASES = [
+    # (label, filters, sort, page)
+    ("default: price ascending, page 1", {}, "price", 1),
+    ("shape=ROUND, price ascending", {"shape": "ROUND"}, "price", 1),
+    (
+        "1.00-2.00ct, colour D-G, clarity VVS2-VS2, price",
+        {"carat_min": "1.00", "carat_max": "2.00", "color": list("DEFG"),
+         "clarity": ["VVS2", "VS1", "VS2"]},
+        "price",
+        1,
+    ),
+    ("NZ$5k-20k, largest first", {"price_min": "5000", "price_max": "20000"}, "-carats", 1),
+    ("newest first, page 1", {}, "newest", 1),
+    ("default sort, page 100", {}, "price", 100),
+]  # fmt: skip
+PAGE_SIZE = 24
+SORT_SQL = {
+    "price": "price_model_nzd ASC, id ASC",
+    "-price": "price_model_nzd DESC, id DESC",
+    "carats": "carats ASC, id ASC",
+    "-carats": "carats DESC, id DESC",
+    "newest": "created_at DESC, id DESC",
+}
+COLUMNS = (
+    "id, feed, supplier_stone_id, offer_id, shape, carats, color, clarity, cut, polish, "
+    "symmetry, lab, certificate_number, image_url, price_nzd, price_model_nzd, availability, "
+    "created_at, updated_at"
+)
+
+
+def where_sql(filters: dict) -> tuple[str, list]:
+    clauses = ["availability = 'available'", "price_model_nzd IS NOT NULL"]
+    params: list = []
+    if filters.get("shape"):
+        clauses.append("shape = %s")
+        params.append(filters["shape"])
+    for key, sql in (
+        ("carat_min", "carats >= %s"),
+        ("carat_max", "carats <= %s"),
+        ("price_min", "price_model_nzd >= %s"),
+        ("price_max", "price_model_nzd <= %s"),
+    ):
+        if filters.get(key) is not None:
+            clauses.append(sql)
+            params.append(filters[key])
+    for field in ("color", "clarity", "cut"):
+        if filters.get(field):
+            clauses.append(f"{field} = ANY(%s)")
+            params.append(list(filters[field]))
+    return " AND ".join(clauses), params
+
+
+def orm_page(filters, sort, page):
+    from django.core.paginator import Paginator
+
+    from catalog.selectors import diamond_list
+
+    shown = Paginator(diamond_list(filters=filters, sort=sort), PAGE_SIZE).get_page(page)
+    return list(shown.object_list)
+
+
+def sql_page(filters, sort, page):
+    from django.db import connection
+
+    where, params = where_sql(filters)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM catalog_diamond WHERE {where}", params)
+        (count,) = cursor.fetchone()
+        pages = max(1, -(-count // PAGE_SIZE))
+        offset = (min(page, pages) - 1) * PAGE_SIZE
+        cursor.execute(
+            f"SELECT {COLUMNS} FROM catalog_diamond WHERE {where} "
+            f"ORDER BY {SORT_SQL[sort]} LIMIT {PAGE_SIZE} OFFSET {offset}",
+            params,
+        )
+        return cursor.fetchall()
+
+
+def orm_filter_values():
+    from catalog.selectors import diamond_filter_values
+
+    return diamond_filter_values()
+
+
+def sql_filter_values():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for field in ("shape", "color", "clarity", "cut"):
+            cursor.execute(
+                f"SELECT DISTINCT {field} FROM catalog_diamond WHERE availability = 'available'"
+            )
+            cursor.fetchall()
+
+
+def view_page(client, query):
+    response = client.get("/", query, HTTP_X_FORWARDED_PROTO="https")
+    assert response.status_code == 200, response.status_code
+
+
+def query_string(filters, sort, page) -> dict:
+    query = {k: v for k, v in filters.items()}
+    query.update({"sort": sort, "page": page})
+    return query
+
+
+def copy_rows(n: int) -> float:
+    """Seconds to COPY the same n rows into a clone of catalog_diamond (same indexes)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from benchmarks.feed import stone_row
+
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        cursor.execute("CREATE TABLE bench_copy (LIKE catalog_diamond INCLUDING ALL)")
+    names = [c.strip() for c in COLUMNS.split(",")]
+    began = time.perf_counter()
+    copy_sql = f"COPY bench_copy ({COLUMNS}) FROM STDIN"
+    with connection.connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
+        for i in range(n):
+            row = stone_row(i)
+            row.update(id=uuid.uuid4(), feed="bench", created_at=now, updated_at=now)
+            copy.write_row([row[name] for name in names])
+    elapsed = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_copy")
+    return elapsed
+
+
+def run_import(n: int) -> float:
+    from django.core.management import call_command
+
+    os.environ["BENCH_FEED_STONES"] = str(n)
+    began = time.perf_counter()
+    with redirect_stdout(io.StringIO()):
+        call_command("import_feed", "bench")
+    return time.perf_counter() - began
+
+
+def stats(fn, repeat) -> tuple[float, float]:
+    for _ in range(2):
+        fn()
+    times = common.timed(fn, repeat=repeat)
+    return common.percentile(times, 50), common.percentile(times, 95)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--repeat", type=int, default=20)
+    args = parser.parse_args()
+
+    common.django_setup()
+    common.migrate()
+    from django.test import Client
+
+    from catalog.models import Diamond
+
+    print(f"# catalog benchmark; {common.machine_note()}\n")
+    imports = ["| stones | import_feed (new) | stones/s | re-import (unchanged) | stones/s "
+               "| COPY, same rows and indexes | stones/s | import / COPY |",
+               "|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
+    queries = ["| stones | query | ORM p50 ms | ORM p95 ms | SQL p50 ms | SQL p95 ms "
+               "| ORM/SQL p95 |",
+               "|---:|---|---:|---:|---:|---:|---:|"]  # fmt: skip
+    pages = ["| stones | catalog page (view + template) | p50 ms | p95 ms |",
+             "|---:|---|---:|---:|"]  # fmt: skip
+    client = Client(HTTP_HOST="127.0.0.1")
+    for n in (int(x) for x in args.sizes.split(",")):
+        common.truncate("catalog_diamond")
+        fresh = run_import(n)
+        again = run_import(n)
+        copy = copy_rows(n)
+        assert Diamond.objects.filter(feed="bench").count() == n
+        imports.append(
+            f"| {n:,} | {fresh:.1f} s | {n / fresh:,.0f} | {again:.1f} s | {n / again:,.0f} "
+            f"| {copy:.1f} s | {n / copy:,.0f} | {fresh / copy:.1f}x |"
+        )
+        print(imports[-1], flush=True)
+        common.vacuum_analyze("catalog_diamond")
+        for label, filters, sort, page in CASES:
+            o50, o95 = stats(lambda: orm_page(filters, sort, page), args.repeat)  # noqa: B023
+            s50, s95 = stats(lambda: sql_page(filters, sort, page), args.repeat)  # noqa: B023
+            queries.append(
+                f"| {n:,} | {label} (count + page) | {o50:.1f} | {o95:.1f} | {s50:.1f} "
+                f"| {s95:.1f} | {o95 / s95:.2f} |"
+            )
+            print(queries[-1], flush=True)
+            p50, p95 = stats(
+                lambda: view_page(client, query_string(filters, sort, page)),  # noqa: B023
+                max(5, args.repeat // 2),
+            )
+            pages.append(f"| {n:,} | {label} | {p50:.1f} | {p95:.1f} |")
+            print(pages[-1], flush=True)
+        o50, o95 = stats(orm_filter_values, args.repeat)
+        s50, s95 = stats(sql_filter_values, args.repeat)
+        queries.append(
+            f"| {n:,} | filter choices (4 x DISTINCT) | {o50:.1f} | {o95:.1f} | {s50:.1f} "
+            f"| {s95:.1f} | {o95 / s95:.2f} |"
+        )
+        print(queries[-1], flush=True)
+    print(f"\n(after the run: {common.machine_note()})\n")
+    for table in (imports, queries, pages):
+        print("\n".join(table) + "\n")
+
+
+if __name__ == "__main__":
+    main()
