@@ -105,10 +105,9 @@ def webhook_requests(orders) -> list[tuple]:
     return out
 
 
-def noop_requests(like: list[tuple]) -> list[tuple]:
+def noop_requests(like: list[tuple], path="/bench/noop") -> list[tuple]:
     return [
-        ("POST", "/bench/noop", body, {"Content-Type": "application/json"})
-        for _, _, body, _ in like
+        (method, path, body, {"Content-Type": "application/json"}) for method, _, body, _ in like
     ]
 
 
@@ -152,6 +151,11 @@ def main():
     )
     warmup = 200
     orders = create_orders(warmup + args.events * len(levels))
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_write")
+        cursor.execute("CREATE TABLE bench_write (id bigserial PRIMARY KEY, size int)")
     common.vacuum_analyze("orders_order", "catalog_diamond")
     print(f"# webhook benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     gunicorn_args = args.gunicorn.split()
@@ -164,13 +168,19 @@ def main():
             batch = orders[warmup + n * args.events : warmup + (n + 1) * args.events]
             hooks = webhook_requests(batch)
             base = common.run_load(port, noop_requests(hooks), concurrency=level)
+            floor = common.run_load(
+                port, noop_requests(hooks, "/bench/two-commits"), concurrency=level
+            )
             result = common.run_load(port, hooks, concurrency=level)
             rows.append(base.row("noop baseline"))
+            rows.append(floor.row("two-commit baseline"))
             rows.append(result.row("webhook"))
             print(
                 f"c={level}: webhook {result.rate:,.0f}/s p99 {result.pct(99):.1f} ms; "
                 f"cost ratio (mean latency) {result.mean_ms / base.mean_ms:.2f}x, "
-                f"throughput ratio {base.rate / result.rate:.2f}x; "
+                f"throughput ratio {base.rate / result.rate:.2f}x; vs two-commit baseline: "
+                f"cost {result.mean_ms / floor.mean_ms:.2f}x, throughput "
+                f"{floor.rate / result.rate:.2f}x; "
                 f"client CPU {result.client_cpu:.1f}s of {result.elapsed:.1f}s; {verify(batch)}",
                 flush=True,
             )
