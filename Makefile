@@ -22,14 +22,19 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Debian's Chromium for the browser tests (a test tool's own browser download fails offline).
+# As root (CI) apt-get runs directly; otherwise through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
 	$(DEV_ENV) $(PY) manage.py seed_demo
+	@echo "The store: http://localhost:$(PORT)/ (log in as shopper / shopper-demo-pass)"
+	@echo "Ops: http://localhost:$(PORT)/admin/ (staff / staff-demo-pass); README.md says what to try"
 	$(DEV_ENV) $(PY) manage.py runserver localhost:$(PORT)
 
 worker: install
