@@ -69,20 +69,31 @@ def browser():
 
 @pytest.fixture
 def new_page(browser, live_server, settings):
-    """Opens a page in a new browser context (its own cookies: another person)."""
+    """Opens a page in a new browser context (its own cookies: another person).
+
+    Any Content-Security-Policy violation the browser reports (a blocked script, style or
+    form redirect) fails the test.
+    """
     settings.STOREFRONT_URL = live_server.url
-    contexts = []
+    contexts, violations = [], []
+
+    def on_console(message):
+        if "Content Security Policy" in message.text:
+            violations.append(message.text)
 
     def open_page(**context_options):
         options = {"base_url": live_server.url, "viewport": VIEWPORT, **context_options}
         context = browser.new_context(**options)
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        page.on("console", on_console)
+        return page
 
     yield open_page
     for context in contexts:
         context.close()
+    assert violations == [], "Content-Security-Policy violations in the browser"
 
 
 @pytest.fixture
