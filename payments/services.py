@@ -31,7 +31,6 @@ from payments import selectors, simulator
 
 logger = logging.getLogger(__name__)
 
-STRIPE_MAX_NETWORK_RETRIES = 2
 STRIPE_MAX_EXPIRY = timedelta(hours=24)
 EXPIRY_MARGIN = timedelta(minutes=1)
 
@@ -111,9 +110,7 @@ def stripe_client() -> stripe.StripeClient:
     return stripe.StripeClient(
         settings.STRIPE_SECRET_KEY,
         base_addresses=base_addresses,
-        max_network_retries=getattr(
-            settings, "STRIPE_MAX_NETWORK_RETRIES", STRIPE_MAX_NETWORK_RETRIES
-        ),
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
     )
 
 
