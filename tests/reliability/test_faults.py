@@ -13,6 +13,7 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import psycopg
 import pytest
@@ -55,6 +56,13 @@ def other_connection(**kwargs) -> psycopg.Connection:
         port=s["PORT"] or 5432,
         **kwargs,
     )
+
+
+def worker_database_url() -> str:
+    """The test database, for a subprocess (the worker) to use."""
+    s = connection.settings_dict
+    password = f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else ""
+    return f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
 def wait_for_blocked_backend(watcher, query_prefix: str, timeout=20) -> int:
@@ -222,9 +230,7 @@ def test_worker_killed_while_the_feed_order_hangs_is_recovered_as_outcome_unknow
         env={
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.settings",
-            "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
-                **{**connection.settings_dict, "PORT": connection.settings_dict["PORT"] or 5432}
-            ),
+            "DATABASE_URL": worker_database_url(),
             "TASKS_BACKEND": "database",
             "NIVODA_ENDPOINT": settings.NIVODA_ENDPOINT,
             "NIVODA_USERNAME": settings.NIVODA_USERNAME,
