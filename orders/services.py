@@ -2,7 +2,8 @@
 database (a conditional UPDATE or a row lock), writes the new state and a timeline entry, and
 returns whether it happened, so repeated and concurrent callers are harmless.
 
-External calls (the feed, Slack, Stripe) never run inside these transactions.
+External calls (the feed, Slack, Stripe) never run inside these transactions. Inside a
+caller's transaction (a webhook's) they join it without a savepoint: any error fails the whole.
 """
 
 from __future__ import annotations
@@ -77,16 +78,22 @@ def order_event_record(
     )
 
 
-def _transition(order_id, *, from_filter: dict, **values) -> Order | None:
+def _transition(order: Order, *, from_filter: dict, **values) -> bool:
     """Conditional UPDATE: applies `values` only if the row still matches `from_filter`.
 
-    Returns the fresh order when this caller made the change, None when another did (or
-    the order was never in that state). Call inside a transaction.
+    Returns whether this caller made the change (False: another did, or the order was never
+    in that state); on success `order` carries the new values. Call inside a transaction.
     """
-    updated = Order.objects.filter(pk=order_id, **from_filter).update(
-        updated_at=timezone.now(), **values
-    )
-    return Order.objects.get(pk=order_id) if updated else None
+    values["updated_at"] = timezone.now()
+    if not Order.objects.filter(pk=order.pk, **from_filter).update(**values):
+        return False
+    computed = [name for name, value in values.items() if hasattr(value, "resolve_expression")]
+    for name, value in values.items():
+        if name not in computed:
+            setattr(order, name, value)
+    if computed:
+        order.refresh_from_db(fields=computed)
+    return True
 
 
 def _diamond_set(diamond_id, *, availability: str, only_if: str) -> None:
@@ -137,7 +144,7 @@ def order_create(
 
 
 def order_attach_checkout_session(*, order: Order, session_id: str, url: str) -> Order:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         Order.objects.filter(pk=order.pk).update(
             stripe_checkout_session_id=session_id, stripe_checkout_url=url
         )
@@ -155,9 +162,9 @@ def order_attach_checkout_session(*, order: Order, session_id: str, url: str) ->
 def _close_unpaid(
     *, order: Order, status: str, payment_status: str, kind: str, message: str, **event
 ) -> bool:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = _transition(
-            order.pk,
+            order,
             from_filter={"status": Status.PENDING_PAYMENT},
             status=status,
             payment_status=payment_status,
@@ -167,7 +174,7 @@ def _close_unpaid(
         _diamond_set(
             order.diamond_id, availability=Availability.AVAILABLE, only_if=Availability.RESERVED
         )
-        order_event_record(order=changed, kind=kind, message=message, **event)
+        order_event_record(order=order, kind=kind, message=message, **event)
     return True
 
 
@@ -242,7 +249,7 @@ def order_mark_paid(
         order.amount_cents,
         order.currency,
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         common = {
             "status": Status.PAID,
             "payment_status": PaymentStatus.PAID,
@@ -256,14 +263,14 @@ def order_mark_paid(
                 "Check the payment in Stripe, then refund or resolve."
             )
             changed = _transition(
-                order.pk,
+                order,
                 from_filter={"status": Status.PENDING_PAYMENT},
                 feed_order_error=error,
                 **common,
             )
         else:
             changed = _transition(
-                order.pk,
+                order,
                 from_filter={"status": Status.PENDING_PAYMENT},
                 feed_order_status=FeedOrderStatus.PENDING,
                 feed_order_requested_at=now,
@@ -273,9 +280,9 @@ def order_mark_paid(
         if not changed:
             return False
         order_event_record(
-            order=changed,
+            order=order,
             kind="payment_mismatch" if mismatch else "paid",
-            message=changed.feed_order_error if mismatch else "Payment received.",
+            message=order.feed_order_error if mismatch else "Payment received.",
             actor=actor,
             stripe_event_id=stripe_event_id,
             data={"payment_intent": session.payment_intent_id, "session": session.session_id},
@@ -294,9 +301,9 @@ def order_mark_refunded(
     release_diamond: bool = False,
 ) -> bool:
     """A full refund: cancelled / refunded; the feed order is left as it was."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = _transition(
-            order.pk,
+            order,
             from_filter={"payment_status": PaymentStatus.PAID},
             status=Status.CANCELLED,
             payment_status=PaymentStatus.REFUNDED,
@@ -310,7 +317,7 @@ def order_mark_refunded(
                 only_if=Availability.RESERVED,
             )
         order_event_record(
-            order=changed,
+            order=order,
             kind="refunded",
             message="Payment refunded"
             + ("; the diamond was released." if release_diamond else "."),
@@ -339,9 +346,9 @@ def enqueue_durably(task, **kwargs) -> None:
 def order_feed_order_place(*, order_id) -> bool:
     """Run one feed-order attempt. Safe to call twice: only one caller claims the attempt."""
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         claimed = _transition(
-            order_id,
+            Order(pk=order_id),
             from_filter={
                 "feed_order_status": FeedOrderStatus.PENDING,
                 "feed_order_started_at__isnull": True,
@@ -371,9 +378,9 @@ def order_feed_order_place(*, order_id) -> bool:
 def order_mark_feed_succeeded(*, order: Order, feed_order_id: str) -> bool:
     from notifications.services import notify_order_completed
 
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = _transition(
-            order.pk,
+            order,
             from_filter={"feed_order_status": FeedOrderStatus.PENDING},
             # A refund that landed while the supplier call was in flight keeps "cancelled".
             status=Case(
@@ -389,12 +396,12 @@ def order_mark_feed_succeeded(*, order: Order, feed_order_id: str) -> bool:
             availability=Availability.SOLD, updated_at=timezone.now()
         )
         order_event_record(
-            order=changed,
+            order=order,
             kind="feed_order_succeeded",
             message=f"Feed order {feed_order_id} placed with {order.feed}.",
             data={"feed_order_id": feed_order_id},
         )
-        notify_order_completed(order=changed)
+        notify_order_completed(order=order)
     return True
 
 
@@ -409,9 +416,9 @@ def order_mark_feed_failed(*, order: Order, error: str, outcome_unknown: bool = 
 
     if outcome_unknown and UNKNOWN_OUTCOME_NOTE not in error:
         error = f"{error}\n{UNKNOWN_OUTCOME_NOTE}"
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = _transition(
-            order.pk,
+            order,
             from_filter={"feed_order_status": FeedOrderStatus.PENDING},
             feed_order_status=FeedOrderStatus.FAILED,
             feed_order_error=error,
@@ -419,12 +426,12 @@ def order_mark_feed_failed(*, order: Order, error: str, outcome_unknown: bool = 
         if not changed:
             return False
         order_event_record(
-            order=changed,
+            order=order,
             kind="feed_order_unknown" if outcome_unknown else "feed_order_failed",
             message=error,
             data={"outcome_unknown": outcome_unknown},
         )
-        notify_feed_failure(order=changed)
+        notify_feed_failure(order=order)
     return True
 
 
@@ -439,9 +446,9 @@ def order_feed_order_retry(*, order: Order, actor=None, reason: str = "") -> boo
     from orders.tasks import feed_order_place
 
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = _transition(
-            order.pk,
+            order,
             from_filter={
                 "payment_status": PaymentStatus.PAID,
                 "status": Status.PAID,
@@ -454,7 +461,7 @@ def order_feed_order_retry(*, order: Order, actor=None, reason: str = "") -> boo
         if not changed:
             return False
         order_event_record(
-            order=changed,
+            order=order,
             kind="feed_order_retried",
             message=reason or "Feed order retried.",
             actor=actor,
@@ -476,9 +483,9 @@ def order_resolve(*, order: Order, actor, note: str) -> bool:
     note = note.strip()
     if not note:
         raise ValueError("A resolution note is required.")
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         changed = _transition(
-            order.pk,
+            order,
             from_filter={"resolved_at__isnull": True},
             resolved_at=timezone.now(),
             resolved_by=actor,
@@ -486,7 +493,7 @@ def order_resolve(*, order: Order, actor, note: str) -> bool:
         )
         if not changed:
             return False
-        order_event_record(order=changed, kind="resolved", message=note, actor=actor)
+        order_event_record(order=order, kind="resolved", message=note, actor=actor)
     return True
 
 

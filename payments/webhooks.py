@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
@@ -59,6 +60,8 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[int, str]:
         return 400, "Invalid payload."
     if not _is_event(event):
         return 400, "Not a Stripe event."
+    if ESCAPED_NUL.search(payload):  # PostgreSQL's jsonb cannot store U+0000
+        return 400, "Invalid payload."
 
     try:
         record, created = webhook_event_record(event=event)
@@ -68,6 +71,10 @@ def webhook_receive(*, payload: bytes, signature: str) -> tuple[int, str]:
     if record.processed_at is not None:
         return 200, "Already processed."
     return webhook_event_process(record=record, retry=not created)
+
+
+# `\u0000` as a JSON escape: preceded by an even number of backslashes (none, or escaped ones).
+ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
 
 
 def _refuse_constant(name):
@@ -159,12 +166,14 @@ def _payment_intent_id(value) -> str:
     return value.get("id", "") if isinstance(value, dict) else (value or "")
 
 
-def checkout_session_fulfil(*, session: dict, stripe_event_id: str = "") -> bool:
+def checkout_session_fulfil(
+    *, session: dict, stripe_event_id: str = "", order: Order | None = None
+) -> bool:
     """Fulfil from a Checkout Session (webhook, success page or reconciliation) if it is paid."""
     session = _as_dict(session)
     if session.get("payment_status") not in ("paid", "no_payment_required"):
         return False
-    order = _order_for_session(session)
+    order = order or _order_for_session(session)
     if order is None:
         return False
     return order_mark_paid(
@@ -194,7 +203,7 @@ def _on_session_completed(session: dict, event_id: str) -> str:
     if session.get("payment_status") == "unpaid":
         order_note_awaiting_payment(order=order, stripe_event_id=event_id)
         return f"{order.order_number}: awaiting a delayed payment."
-    changed = checkout_session_fulfil(session=session, stripe_event_id=event_id)
+    changed = checkout_session_fulfil(session=session, stripe_event_id=event_id, order=order)
     return f"{order.order_number}: " + ("paid." if changed else "already handled.")
 
 
@@ -203,7 +212,7 @@ def _on_async_payment_succeeded(session: dict, event_id: str) -> str:
     if order is None:
         return _unknown_session(session)
     session = {**session, "payment_status": session.get("payment_status") or "paid"}
-    changed = checkout_session_fulfil(session=session, stripe_event_id=event_id)
+    changed = checkout_session_fulfil(session=session, stripe_event_id=event_id, order=order)
     return f"{order.order_number}: " + ("paid." if changed else "already handled.")
 
 
