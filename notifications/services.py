@@ -101,7 +101,10 @@ def notification_deliver(*, notification_id) -> bool:
         return False
     notification = Notification.objects.get(pk=notification_id)
     if not settings.SLACK_BOT_TOKEN:
-        logger.warning(
+        logger.log(
+            logging.WARNING
+            if notification.category == Category.ORDER_FEED_FAILURE
+            else logging.INFO,
             "Slack (not configured) %s %s: %s | %s",
             notification.channel,
             notification.title,
