@@ -26,6 +26,6 @@ def postgres_only():
     """For tests that need PostgreSQL's row locks and real parallel writers."""
     if connection.vendor != "postgresql":
         pytest.skip(
-            "needs PostgreSQL: concurrent writers against row locks (SQLite serialises "
-            "every writer on one database lock)"
+            "needs PostgreSQL: parallel writers on row locks, and server-side control of "
+            "connections (SQLite serialises every writer on one database lock)"
         )
