@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db.models import QuerySet
 
 from catalog.models import Availability, Diamond
@@ -75,17 +76,44 @@ FILTER_SCALES = {
 }
 
 
+FILTER_VALUES_CACHE_KEY = "catalog:filter-values"
+FILTER_VALUES_CACHE_SECONDS = 300
+
+
+def _available_filter_values() -> dict[str, list[str]]:
+    """The distinct shapes and grades of the available stones, cached for a few minutes:
+    four DISTINCT scans of the catalog would otherwise run on every catalog page."""
+    values = cache.get(FILTER_VALUES_CACHE_KEY)
+    if values is None:
+        available = Diamond.objects.filter(availability=Availability.AVAILABLE).order_by()
+        values = {
+            field: sorted(v for v in available.values_list(field, flat=True).distinct() if v)
+            for field in FILTER_SCALES
+        }
+        cache.set(FILTER_VALUES_CACHE_KEY, values, FILTER_VALUES_CACHE_SECONDS)
+    return values
+
+
+def diamond_filter_values_forget() -> None:
+    """Drop the cached filter choices, so the next catalog page reads them from the stock."""
+    cache.delete(FILTER_VALUES_CACHE_KEY)
+
+
 def diamond_filter_values(*, keep: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """The shapes and grades present in the available stock, in grading order.
+
+    Read from a cache of at most `FILTER_VALUES_CACHE_SECONDS` (cleared by every import
+    that changes stones), so a grade sold out by checkouts meanwhile can stay offered until
+    then: filtering by it then finds nothing.
 
     Values in `keep` (what the shopper asked for) stay offered when they are on the standard
     scale, even once sold out: a saved search then finds nothing instead of failing.
     """
     keep = keep or {}
-    available = Diamond.objects.filter(availability=Availability.AVAILABLE).order_by()
+    available = _available_filter_values()
     result = {}
     for field, scale in FILTER_SCALES.items():
-        values = set(available.values_list(field, flat=True).distinct())
+        values = set(available[field])
         values.update(v for v in keep.get(field, ()) if v in scale)
         result[field] = _scale_sorted(values, scale)
     return result

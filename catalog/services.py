@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
+from catalog.selectors import diamond_filter_values_forget
 from feeds.base import FeedError, Stone, get_adapter
 
 logger = logging.getLogger(__name__)
@@ -285,8 +286,12 @@ def diamonds_upsert(*, feed: str, stones: Iterable[Stone], batch_size: int = 100
     if batch_size < 1:
         raise ValueError("batch_size must be at least 1")
     total = UpsertResult()
-    for batch in _chunks(stones, batch_size):
-        total.add(_upsert_batch(feed=feed, stones=batch))
+    try:
+        for batch in _chunks(stones, batch_size):
+            total.add(_upsert_batch(feed=feed, stones=batch))
+    finally:
+        if total.created or total.updated:
+            diamond_filter_values_forget()
     return total
 
 
@@ -305,12 +310,15 @@ def diamonds_withdraw_missing(*, feed: str, listed: set[str]) -> int:
         if stone_id not in listed
     ]
     now = timezone.now()
-    return sum(
+    withdrawn = sum(
         Diamond.objects.filter(pk__in=chunk, availability__in=offered).update(
             availability=Availability.UNAVAILABLE, updated_at=now
         )
         for chunk in _chunks(missing, 500)
     )
+    if withdrawn:
+        diamond_filter_values_forget()
+    return withdrawn
 
 
 def feed_import(

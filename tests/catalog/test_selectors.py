@@ -8,9 +8,12 @@ from catalog.models import Availability, Diamond
 from catalog.selectors import (
     UNAVAILABLE_REASONS,
     diamond_filter_values,
+    diamond_filter_values_forget,
     diamond_list,
     diamond_purchase_state,
 )
+from catalog.services import diamonds_upsert, diamonds_withdraw_missing
+from feeds.base import Stone
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -198,3 +201,88 @@ def test_requested_values_on_the_standard_scale_stay_offered():
         "clarity": ["FL", "VS1"],
         "cut": ["EX"],
     }
+
+
+# ---------------------------------------------------------------- filter choices: the cache
+
+
+def stone(stone_id: str, **changes) -> Stone:
+    data = {
+        "supplier_stone_id": stone_id,
+        "offer_id": f"O-{stone_id}",
+        "shape": "ROUND",
+        "carats": Decimal("1.01"),
+        "color": "G",
+        "clarity": "VS1",
+        "cut": "EX",
+        "polish": "EX",
+        "symmetry": "VG",
+        "lab": "GIA",
+        "certificate_number": "",
+        "image_url": "https://images.example.com/s.jpg",
+        "price_nzd": Decimal("10000.00"),
+        "price_model_nzd": Decimal("12000.00"),
+        "availability": Availability.AVAILABLE,
+    }
+    data.update(changes)
+    return Stone(**data)
+
+
+def test_filter_values_are_read_once_then_served_from_the_cache(django_assert_num_queries):
+    DiamondFactory(shape="OVAL", color="H", clarity="SI1", cut="VG")
+    with django_assert_num_queries(4):
+        first = diamond_filter_values()
+    with django_assert_num_queries(0):
+        again = diamond_filter_values(keep={"color": ["D"]})
+
+    assert again == {**first, "color": ["D", "H"]}  # what the shopper asked for is still kept
+
+
+def test_an_import_that_adds_stones_refreshes_the_filter_values():
+    DiamondFactory(shape="OVAL", color="H", clarity="SI1", cut="VG")
+    assert diamond_filter_values()["shape"] == ["OVAL"]
+
+    diamonds_upsert(feed="demo", stones=[stone("NEW-1", shape="HEART", color="D")])
+
+    values = diamond_filter_values()
+    assert values["shape"] == ["OVAL", "HEART"]
+    assert values["color"] == ["D", "H"]
+
+
+def test_an_import_that_changes_a_stone_refreshes_the_filter_values():
+    diamonds_upsert(feed="demo", stones=[stone("S-1", color="G")])
+    assert diamond_filter_values()["color"] == ["G"]
+
+    diamonds_upsert(feed="demo", stones=[stone("S-1", color="E")])
+
+    assert diamond_filter_values()["color"] == ["E"]
+
+
+def test_an_import_that_changes_nothing_keeps_the_cache(django_assert_num_queries):
+    diamonds_upsert(feed="demo", stones=[stone("S-1")])
+    diamond_filter_values()
+
+    diamonds_upsert(feed="demo", stones=[stone("S-1")])
+
+    with django_assert_num_queries(0):
+        diamond_filter_values()
+
+
+def test_withdrawing_delisted_stones_refreshes_the_filter_values():
+    diamonds_upsert(feed="demo", stones=[stone("S-1", shape="OVAL"), stone("S-2", shape="PEAR")])
+    assert diamond_filter_values()["shape"] == ["OVAL", "PEAR"]
+
+    assert diamonds_withdraw_missing(feed="demo", listed={"S-1"}) == 1
+
+    assert diamond_filter_values()["shape"] == ["OVAL"]
+
+
+def test_stock_changes_outside_an_import_show_once_the_cache_is_forgotten():
+    DiamondFactory(shape="OVAL")
+    assert diamond_filter_values()["shape"] == ["OVAL"]
+    Diamond.objects.update(availability=Availability.SOLD)
+    assert diamond_filter_values()["shape"] == ["OVAL"]  # cached for a few minutes
+
+    diamond_filter_values_forget()
+
+    assert diamond_filter_values()["shape"] == []
