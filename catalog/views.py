@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from catalog.forms import CatalogFilterForm
@@ -10,12 +11,38 @@ from catalog.selectors import diamond_list, diamond_purchase_state
 PAGE_SIZE = 24
 
 
+class CappedPaginator(Paginator):
+    """Counts at most `cap` + 1 matches, so a page never counts the whole catalog.
+
+    Past `cap` matches, `capped` is true, `count` is `cap` and the pages stop there: the
+    catalog then says "10,000+ diamonds" and asks the shopper to narrow the filters.
+    """
+
+    cap = 10_000
+
+    @cached_property
+    def _counted(self) -> int:
+        return self.object_list.order_by()[: self.cap + 1].count()
+
+    @cached_property
+    def count(self) -> int:
+        return min(self._counted, self.cap)
+
+    @property
+    def capped(self) -> bool:
+        return self._counted > self.cap
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count:,}+" if self.capped else f"{self.count:,}"
+
+
 @require_GET
 def diamond_list_view(request):
     form = CatalogFilterForm(request.GET or None)
     filters = form.chosen_filters()
     diamonds = diamond_list(filters=filters, sort=form.chosen_sort())
-    page = Paginator(diamonds, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(diamonds, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "catalog/list.html",

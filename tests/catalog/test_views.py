@@ -4,10 +4,13 @@ from html import unescape
 
 import pytest
 from django.contrib.staticfiles import finders
+from django.db import connection
 from django.template import Context, Template
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from catalog.models import Availability
+from catalog import views
+from catalog.models import Availability, Diamond
 from catalog.selectors import OWN_CHECKOUT_NOTE, UNAVAILABLE_REASONS
 from catalog.templatetags.store import (
     SHAPE_ILLUSTRATIONS,
@@ -181,6 +184,72 @@ def test_pagination_24_a_page_and_links_keep_the_filters(client):
     assert len(second.context["page"].object_list) == 6
     assert "?shape=OVAL&amp;sort=-price&amp;page=1" in second.content.decode()
     assert list(second.context["page"].object_list)[-1].price_model_nzd == 1000
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of 2 and a count capped at 5, so the cap is reached with a few stones."""
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(views.CappedPaginator, "cap", 5)
+
+
+def test_up_to_the_cap_the_exact_count_and_the_last_page_are_shown(client, small_pages):
+    for i in range(5):
+        DiamondFactory(price_model_nzd=1000 + i)
+
+    response = client.get(LIST_URL)
+
+    page = response.context["page"]
+    assert (page.paginator.count, page.paginator.capped) == (5, False)
+    assert "Showing 1\N{EN DASH}2 of 5 diamonds" in text(response)
+    assert "Page 1 of 3" in text(response)
+
+
+def test_past_the_cap_the_count_says_more_and_pages_stop_at_the_cap(client, small_pages):
+    for i in range(8):
+        DiamondFactory(price_model_nzd=1000 + i)
+
+    first = client.get(LIST_URL)
+    last = client.get(LIST_URL, {"page": "3"})
+    beyond = client.get(LIST_URL, {"page": "4"})
+
+    assert (first.context["page"].paginator.count, first.context["page"].paginator.capped) == (
+        5,
+        True,
+    )
+    assert "Showing 1\N{EN DASH}2 of 5+ diamonds" in text(first)
+    assert "Page 1 Next" in text(first)
+    assert " of 3" not in text(first)
+    assert "narrow the filters" not in text(first)
+    assert [d.price_model_nzd for d in last.context["page"].object_list] == [1004]
+    assert (
+        "Showing 5\N{EN DASH}5 of 5+ diamonds. "
+        "Only the first 5 are listed: narrow the filters to see the rest." in text(last)
+    )
+    assert 'rel="next"' not in last.content.decode()
+    assert listed(beyond) == listed(last)
+
+
+def test_the_count_reads_at_most_one_row_past_the_cap():
+    for _ in range(8):
+        DiamondFactory()
+    paginator = views.CappedPaginator(Diamond.objects.order_by("pk"), 2)
+    paginator.cap = 5
+
+    with CaptureQueriesContext(connection) as queries:
+        assert paginator.count == 5
+    assert len(queries) == 1
+    assert "LIMIT 6" in queries[0]["sql"]
+    assert "ORDER BY" not in queries[0]["sql"]
+    assert paginator.count_label == "5+"
+
+
+def test_a_capped_count_is_written_with_thousands_grouped():
+    Diamond.objects.bulk_create(DiamondFactory.build_batch(1002))
+    paginator = views.CappedPaginator(Diamond.objects.all(), 24)
+    paginator.cap = 1000
+
+    assert (paginator.count_label, paginator.capped, paginator.num_pages) == ("1,000+", True, 42)
 
 
 def test_page_links_keep_multi_value_filters(client):
