@@ -71,9 +71,20 @@ class Diamond(models.Model):
         ]
         indexes = [
             # The storefront lists available stones, filtered and sorted; these serve
-            # the default price sort, the carat sort and the equality filters.
-            models.Index(fields=["availability", "price_model_nzd"], name="diamond_avail_price"),
-            models.Index(fields=["availability", "carats"], name="diamond_avail_carats"),
+            # the default price sort, the carat sort and the equality filters. The price and
+            # carat indexes cover only available stones and each carries the other column, so
+            # a carat range sorted by price (or a price range sorted by carats) is checked in
+            # the index, not in the table.
+            models.Index(
+                fields=["price_model_nzd", "carats"],
+                condition=Q(availability="available"),
+                name="diamond_avail_price_carats",
+            ),
+            models.Index(
+                fields=["carats", "price_model_nzd"],
+                condition=Q(availability="available"),
+                name="diamond_avail_carats_price",
+            ),
             models.Index(
                 fields=["availability", "shape", "price_model_nzd"], name="diamond_avail_shape"
             ),
