@@ -6,16 +6,21 @@ and payment services (each writes the timeline with the acting user).
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.db.models import BooleanField, Case, Value, When
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from catalog.models import Diamond, Feed
 from config.admin import ReadOnlyModelAdmin, ReadOnlyPermissions, admin_link
 from orders.models import (
     FEED_ORDER_STALL_AFTER,
@@ -91,6 +96,29 @@ def stripe_dashboard_link(kind: str, object_id: str):
         stripe_dashboard_url(kind, object_id),
         object_id,
     )
+
+
+# ---------------------------------------------------------------- search
+
+
+def order_search_q(term: str) -> Q:
+    """Orders whose identifiers equal `term`, each compared on its indexed column: order
+    number (any case), Checkout Session id, payment intent, diamond id, the supplier's stone
+    id, or the customer's email (any case). Stones and customers are looked up first, so the
+    orders are found through their indexes, never by scanning every order."""
+    q = (
+        Q(order_number__in={term, term.upper()})
+        | Q(stripe_checkout_session_id=term)
+        | Q(stripe_payment_intent_id=term)
+    )
+    with contextlib.suppress(ValueError):
+        q |= Q(diamond_id=uuid.UUID(term))
+    stones = Diamond.objects.filter(feed__in=Feed.values, supplier_stone_id=term)
+    q |= Q(diamond_id__in=list(stones.values_list("pk", flat=True)))
+    if "@" in term:
+        customers = get_user_model().objects.filter(email__iexact=term)
+        q |= Q(user_id__in=list(customers.values_list("pk", flat=True)))
+    return q
 
 
 # ---------------------------------------------------------------- filters
@@ -220,16 +248,18 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "feed",
         "created_at",
     ]
+    # Exact matches only (see get_search_results): a substring search would scan every order.
     search_fields = [
-        "order_number",
-        "stripe_checkout_session_id",
-        "stripe_payment_intent_id",
-        "diamond__id",
-        "diamond__supplier_stone_id",
-        "user__email",
+        "=order_number",
+        "=stripe_checkout_session_id",
+        "=stripe_payment_intent_id",
+        "=diamond__id",
+        "=diamond__supplier_stone_id",
+        "=user__email",
     ]
     search_help_text = (
-        "Order number, Checkout Session id, payment intent, diamond id or stone id, customer email."
+        "The exact order number, Checkout Session id, payment intent, diamond id, stone id "
+        "or customer email."
     )
     list_per_page = 50
     show_full_result_count = False
@@ -300,6 +330,12 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     def get_ordering(self, request):
         return ["-attention", "-created_at"]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(order_search_q(term)), False
 
     # ------------------------------------------------------------ permissions
 

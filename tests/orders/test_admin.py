@@ -264,6 +264,55 @@ def test_search_by_every_identifier(admin_client_staff):
         assert rows(admin_client_staff.get(CHANGELIST, {"q": term})) == [order.pk], term
 
 
+@pytest.mark.django_db
+def test_search_by_stone_id_and_in_any_case_for_order_number_and_email(admin_client_staff):
+    order = OrderFactory(**CONFIRMED)
+    OrderFactory()
+    for term in [
+        order.diamond.supplier_stone_id,
+        order.order_number.lower(),
+        order.user.email.upper(),
+        f"  {order.order_number}  ",
+    ]:
+        assert rows(admin_client_staff.get(CHANGELIST, {"q": term})) == [order.pk], term
+
+
+@pytest.mark.django_db
+def test_search_matches_whole_identifiers_not_parts_of_them(admin_client_staff):
+    order = OrderFactory(stripe_payment_intent_id="pi_test_findme", **CONFIRMED)
+    for term in [
+        order.order_number[:-1],
+        order.stripe_checkout_session_id[:-2],
+        "findme",
+        str(order.diamond.id)[:8],
+        order.user.email.split("@")[0],
+        "example.com",
+        "not-an-id",
+    ]:
+        assert rows(admin_client_staff.get(CHANGELIST, {"q": term})) == [], term
+
+
+@pytest.mark.django_db
+def test_search_finds_every_order_of_a_customer_or_a_diamond(admin_client_staff):
+    first = OrderFactory(status=Status.EXPIRED)
+    second = OrderFactory(status=Status.EXPIRED, user=first.user, diamond=first.diamond)
+    OrderFactory()
+
+    for term in [first.user.email, str(first.diamond.id)]:
+        found = rows(admin_client_staff.get(CHANGELIST, {"q": term}))
+        assert sorted(found) == sorted([first.pk, second.pk]), term
+
+
+@pytest.mark.django_db
+def test_the_search_help_says_matches_are_exact(admin_client_staff):
+    html = admin_client_staff.get(CHANGELIST).content.decode()
+
+    assert (
+        "The exact order number, Checkout Session id, payment intent, diamond id, stone id "
+        "or customer email." in html
+    )
+
+
 # ---------------------------------------------------------------- banner
 
 
