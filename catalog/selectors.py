@@ -102,9 +102,10 @@ def diamond_filter_values_forget() -> None:
 def diamond_filter_values(*, keep: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
     """The shapes and grades present in the available stock, in grading order.
 
-    Read from a cache of at most `FILTER_VALUES_CACHE_SECONDS` (cleared by every import
-    that changes stones), so a grade sold out by checkouts meanwhile can stay offered until
-    then: filtering by it then finds nothing.
+    Read from a cache of at most `FILTER_VALUES_CACHE_SECONDS`, which every import that changes
+    stones clears (in the web workers too only when `CACHES` is shared between processes), so
+    a grade sold out by checkouts meanwhile can stay offered until then: filtering by it then
+    finds nothing.
 
     Values in `keep` (what the shopper asked for) stay offered when they are on the standard
     scale, even once sold out: a saved search then finds nothing instead of failing.
