@@ -11,6 +11,24 @@ class Feed(models.TextChoices):
     NIVODA = "nivoda", "Nivoda"
 
 
+# The grading vocabulary, best first: the storefront's filter order, the feeds' values.
+COLOR_SCALE = tuple("DEFGHIJKLMNOPQRSTUVWXYZ")
+CLARITY_SCALE = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2", "SI3", "I1", "I2", "I3")
+CUT_SCALE = ("ID", "EX", "VG", "G", "GD", "F", "FR", "P", "PR")
+SHAPE_ORDER = (
+    "ROUND",
+    "OVAL",
+    "PRINCESS",
+    "EMERALD",
+    "CUSHION",
+    "PEAR",
+    "RADIANT",
+    "MARQUISE",
+    "ASSCHER",
+    "HEART",
+)
+
+
 class Availability(models.TextChoices):
     AVAILABLE = "available", "Available"
     RESERVED = "reserved", "Reserved"

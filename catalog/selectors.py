@@ -8,24 +8,15 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.db.models import QuerySet
 
-from catalog.models import Availability, Diamond
-from orders.models import Order, Status
-
-COLOR_SCALE = tuple("DEFGHIJKLMNOPQRSTUVWXYZ")
-CLARITY_SCALE = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2", "SI3", "I1", "I2", "I3")
-CUT_SCALE = ("ID", "EX", "VG", "G", "GD", "F", "FR", "P", "PR")
-SHAPE_ORDER = (
-    "ROUND",
-    "OVAL",
-    "PRINCESS",
-    "EMERALD",
-    "CUSHION",
-    "PEAR",
-    "RADIANT",
-    "MARQUISE",
-    "ASSCHER",
-    "HEART",
+from catalog.models import (
+    CLARITY_SCALE,
+    COLOR_SCALE,
+    CUT_SCALE,
+    SHAPE_ORDER,
+    Availability,
+    Diamond,
 )
+from orders.models import Order, Status
 
 # Sort keys and their orderings; each leads with a column of an (availability, …) index.
 SORTS = {

@@ -16,7 +16,7 @@ from functools import cache
 
 from django.conf import settings
 
-from catalog.models import Availability
+from catalog.models import CLARITY_SCALE, COLOR_SCALE, SHAPE_ORDER, Availability
 from feeds.base import FeedAdapter, FeedError, Page, Stone, register
 from feeds.pricing import prices_from_usd_cents
 
@@ -24,20 +24,9 @@ STONE_COUNT = 36
 FAIL_PREFIX = "DEMO-FAIL-"
 _FAILING_INDEXES = frozenset({4, 13, 27})
 
-SHAPES = (
-    "ROUND",
-    "OVAL",
-    "PRINCESS",
-    "EMERALD",
-    "CUSHION",
-    "PEAR",
-    "RADIANT",
-    "MARQUISE",
-    "ASSCHER",
-    "HEART",
-)
-COLORS = ("D", "E", "F", "G", "H", "I", "J", "K")
-CLARITIES = ("FL", "IF", "VVS1", "VVS2", "VS1", "VS2", "SI1", "SI2")
+SHAPES = SHAPE_ORDER
+COLORS = COLOR_SCALE[:8]  # D to K
+CLARITIES = CLARITY_SCALE[:8]  # FL to SI2
 GRADES = ("EX", "VG", "GD")
 CARATS = (
     "0.30", "0.41", "0.50", "0.57", "0.70", "0.75", "0.90", "1.00", "1.01", "1.05", "1.20",
