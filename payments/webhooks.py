@@ -192,44 +192,44 @@ def _as_dict(obj) -> dict:
     return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
 
 
-def _unknown_session(session: dict) -> str:
-    return f"No order for Checkout Session {session.get('id')}; ignored."
+def _for_session_order(apply: Callable[[Order, dict, str], str]) -> Callable[[dict, str], str]:
+    """A handler for a Checkout Session event: finds the session's order, then applies."""
+
+    def handle(session: dict, event_id: str) -> str:
+        order = _order_for_session(session)
+        if order is None:
+            return f"No order for Checkout Session {session.get('id')}; ignored."
+        return f"{order.order_number}: {apply(order, session, event_id)}"
+
+    return handle
 
 
-def _on_session_completed(session: dict, event_id: str) -> str:
-    order = _order_for_session(session)
-    if order is None:
-        return _unknown_session(session)
+@_for_session_order
+def _on_session_completed(order: Order, session: dict, event_id: str) -> str:
     if session.get("payment_status") == "unpaid":
         order_note_awaiting_payment(order=order, stripe_event_id=event_id)
-        return f"{order.order_number}: awaiting a delayed payment."
+        return "awaiting a delayed payment."
     changed = checkout_session_fulfil(session=session, stripe_event_id=event_id, order=order)
-    return f"{order.order_number}: " + ("paid." if changed else "already handled.")
+    return "paid." if changed else "already handled."
 
 
-def _on_async_payment_succeeded(session: dict, event_id: str) -> str:
-    order = _order_for_session(session)
-    if order is None:
-        return _unknown_session(session)
+@_for_session_order
+def _on_async_payment_succeeded(order: Order, session: dict, event_id: str) -> str:
     session = {**session, "payment_status": session.get("payment_status") or "paid"}
     changed = checkout_session_fulfil(session=session, stripe_event_id=event_id, order=order)
-    return f"{order.order_number}: " + ("paid." if changed else "already handled.")
+    return "paid." if changed else "already handled."
 
 
-def _on_async_payment_failed(session: dict, event_id: str) -> str:
-    order = _order_for_session(session)
-    if order is None:
-        return _unknown_session(session)
+@_for_session_order
+def _on_async_payment_failed(order: Order, session: dict, event_id: str) -> str:
     changed = order_mark_payment_failed(order=order, stripe_event_id=event_id)
-    return f"{order.order_number}: " + ("payment failed." if changed else "already handled.")
+    return "payment failed." if changed else "already handled."
 
 
-def _on_session_expired(session: dict, event_id: str) -> str:
-    order = _order_for_session(session)
-    if order is None:
-        return _unknown_session(session)
+@_for_session_order
+def _on_session_expired(order: Order, session: dict, event_id: str) -> str:
     changed = order_mark_expired(order=order, stripe_event_id=event_id)
-    return f"{order.order_number}: " + ("expired." if changed else "not pending; unchanged.")
+    return "expired." if changed else "not pending; unchanged."
 
 
 def _on_charge_refunded(charge: dict, event_id: str) -> str:
