@@ -439,3 +439,26 @@ SHOPPER_WORDS = {
 def all_states() -> list[tuple[str, str, str]]:
     """Every combination of the three columns, legal or not (for the tests and the docs)."""
     return list(product(S.values, P.values, F.values))
+
+
+def table_markdown() -> str:
+    """The legal combinations and the transition table as Markdown (docs/ARCHITECTURE.md)."""
+    lines = ["| status | payment_status | feed_order_status |", "|---|---|---|"]
+    lines += [f"| `{s}` | `{p}` | `{f}` |" for s, p, f in sorted(LEGAL)]
+    lines += [
+        "",
+        "| move | from | to | diamond | timeline | guards | what happened |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for t in TRANSITIONS.values():
+        source = "; ".join(
+            f"{column} ∈ {{{', '.join(sorted(values))}}}" for column, values in t.source.items()
+        )
+        target = "; ".join(f"{column} = {value}" for column, value in t.target.items())
+        lines.append(
+            f"| `{t.name}` | {source or 'any'} | {target or 'unchanged'} | {t.diamond.value} "
+            f"| {t.kind or '—'} | {', '.join(t.guard) or '—'} | {t.description} |"
+        )
+    lines += ["", "| needs attention | when (and not resolved) |", "|---|---|"]
+    lines += [f"| `{rule.reason}` | {rule.sentence} |" for rule in ATTENTION_RULES]
+    return "\n".join(lines) + "\n"
