@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import islice
 from operator import attrgetter
@@ -33,14 +33,27 @@ STORE_OWNED_AVAILABILITY = (Availability.RESERVED, Availability.SOLD)
 # and `updated_at` are the store's.)
 DATA_FIELDS = tuple(f.name for f in fields(Stone) if f.name != "supplier_stone_id")
 STONE_COLUMNS = ("supplier_stone_id", *DATA_FIELDS)
-_DECIMAL_FIELDS = {"carats", "price_nzd", "price_model_nzd"}
+_DECIMAL_FIELDS = {
+    "carats",
+    "price_nzd",
+    "price_model_nzd",
+    "length_mm",
+    "width_mm",
+    "depth_mm",
+    "depth_percent",
+    "table_percent",
+}
+_BOOLEAN_FIELDS = {"lab_grown"}
 _VALID_AVAILABILITY = frozenset(Availability.values)
 
 
 _TEXT_RULES = tuple(
     (index, name, Diamond._meta.get_field(name).max_length)
     for index, name in enumerate(STONE_COLUMNS)
-    if name not in _DECIMAL_FIELDS
+    if name not in _DECIMAL_FIELDS and name not in _BOOLEAN_FIELDS
+)
+_BOOLEAN_RULES = tuple(
+    (index, name) for index, name in enumerate(STONE_COLUMNS) if name in _BOOLEAN_FIELDS
 )
 _NUMBER_RULES = tuple(
     (
@@ -55,6 +68,7 @@ _NUMBER_RULES = tuple(
 )
 _read_stone = attrgetter(*STONE_COLUMNS)
 _CARATS = STONE_COLUMNS.index("carats")
+_AVAILABILITY = STONE_COLUMNS.index("availability")
 _SEP, _NULL = "\x1f", "\x1e"  # ASCII unit and record separators; refused in stone data
 
 
@@ -76,6 +90,8 @@ class UpsertResult:
 class ImportResult(UpsertResult):
     skipped: int = 0
     """Records the feed itself could not offer (no certificate, no image, …)."""
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    """The feed's reasons for `skipped`, e.g. {"without a certificate": 3}."""
     withdrawn: int | None = None
     """Stones the feed no longer lists, made unavailable (None: not asked for)."""
 
@@ -87,9 +103,18 @@ class ImportResult(UpsertResult):
         return (
             f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged, "
             f"{self.skipped + self.invalid} skipped"
-            + (f" ({self.invalid} with invalid data)" if self.invalid else "")
+            + (f" ({', '.join(self._skip_details())})" if self._skip_details() else "")
             + (f", {self.withdrawn} withdrawn" if self.withdrawn is not None else "")
         )
+
+    def _skip_details(self) -> list[str]:
+        details = [f"{count} {reason}" for reason, count in sorted(self.skipped_reasons.items())]
+        return details + ([f"{self.invalid} with invalid data"] if self.invalid else [])
+
+    def add_skipped(self, page_skipped: int, reasons: dict[str, int]) -> None:
+        self.skipped += page_skipped
+        for reason, count in reasons.items():
+            self.skipped_reasons[reason] = self.skipped_reasons.get(reason, 0) + count
 
 
 class FeedImportError(Exception):
@@ -132,8 +157,11 @@ def _clean(stone: Stone) -> tuple:
         raise ValueError("no supplier_stone_id")
     if row[_CARATS] is None or row[_CARATS] <= 0:
         raise ValueError(f"carats must be positive, got {row[_CARATS]}")
-    if row[-1] not in _VALID_AVAILABILITY:
-        raise ValueError(f"unknown availability {row[-1]!r}")
+    for index, name in _BOOLEAN_RULES:
+        if type(row[index]) is not bool:
+            raise ValueError(f"{name} must be true or false, got {row[index]!r}")
+    if row[_AVAILABILITY] not in _VALID_AVAILABILITY:
+        raise ValueError(f"unknown availability {row[_AVAILABILITY]!r}")
     return tuple(row)
 
 
@@ -192,6 +220,7 @@ def _write_postgresql(*, feed: str, rows: list[tuple], now) -> tuple[int, int]:
     arrays = ", ".join(
         r"string_to_array(%s, E'\x1f', E'\x1e')"
         + ("::numeric[]" if name in _DECIMAL_FIELDS else "")
+        + ("::boolean[]" if name in _BOOLEAN_FIELDS else "")
         for name in STONE_COLUMNS
     )
     aliases = ", ".join(f"u_{name}" for name in STONE_COLUMNS)
@@ -216,6 +245,8 @@ def _write_postgresql(*, feed: str, rows: list[tuple], now) -> tuple[int, int]:
     for name, values in zip(STONE_COLUMNS, zip(*rows, strict=True), strict=True):
         if name in _DECIMAL_FIELDS:
             values = [_NULL if value is None else str(value) for value in values]
+        elif name in _BOOLEAN_FIELDS:
+            values = ["t" if value else "f" for value in values]
         columns.append(_SEP.join(values) + _SEP + _NULL)
     # Placeholders in text order: the SELECT list (feed, created_at, updated_at) comes
     # before the column strings in its FROM clause.
@@ -358,7 +389,7 @@ def feed_import(
     try:
         for page in adapter.iter_pages(page_size=page_size, limit=limit):
             total_count = page.total_count if limit is None else min(page.total_count, limit)
-            result.skipped += page.skipped
+            result.add_skipped(page.skipped, page.skipped_reasons)
             buffer.extend(page.stones)
             if len(buffer) >= batch_size:
                 flush()
