@@ -52,6 +52,9 @@ def certificate_check_url(*, lab: str, number: str) -> str:
     return template.format(number=quote(number, safe=""))
 
 
+LAB_ORDER = ("GIA", "IGI", "HRD", "AGS", "GCAL")
+
+
 class Availability(models.TextChoices):
     AVAILABLE = "available", "Available"
     RESERVED = "reserved", "Reserved"

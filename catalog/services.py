@@ -21,7 +21,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
-from catalog.selectors import diamond_filter_values_forget
+from catalog.selectors import (
+    COMPARE_LIMIT,
+    COMPARE_SESSION_KEY,
+    compare_ids,
+    diamond_filter_values_forget,
+)
 from feeds.base import FeedError, Stone, get_adapter
 
 logger = logging.getLogger(__name__)
@@ -402,3 +407,33 @@ def feed_import(
     if withdraw_missing:
         result.withdrawn = diamonds_withdraw_missing(feed=feed, listed=listed)
     return result
+
+
+# ---------------------------------------------------------------- compare
+
+
+class CompareFull(Exception):
+    """The compare list already holds `COMPARE_LIMIT` stones."""
+
+
+def compare_add(*, session, diamond: Diamond) -> list[str]:
+    """Add the stone to the session's compare list (at most `COMPARE_LIMIT`; adding one
+    already there changes nothing). Raises CompareFull."""
+    ids = compare_ids(session=session)
+    if str(diamond.pk) in ids:
+        return ids
+    if len(ids) >= COMPARE_LIMIT:
+        raise CompareFull(f"You can compare up to {COMPARE_LIMIT} diamonds.")
+    ids.append(str(diamond.pk))
+    session[COMPARE_SESSION_KEY] = ids
+    return ids
+
+
+def compare_remove(*, session, diamond_id: str) -> list[str]:
+    ids = [pk for pk in compare_ids(session=session) if pk != str(diamond_id)]
+    session[COMPARE_SESSION_KEY] = ids
+    return ids
+
+
+def compare_clear(*, session) -> None:
+    session.pop(COMPARE_SESSION_KEY, None)
