@@ -38,7 +38,7 @@ PAGES = {
   <li><a href="/pages/contact/">Contact us</a> with your order number (it starts with DO-).</li>
   <li>We email a prepaid, insured courier label and packing instructions.</li>
   <li>Once the diamond has arrived and been checked against its report, we refund the full price to your original payment method, usually within 5 working days.</li>
-</ul>
+</ol>
 <p>This promise is in addition to your rights under the Consumer Guarantees Act 1993, which no policy of ours can take away.</p>
 """,
     ),

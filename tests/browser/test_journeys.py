@@ -105,8 +105,10 @@ def test_a_new_shopper_signs_up_filters_and_buys_a_diamond(page, stones, slack_a
     assert page.get_by_role("heading", level=1).inner_text() == "Diamonds"
     screenshot(page, "catalog")
 
-    page.get_by_label("Shape").select_option(label="Oval")
+    page.get_by_label("Natural", exact=True).check()
+    page.get_by_label("Oval", exact=True).check()
     page.get_by_label("From carat").fill("0.7")
+    page.get_by_label("To carat").fill("1.1")
     page.get_by_label("To price, NZD").fill("15000")
     with page.expect_navigation():
         page.get_by_role("button", name="Apply").click()

@@ -1,10 +1,18 @@
+import importlib
+
 import pytest
-from django.core.cache import cache
+from django.apps import apps
+
+_content_migration = importlib.import_module("catalog.migrations.0004_content_pages")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The catalog caches its filter choices; every test starts from the stock it creates."""
-    cache.clear()
-    yield
-    cache.clear()
+def seed_content_pages():
+    """What migration catalog.0004 does (get-or-create, so it keeps pages staff edited)."""
+    _content_migration.seed_pages(apps, None)
+
+
+@pytest.fixture
+def content_pages(db):
+    """The content pages the migration seeds. A transactional test (the browser tests)
+    empties every table when it ends, so tests that need the pages ask for them."""
+    seed_content_pages()
