@@ -3,6 +3,8 @@ import importlib
 import pytest
 from django.apps import apps
 
+from catalog.selectors import diamond_filter_values_forget
+
 _content_migration = importlib.import_module("catalog.migrations.0004_content_pages")
 
 
@@ -16,3 +18,11 @@ def content_pages(db):
     """The content pages the migration seeds. A transactional test (the browser tests)
     empties every table when it ends, so tests that need the pages ask for them."""
     seed_content_pages()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_filter_values():
+    """The catalog's filter choices are cached (per process): each test starts without."""
+    diamond_filter_values_forget()
+    yield
+    diamond_filter_values_forget()

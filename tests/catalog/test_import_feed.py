@@ -209,3 +209,44 @@ def test_withdraw_missing_needs_a_complete_import(nivoda_api):
     with pytest.raises(CommandError, match="HTTP 500"):
         run("nivoda", "--withdraw-missing")
     assert Diamond.objects.get().availability == Availability.AVAILABLE
+
+
+@pytest.mark.django_db
+def test_lab_grown_nivoda_stones_are_stored_and_priced_as_lab_grown(nivoda_api, settings):
+    settings.FEED_USD_TO_NZD_RATE = Decimal("1.70")
+    settings.FEED_MARKUP_PERCENT = Decimal("25")
+    settings.FEED_MARKUP_PERCENT_LAB_GROWN = Decimal("60")
+    nivoda_api.add_stone(price=400_033, certificate={"labgrown": True, "lab": "IGI"})
+    nivoda_api.add_stone(price=400_033, certificate={"labgrown": False})
+    run("nivoda")
+
+    lab = Diamond.objects.get(offer_id="offer-1")
+    natural = Diamond.objects.get(offer_id="offer-2")
+    assert (lab.lab_grown, natural.lab_grown) == (True, False)
+    assert lab.price_nzd == natural.price_nzd == Decimal("6800.56")
+    assert lab.price_model_nzd == Decimal("10881.00")  # +60%, whole dollars
+    assert natural.price_model_nzd == Decimal("8501.00")  # +25%, whole dollars
+
+    # The feed corrects a stone to lab-grown: the next import relabels and reprices it.
+    nivoda_api.stones[1]["diamond"]["certificate"]["labgrown"] = True
+    out, _ = run("nivoda")
+    assert "1 updated, 1 unchanged" in out
+    natural.refresh_from_db()
+    assert natural.lab_grown is True
+    assert natural.price_model_nzd == Decimal("10881.00")
+
+
+@pytest.mark.django_db
+def test_stripe_is_charged_exactly_the_whole_dollar_price_shown(client):
+    from payments.services import checkout_amount_cents
+
+    run("demo")
+    for diamond in Diamond.objects.all():
+        shown = diamond.price_model_nzd
+        assert shown == shown.to_integral_value(), diamond.supplier_stone_id
+        assert checkout_amount_cents(diamond) == int(shown) * 100
+    diamond = Diamond.objects.get(supplier_stone_id="DEMO-0037")
+    assert (
+        f"${diamond.price_model_nzd:,.0f} NZD"
+        in client.get(diamond.get_absolute_url()).content.decode()
+    )
