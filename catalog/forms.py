@@ -83,7 +83,7 @@ def _choice(label: str, **kwargs) -> forms.ChoiceField:
     )
 
 
-def _bound(label: str, *, places: int, digits: int, step: str, placeholder: str):
+def _bound(label: str, *, places: int, digits: int, step: str, example: str):
     return forms.DecimalField(
         label=label,
         required=False,
@@ -91,14 +91,14 @@ def _bound(label: str, *, places: int, digits: int, step: str, placeholder: str)
         max_digits=digits,
         decimal_places=places,
         error_messages={
-            "invalid": f"Enter a number, like {placeholder}.",
+            "invalid": f"Enter a number, like {example}.",
             "min_value": "Enter a number of 0 or more.",
             "max_digits": "That number is too large.",
             "max_decimal_places": "Use at most %(max)s decimal places.",
             "max_whole_digits": "That number is too large.",
         },
         widget=forms.NumberInput(
-            attrs={"step": step, "min": "0", "inputmode": "decimal", "placeholder": placeholder}
+            attrs={"step": step, "min": "0", "inputmode": "decimal", "placeholder": "Any"}
         ),
     )
 
@@ -128,10 +128,10 @@ class CatalogFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
         error_messages={"invalid_choice": INVALID_CHOICE},
     )
-    carat_min = _bound("Min carat", places=2, digits=6, step="0.01", placeholder="0.50")
-    carat_max = _bound("Max carat", places=2, digits=6, step="0.01", placeholder="2.00")
-    price_min = _bound("Min price (NZD)", places=2, digits=12, step="1", placeholder="1000")
-    price_max = _bound("Max price (NZD)", places=2, digits=12, step="1", placeholder="20000")
+    carat_min = _bound("Min carat", places=2, digits=6, step="0.01", example="0.50")
+    carat_max = _bound("Max carat", places=2, digits=6, step="0.01", example="2.00")
+    price_min = _bound("Min price (NZD)", places=2, digits=12, step="1", example="1000")
+    price_max = _bound("Max price (NZD)", places=2, digits=12, step="1", example="20000")
     color_min = _choice("Colour from", choices=[("", "Any")] + [(c, c) for c in COLOR_SCALE])
     color_max = _choice("Colour to", choices=[("", "Any")] + [(c, c) for c in COLOR_SCALE])
     clarity_min = _choice("Clarity from", choices=[("", "Any")] + [(c, c) for c in CLARITY_SCALE])

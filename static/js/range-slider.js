@@ -33,6 +33,9 @@
         return position;
       }
       var raw = min * Math.pow(max / min, position / STEPS);
+      if (step < 1) {
+        return Math.round(raw / step) * step;
+      }
       var magnitude = Math.pow(10, Math.max(0, Math.floor(Math.log10(raw)) - 1));
       return Math.round(raw / magnitude) * magnitude; // two significant figures
     }
