@@ -143,15 +143,19 @@ class Diamond(models.Model):
             # carat indexes cover only available stones and each carries the other column, so
             # a carat range sorted by price (or a price range sorted by carats) is checked in
             # the index, not in the table.
+            # Both also include `lab_grown`, so the origin filter (and the capped count under
+            # it) is answered from the index.
             models.Index(
                 fields=["price_model_nzd", "carats"],
+                include=["lab_grown"],
                 condition=Q(availability="available"),
-                name="diamond_avail_price_carats",
+                name="diamond_avail_price_carats_o",
             ),
             models.Index(
                 fields=["carats", "price_model_nzd"],
+                include=["lab_grown"],
                 condition=Q(availability="available"),
-                name="diamond_avail_carats_price",
+                name="diamond_avail_carats_price_o",
             ),
             models.Index(
                 fields=["availability", "shape", "price_model_nzd"], name="diamond_avail_shape"
