@@ -254,9 +254,11 @@ def _write_postgresql(*, feed: str, rows: list[tuple], now) -> tuple[int, int]:
     sql = (
         f"WITH incoming AS (SELECT {selected} FROM unnest({arrays}) AS u({aliases}) "  # noqa: S608
         "WHERE u_supplier_stone_id IS NOT NULL), "
-        f"changed AS (SELECT n.* FROM incoming AS n LEFT JOIN {table} AS d "
-        f"ON d.{feed_column} = n.{feed_column} AND d.{stone_column} = n.{stone_column} "
-        f"WHERE d.{_column('id')} IS NULL OR {_changed_sql('n')}), "
+        # One probe of the unique index per stone (OFFSET 0 keeps the planner from turning
+        # this into a hash join over the whole table).
+        f"changed AS (SELECT n.* FROM incoming AS n LEFT JOIN LATERAL (SELECT * FROM {table} "
+        f"AS s WHERE s.{feed_column} = n.{feed_column} AND s.{stone_column} = n.{stone_column} "
+        f"OFFSET 0) AS d ON true WHERE d.{_column('id')} IS NULL OR {_changed_sql('n')}), "
         f"written AS ({_upsert_sql(rows_sql='SELECT * FROM changed')} "
         "RETURNING (xmax = 0) AS inserted) "
         "SELECT count(*) FILTER (WHERE inserted), count(*) FROM written"
