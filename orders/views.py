@@ -1,7 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from orders.models import Status
 from orders.selectors import order_customer_status_label, order_list_for_customer
@@ -9,7 +9,7 @@ from orders.selectors import order_customer_status_label, order_list_for_custome
 PAGE_SIZE = 20
 
 
-@require_GET
+@require_safe
 @login_required
 def order_list_view(request):
     page = Paginator(order_list_for_customer(user=request.user), PAGE_SIZE).get_page(

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.models import Diamond
 from orders.models import Status
@@ -161,7 +161,7 @@ def _fulfil_from_success_page(order, session_id: str) -> None:
 
 
 @never_cache
-@require_GET
+@require_safe
 @login_required
 def checkout_success_view(request):
     order = selectors.order_for_shopper(
@@ -186,7 +186,7 @@ def _simulator_order(request, session_id: str):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def checkout_simulator_view(request, session_id):
     order = _simulator_order(request, session_id)
