@@ -1,4 +1,3 @@
-import json
 import logging
 import uuid
 
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from catalog.models import Diamond
 from orders.models import Status
 from payments import selectors, services, simulator
+from payments.event_parsing import InvalidPayload, parse_json
 from payments.webhooks import checkout_session_fulfil, webhook_receive
 
 logger = logging.getLogger(__name__)
@@ -76,9 +76,13 @@ def _csrf_failure(request):
 
 def _checkout_payload(request) -> tuple[dict | None, JsonResponse | None]:
     try:
-        data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
+        data = parse_json(request.body or b"")
+    except InvalidPayload as exc:
+        return None, _json_error(
+            "invalid_json",
+            f"The request body must be a JSON object of plain text values ({exc})",
+            400,
+        )
     if not isinstance(data, dict):
         return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
     if not isinstance(data.get("diamond_id"), str):
