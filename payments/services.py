@@ -230,6 +230,8 @@ def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dic
             f"?order={order.order_number}&session_id={{CHECKOUT_SESSION_ID}}"
         ),
         "cancel_url": f"{settings.STOREFRONT_URL}{diamond.get_absolute_url()}",
+        "shipping_address_collection": {"allowed_countries": list(settings.SHIPPING_COUNTRIES)},
+        "phone_number_collection": {"enabled": True},
     }
     if user.email:
         params["customer_email"] = user.email
