@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from catalog.models import Diamond
 from orders.models import Status
 from payments import selectors, services, simulator
+from payments.checkout_result import checkout_result, checkout_retry
 from payments.event_parsing import InvalidPayload, parse_json
 from payments.webhooks import checkout_session_fulfil, webhook_receive
 
@@ -145,22 +146,37 @@ def stripe_webhook(request):
 # ---------------------------------------------------------------- success page
 
 
-def _fulfil_from_success_page(order, session_id: str) -> None:
-    """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
+def _checkout_session_retrieve(session_id: str, *, order_number: str = "") -> dict | None:
+    """The Checkout Session as Stripe reports it now; None when Stripe cannot be asked.
+
+    The success page's one Stripe call, kept here so it can move behind a gateway.
+    """
     if simulator.simulator_enabled() or not settings.STRIPE_SECRET_KEY:
-        return
-    if order.status != Status.PENDING_PAYMENT or session_id != order.stripe_checkout_session_id:
-        return
+        return None
     try:
-        session = services.stripe_client().v1.checkout.sessions.retrieve(session_id)
-        checkout_session_fulfil(session=session)
+        return services.stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
     except Exception as exc:
         logger.exception(
-            "Success-page fulfilment of order %s (session %s) failed; the webhook or "
-            "reconcile_payments will apply it: %s",
-            order.order_number,
+            "Success page of order %s: retrieving Checkout Session %s failed; showing the "
+            "order as recorded: %s",
+            order_number,
             session_id,
             services.stripe_error_detail(exc),
+        )
+        return None
+
+
+def _fulfil_from_success_page(order, session: dict) -> None:
+    """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
+    try:
+        if checkout_session_fulfil(session=session, order=order):
+            order.refresh_from_db()
+    except Exception:
+        logger.exception(
+            "Success-page fulfilment of order %s (session %s) failed; the webhook or "
+            "reconcile_payments will apply it",
+            order.order_number,
+            session.get("id"),
         )
 
 
@@ -173,8 +189,27 @@ def checkout_success_view(request):
     )
     if order is None:
         raise Http404("No such order.")
-    _fulfil_from_success_page(order, request.GET.get("session_id", ""))
-    return render(request, "payments/success.html", {"order": order})
+    session_id = request.GET.get("session_id", "")
+    session = None
+    if order.status == Status.PENDING_PAYMENT and session_id == order.stripe_checkout_session_id:
+        session = _checkout_session_retrieve(session_id, order_number=order.order_number)
+        if session is not None:
+            _fulfil_from_success_page(order, session)
+    result = checkout_result(order=order, session=session, simulated=simulator.simulator_enabled())
+    return render(
+        request,
+        "payments/success.html",
+        {
+            "order": order,
+            "diamond": order.diamond,
+            "result": result,
+            "retry": (
+                checkout_retry(order=order, user=request.user, result=result)
+                if result.offer_retry
+                else None
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- simulator

@@ -31,16 +31,21 @@ from tests.factories import OrderFactory, StaffFactory, UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The success page's text (inside <main>) with the order number taken out: the same words
-# whatever then happens to the order.
-SUCCESS_TEXT = "\n".join(
-    [
-        "Payment Successful",
-        "Order number: DO-…",
-        "Your diamond order is being processed.",
-        "We'll keep you updated; you can follow it under My orders.",
-        "Continue Shopping",
-    ]
-)
+# whatever then happens to the order, once it is paid.
+def success_expected(stone) -> str:
+    return "\n".join(
+        [
+            "Payment Successful",
+            "Order number: DO-…",
+            "Your diamond order is being processed.",
+            f"{stone.shape.title()} {stone.carats:.2f}ct diamond",
+            f"${stone.price_model_nzd:,.2f} NZD",
+            "We'll keep you updated by email; you can follow it on your order page.",
+            "Continue Shopping",
+        ]
+    )
+
+
 RESERVED = UNAVAILABLE_REASONS[Availability.RESERVED]
 
 
@@ -123,7 +128,7 @@ def test_a_new_shopper_signs_up_filters_and_buys_a_diamond(page, stones, slack_a
 
     proceed_to_simulator(page, dialog)
     number = pay_in_simulator(page)
-    assert success_text(page, number) == SUCCESS_TEXT
+    assert success_text(page, number) == success_expected(stone)
     screenshot(page, "payment-successful")
 
     assert "Confirmed" in my_orders_row(page, number)
@@ -163,7 +168,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
     shopper.goto(stone.get_absolute_url())
     proceed_to_simulator(shopper, open_confirm_pay(shopper, stone))
     number = pay_in_simulator(shopper)
-    assert success_text(shopper, number) == SUCCESS_TEXT
+    assert success_text(shopper, number) == success_expected(stone)
 
     order = Order.objects.get(order_number=number)
     assert (order.status, order.payment_status, order.feed_order_status) == (
@@ -272,5 +277,5 @@ def test_the_whole_purchase_works_without_javascript(new_page, live_server, ston
 
     proceed_to_simulator(page, page.locator("main"))
     number = pay_in_simulator(page)
-    assert success_text(page, number) == SUCCESS_TEXT
+    assert success_text(page, number) == success_expected(stone)
     assert "Confirmed" in my_orders_row(page, number)
