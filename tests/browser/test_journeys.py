@@ -30,6 +30,7 @@ from tests.factories import OrderFactory, StaffFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
+
 # The success page's text (inside <main>) with the order number taken out: the same words
 # whatever then happens to the order, once it is paid.
 def success_expected(stone) -> str:
