@@ -6,9 +6,10 @@ import re
 import pytest
 
 from catalog.models import Availability, Diamond
+from orders.emails import order_email_render
 from orders.models import Order, Status
 from tests.browser.conftest import login, screenshot
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, OrderFactory, UserFactory
 from tests.smtp import message_text
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -156,3 +157,40 @@ def test_a_stone_bought_is_not_offered_again(new_page, live_server, stones):
     assert heading(page) == "Payment Failed"
     assert page.get_by_role("button", name="Try again").count() == 0
     assert "Sorry, this diamond is no longer available." in page.locator("main").inner_text()
+
+
+def test_the_payment_received_email_as_a_mail_client_shows_it(page, stones, settings):
+    """The README's picture of a received email: the HTML part, rendered by the browser."""
+    order = OrderFactory(
+        user=UserFactory(username="aroha", first_name="Aroha"),
+        diamond=stones["DEMO-0006"],
+        amount_cents=int(stones["DEMO-0006"].price_model_nzd * 100),
+        order_number="DO-20261201-0008",
+        status=Status.PAID,
+        payment_status="paid",
+    )
+    order.shipping_name = "Aroha Smith"
+    order.shipping_address = {
+        "line1": "12 Queen Street",
+        "line2": "Level 3",
+        "city": "Auckland",
+        "state": "",
+        "postal_code": "1010",
+        "country": "NZ",
+    }
+    order.shipping_phone = "+64 21 555 123"
+    _, _, html = order_email_render(kind="payment_received", order=order)
+
+    page.set_viewport_size({"width": 700, "height": 900})
+    page.set_content(html)
+
+    assert page.get_by_role("heading", level=1).inner_text() == (
+        "Thank you — we've received your payment"
+    )
+    assert (
+        page.get_by_role("link", name="View your order")
+        .get_attribute("href")
+        .endswith("/account/orders/DO-20261201-0008/")
+    )
+    assert page.evaluate("document.documentElement.scrollWidth") <= 700
+    screenshot(page, "email-payment-received")
