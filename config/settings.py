@@ -25,7 +25,7 @@ STOREFRONT_URL = env("STOREFRONT_URL", default="http://localhost:8000").rstrip("
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[STOREFRONT_URL])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "config.apps.OpsAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,22 +1,29 @@
-"""Reads of orders for shoppers: their own orders, described in customer words.
+"""Reads of orders: for shoppers (their own orders, in customer words) and for ops.
 
-`order_shopper_status` is the one place that turns an order's state into what a shopper reads
-(SPEC Part 2, "Shopper words"): the orders list, the order page, the success page and the
-emails all use it. Internal detail (the feed order's state and errors, payment intent ids)
-never reaches a shopper: a paid order is "Processing" whatever the supplier order did.
+`order_shopper_status` is what every shopper page and email shows for an order. Its words
+are the state table's (`orders.states.shopper_status`); it adds what only a read can know:
+whether the checkout is still open, what was refunded, the badge's tone. Internal detail (the
+feed order's state and errors, payment intent ids) never reaches a shopper: a paid order is
+"Processing" whatever the supplier order did.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, QuerySet
+from django.contrib.auth import get_user_model
+from django.db.models import BooleanField, Case, Exists, OuterRef, Q, QuerySet, Value, When
+from django.urls import reverse
 from django.utils import timezone
 
+from catalog.models import Diamond, Feed
 from orders.models import Order, OrderEvent, PaymentStatus, Status
+from orders.states import attention_q, shopper_status
 
 # The timeline kind `order_note_awaiting_payment` writes: Checkout completed by a delayed
 # payment method (e.g. a bank debit) that settles later.
@@ -63,70 +70,36 @@ def money_display(cents: int, currency: str = "nzd") -> str:
     return f"${cents / 100:,.2f} {currency.upper()}"
 
 
+# The badge colour for each of the state table's shopper labels.
+TONES = {
+    "Awaiting payment": "pending",
+    "Payment processing": "pending",
+    "Processing": "ok",
+    "Confirmed": "ok",
+    "Payment failed": "bad",
+    "Checkout expired": "bad",
+    "Cancelled": "neutral",
+}
+
+
 def order_shopper_status(*, order: Order) -> ShopperStatus:
-    status = order.status
-    if status == Status.PENDING_PAYMENT:
-        if order_payment_processing(order=order):
-            return ShopperStatus(
-                "Payment processing",
-                "Your payment method takes a little while to settle. We'll email you as soon "
-                "as it has; there is nothing more you need to do.",
-                can_complete_payment=False,
-                tone="pending",
-            )
-        is_open = timezone.now() < order_checkout_open_until(order=order)
-        return ShopperStatus(
-            "Awaiting payment",
-            "We're holding this diamond for you while your checkout is open."
-            if is_open
-            else "Your checkout has closed without a payment. You have not been charged.",
-            can_complete_payment=is_open,
-            tone="pending",
-        )
-    if status == Status.PAID:
-        return ShopperStatus(
-            "Processing",
-            "Thank you — we've received your payment and are preparing your diamond. "
-            "We'll email you when your order is confirmed.",
-            can_complete_payment=False,
-            tone="ok",
-        )
-    if status == Status.CONFIRMED:
-        return ShopperStatus(
-            "Confirmed",
-            "Your order is confirmed and your diamond is being prepared for insured shipping.",
-            can_complete_payment=False,
-            tone="ok",
-        )
-    if status == Status.FAILED:
-        return ShopperStatus(
-            "Payment failed",
-            "Your payment didn't go through, so you have not been charged.",
-            can_complete_payment=False,
-            tone="bad",
-        )
-    if status == Status.EXPIRED:
-        return ShopperStatus(
-            "Checkout expired",
-            "The checkout closed before a payment was made. You have not been charged.",
-            can_complete_payment=False,
-            tone="bad",
-        )
-    if status == Status.CANCELLED:
+    """The shopper's words for `order`: the state table's, plus what only a read knows."""
+    words = shopper_status(order, payment_processing=order_payment_processing(order=order))
+    detail, can_complete = words.detail, words.can_complete_payment
+    closed = can_complete and timezone.now() >= order_checkout_open_until(order=order)
+    if order.status == Status.PENDING_PAYMENT and closed:
+        can_complete = False
+        detail = "Your checkout has closed without a payment. You have not been charged."
+    if order.status == Status.CANCELLED:
         refunded = order_refunded_cents(order=order)
         detail = (
             f"This order was cancelled and {money_display(refunded, order.currency)} was "
-            "refunded to your payment method. Refunds usually show within 5 to 10 business days."
+            "refunded to your payment method. Refunds usually show within 5 to 10 business "
+            "days."
             if refunded
             else "This order was cancelled and nothing was charged."
         )
-        return ShopperStatus("Cancelled", detail, can_complete_payment=False, tone="neutral")
-    return ShopperStatus(
-        "Processing",
-        "We're looking after your order. We'll email you about any change.",
-        can_complete_payment=False,
-        tone="pending",
-    )
+    return ShopperStatus(words.label, detail, can_complete, tone=TONES.get(words.label, "neutral"))
 
 
 def shipping_address_lines(*, order: Order) -> list[str]:
@@ -205,3 +178,45 @@ def order_for_customer(*, user, order_number) -> Order | None:
     if not isinstance(order_number, str) or not ORDER_NUMBER_SHAPE.fullmatch(order_number):
         return None
     return order_list_for_customer(user=user).filter(order_number=order_number).first()
+
+
+# ---------------------------------------------------------------- ops
+
+
+def order_list_for_ops() -> QuerySet[Order]:
+    """Every order with what the dashboard shows, and `attention` for sorting those first."""
+    return Order.objects.select_related("user", "diamond", "resolved_by").annotate(
+        attention_first=Case(
+            When(attention_q(timezone.now()), then=Value(True)),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+
+
+def orders_needing_attention_count() -> int:
+    return Order.objects.needs_attention().count()
+
+
+def attention_filter_url() -> str:
+    return reverse("admin:orders_order_changelist") + "?needs_attention=yes"
+
+
+def order_search_q(term: str) -> Q:
+    """Orders whose identifiers equal `term`, each compared on its indexed column: order
+    number (any case), Checkout Session id, payment intent, diamond id, the supplier's stone
+    id, or the customer's email (any case). Stones and customers are looked up first, so the
+    orders are found through their indexes, never by scanning every order."""
+    q = (
+        Q(order_number__in={term, term.upper()})
+        | Q(stripe_checkout_session_id=term)
+        | Q(stripe_payment_intent_id=term)
+    )
+    with contextlib.suppress(ValueError):
+        q |= Q(diamond_id=uuid.UUID(term))
+    stones = Diamond.objects.filter(feed__in=Feed.values, supplier_stone_id=term)
+    q |= Q(diamond_id__in=list(stones.values_list("pk", flat=True)))
+    if "@" in term:
+        customers = get_user_model().objects.filter(email__iexact=term)
+        q |= Q(user_id__in=list(customers.values_list("pk", flat=True)))
+    return q

@@ -1,8 +1,8 @@
 from django_tasks import task
 
-from orders import services
+from orders import feed_orders
 
 
 @task()
-def feed_order_place(order_id: str) -> bool:
-    return services.order_feed_order_place(order_id=order_id)
+def feed_order_place(order_id: str, attempt: int | None = None) -> bool:
+    return feed_orders.feed_order_place(order_id=order_id, attempt=attempt)

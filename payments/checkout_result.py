@@ -69,12 +69,11 @@ def _from_session(session: dict) -> CheckoutResult | None:
     return None
 
 
-def checkout_result(*, order, session: dict | None, simulated: bool = False) -> CheckoutResult:
+def checkout_result(*, order, session: dict | None) -> CheckoutResult:
     """The success page's state for `order`.
 
-    `session` is the Checkout Session as Stripe reports it now, or None when Stripe was not
-    (or could not be) asked. `simulated`: the local payment simulator, whose events reach the
-    order before the shopper does, so the order alone is the whole truth.
+    `session` is the Checkout Session as the payment gateway reports it now (Stripe, or the
+    local simulator's sessions), or None when it was not (or could not be) asked.
     """
     if order.status in (Status.PAID, Status.CONFIRMED):
         return SUCCESSFUL
@@ -90,8 +89,6 @@ def checkout_result(*, order, session: dict | None, simulated: bool = False) -> 
         return PROCESSING
     if session is not None:
         return _from_session(session) or SUCCESSFUL
-    if simulated:
-        return NOT_COMPLETED
     return SUCCESSFUL  # Stripe cannot be asked: the webhook will tell the order
 
 

@@ -12,14 +12,13 @@ import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-import stripe
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
-from feeds.base import FeedError, get_adapter
-from orders.models import Order, PaymentStatus
+from feeds.base import FeedError
+from feeds.registry import get_adapter
+from orders.models import Order
 from orders.services import (
     DiamondUnavailable,
     order_attach_checkout_session,
@@ -27,7 +26,9 @@ from orders.services import (
     order_fail_checkout,
     order_mark_refunded,
 )
-from payments import selectors, simulator
+from orders.states import refusal
+from payments import selectors
+from payments.gateway import GatewayError, payment_gateway, success_path
 
 logger = logging.getLogger(__name__)
 
@@ -36,13 +37,12 @@ EXPIRY_MARGIN = timedelta(minutes=1)
 
 
 class CheckoutError(Exception):
-    """Why a checkout could not start: a stable code, a shopper-facing message, an HTTP status."""
+    """Why a checkout could not start: a stable code and a shopper-facing message."""
 
-    def __init__(self, code: str, message: str, http_status: int):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.http_status = http_status
 
 
 class RefundError(Exception):
@@ -83,50 +83,9 @@ MESSAGES = {
     ),
 }
 
-STATUS = {
-    "invalid_diamond_id": 400,
-    "diamond_not_found": 404,
-    "diamond_reserved": 409,
-    "diamond_unavailable": 409,
-    "checkout_in_progress": 409,
-    "checkout_expiring": 409,
-    "availability_unknown": 503,
-    "price_unavailable": 422,
-    "rate_limited": 429,
-    "payment_provider_unavailable": 503,
-}
-
 
 def checkout_error(code: str) -> CheckoutError:
-    return CheckoutError(code, MESSAGES[code], STATUS[code])
-
-
-# ---------------------------------------------------------------- Stripe
-
-
-def stripe_client() -> stripe.StripeClient:
-    """A client built from the settings as they are now (tests change them per test)."""
-    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        base_addresses=base_addresses,
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-    )
-
-
-def stripe_error_detail(exc: Exception) -> str:
-    """Everything ops need about a failed Stripe call, on one line."""
-    if isinstance(exc, stripe.StripeError):
-        parts = [type(exc).__name__]
-        if exc.http_status:
-            parts.append(f"HTTP {exc.http_status}")
-        if exc.code:
-            parts.append(f"code {exc.code}")
-        if exc.request_id:
-            parts.append(f"request {exc.request_id}")
-        message = exc.user_message or str(exc)
-        return f"{message} ({', '.join(parts)})"
-    return f"{type(exc).__name__}: {exc}"
+    return CheckoutError(code, MESSAGES[code])
 
 
 # ---------------------------------------------------------------- checkout
@@ -202,7 +161,6 @@ def _check_rate_limit(user) -> None:
 
 
 def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dict:
-    success_path = reverse("payments:checkout-success")
     metadata = {
         "diamond_id": str(diamond.pk),
         "order_id": str(order.pk),
@@ -225,10 +183,7 @@ def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dic
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "expires_at": checkout_expires_at(now),
-        "success_url": (
-            f"{settings.STOREFRONT_URL}{success_path}"
-            f"?order={order.order_number}&session_id={{CHECKOUT_SESSION_ID}}"
-        ),
+        "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
         "cancel_url": f"{settings.STOREFRONT_URL}{diamond.get_absolute_url()}",
         "shipping_address_collection": {"allowed_countries": list(settings.SHIPPING_COUNTRIES)},
         "phone_number_collection": {"enabled": True},
@@ -236,16 +191,6 @@ def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dic
     if user.email:
         params["customer_email"] = user.email
     return params
-
-
-def _stripe_session_create(*, order: Order, diamond: Diamond, user) -> tuple[str, str]:
-    if simulator.simulator_enabled():
-        return simulator.simulator_session_create()
-    params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
-    session = stripe_client().v1.checkout.sessions.create(
-        params=params, options={"idempotency_key": order.idempotency_key}
-    )
-    return session.id, session.url
 
 
 def checkout_create(*, user, diamond_id, reference: str = "", comments: str = "") -> Order:
@@ -281,11 +226,12 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
     except DiamondUnavailable:
         return _resume_or_refuse(user=user, diamond=diamond)
 
+    params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
     try:
-        session_id, url = _stripe_session_create(order=order, diamond=diamond, user=user)
-    except Exception as exc:
-        detail = stripe_error_detail(exc)
-        logger.exception(
+        session_id, url = payment_gateway().checkout_session_create(order=order, params=params)
+    except GatewayError as exc:
+        detail = exc.detail
+        logger.error(
             "Stripe Checkout Session for order %s (diamond %s, %s) could not be created: %s",
             order.order_number,
             diamond.pk,
@@ -300,59 +246,39 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
 # ---------------------------------------------------------------- refunds
 
 
-def refund_idempotency_key(order: Order) -> str:
-    return f"refund-{order.pk}"
-
-
 def order_refund(*, order: Order, actor, release_diamond: bool, reason: str = "") -> str:
-    """Refund the whole payment through Stripe, then mark the order refunded.
+    """Refund the whole payment through the gateway, then mark the order refunded.
 
-    Returns the Stripe refund id. Raises RefundError (nothing changed) when the order
-    cannot be refunded or Stripe refuses.
+    Returns the refund id. Raises RefundError (nothing changed) when the order cannot be
+    refunded or Stripe refuses.
     """
     order.refresh_from_db()
-    if order.payment_status != PaymentStatus.PAID:
-        raise RefundError(
-            f"Order {order.display_number} cannot be refunded: its payment is "
-            f"{order.get_payment_status_display().lower()}, not paid."
-        )
+    why_not = refusal(order, "refunded", timezone.now())
+    if why_not:
+        raise RefundError(f"Order {order.display_number} cannot be refunded: {why_not}.")
     if not order.stripe_payment_intent_id:
         raise RefundError(
             f"Order {order.display_number} has no Stripe payment intent recorded, so there is "
             "nothing to refund through Stripe. Check the payment in the Stripe Dashboard."
         )
-    intent = order.stripe_payment_intent_id
-    if simulator.simulator_enabled() and intent.startswith("pi_sim_"):
-        refund_id = f"re_sim_{intent.removeprefix('pi_sim_')}"
-    else:
-        metadata = {"order_id": str(order.pk), "order_number": order.order_number or ""}
-        if reason:
-            metadata["reason"] = reason[:500]
-        if actor is not None:
-            metadata["refunded_by"] = str(actor)
-        try:
-            refund = stripe_client().v1.refunds.create(
-                params={
-                    "payment_intent": intent,
-                    "reason": "requested_by_customer",
-                    "metadata": metadata,
-                },
-                options={"idempotency_key": refund_idempotency_key(order)},
-            )
-        except Exception as exc:
-            detail = stripe_error_detail(exc)
-            logger.exception(
-                "Refund of order %s (payment intent %s) failed: %s",
-                order.display_number,
-                intent,
-                detail,
-            )
-            raise RefundError(
-                f"Stripe did not refund order {order.display_number} (payment intent {intent}): "
-                f"{detail}. Nothing was changed."
-            ) from exc
-        refund_id = refund.id
-
+    metadata = {"order_id": str(order.pk), "order_number": order.order_number or ""}
+    if reason:
+        metadata["reason"] = reason[:500]
+    if actor is not None:
+        metadata["refunded_by"] = str(actor)
+    try:
+        refund_id = payment_gateway().refund_create(order=order, metadata=metadata)
+    except GatewayError as exc:
+        logger.error(
+            "Refund of order %s (payment intent %s) failed: %s",
+            order.display_number,
+            order.stripe_payment_intent_id,
+            exc.detail,
+        )
+        raise RefundError(
+            f"Stripe did not refund order {order.display_number} (payment intent "
+            f"{order.stripe_payment_intent_id}): {exc.detail}. Nothing was changed."
+        ) from exc
     changed = order_mark_refunded(
         order=order, actor=actor, refund_id=refund_id, release_diamond=release_diamond
     )

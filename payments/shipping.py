@@ -9,6 +9,9 @@ session (and older sessions, from before the store asked, have none). The phone 
 from __future__ import annotations
 
 ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
+# The order's columns: `shipping_name` and each address part 200 characters, the phone 40.
+TEXT_LIMIT = 200
+PHONE_LIMIT = 40
 
 
 def _as_dict(value) -> dict:
@@ -17,8 +20,8 @@ def _as_dict(value) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _text(value) -> str:
-    return value.strip() if isinstance(value, str) else ""
+def _text(value, limit: int = TEXT_LIMIT) -> str:
+    return value.strip()[:limit] if isinstance(value, str) else ""
 
 
 def _shipping_details(session: dict) -> dict:
@@ -42,5 +45,5 @@ def shipping_from_session(session: dict) -> dict:
     return {
         "shipping_name": _text(details.get("name")),
         "shipping_address": structured if any(structured.values()) else {},
-        "shipping_phone": _text(customer.get("phone")),
+        "shipping_phone": _text(customer.get("phone"), PHONE_LIMIT),
     }

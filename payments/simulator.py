@@ -1,9 +1,7 @@
-"""The local payment simulator: Stripe Checkout's journey with no keys and no network.
-
-With `DEBUG` on and no `STRIPE_SECRET_KEY`, checkout sends the shopper to a local test
-page instead of Stripe. Its buttons build Stripe-shaped events for the order's simulated
-Checkout Session, sign them as Stripe does and hand them to the real webhook code
-(`payments.webhooks.webhook_receive`), then redirect where Stripe would.
+"""The local payment simulator's events: with `DEBUG` on and no `STRIPE_SECRET_KEY`, checkout
+sends the shopper to a local test page (the simulator gateway, payments/gateway.py). Its
+buttons build Stripe-shaped events for the order's simulated Checkout Session, sign them as
+Stripe does and hand them to the real webhook code, then redirect where Stripe would.
 """
 
 from __future__ import annotations
@@ -16,78 +14,38 @@ import time
 from dataclasses import dataclass
 
 import stripe
-from django.conf import settings
-from django.urls import reverse
 
 from orders.models import Order
+from payments.gateway import (
+    SIMULATOR_WEBHOOK_SECRET,
+    payment_gateway,
+    simulated_payment_intent_id,
+    simulated_session,
+    simulator_enabled,
+    success_path,
+)
 from payments.models import WebhookEvent
+from payments.webhooks import webhook_receive
 
-SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_local_only"
-SESSION_PREFIX = "cs_sim_"
-
-
-def simulator_enabled() -> bool:
-    return bool(settings.DEBUG and not settings.STRIPE_SECRET_KEY)
-
-
-def simulator_webhook_secret() -> str:
-    """What the webhook verifies simulator events with (a configured secret wins)."""
-    return settings.STRIPE_WEBHOOK_SECRET or SIMULATOR_WEBHOOK_SECRET
-
-
-def simulator_session_create() -> tuple[str, str]:
-    """A simulated Checkout Session: its id and the simulator page's address.
-
-    The address is a path on this site, not on STOREFRONT_URL, so the journey stays on the
-    host the developer opened (its session cookie, and the `form-action 'self'` policy).
-    """
-    session_id = f"{SESSION_PREFIX}{secrets.token_urlsafe(18)}"
-    return session_id, reverse("payments:checkout-simulator", args=[session_id])
+__all__ = [
+    "ACTIONS",
+    "SIMULATOR_WEBHOOK_SECRET",
+    "SimulatorError",
+    "signature_header",
+    "simulated_payment_intent_id",
+    "simulator_deliver",
+    "simulator_enabled",
+]
 
 
-def simulated_payment_intent_id(session_id: str) -> str:
-    digest = hashlib.sha256(session_id.encode()).hexdigest()[:24]
-    return f"pi_sim_{digest}"
-
-
-def success_path(order: Order) -> str:
+def simulator_success_path(order: Order) -> str:
     """Where Stripe would send the shopper after paying (on this site)."""
-    return (
-        f"{reverse('payments:checkout-success')}?order={order.order_number}"
-        f"&session_id={order.stripe_checkout_session_id}"
-    )
+    return success_path(order, order.stripe_checkout_session_id)
 
 
-def cancel_path(order: Order) -> str:
+def simulator_cancel_path(order: Order) -> str:
     """Where Stripe would send the shopper back to: the diamond's page."""
     return order.diamond.get_absolute_url()
-
-
-def checkout_session_object(order: Order, *, status: str, payment_status: str) -> dict:
-    """The order's simulated session, shaped like Stripe's `checkout.session` object."""
-    session_id = order.stripe_checkout_session_id
-    return {
-        "id": session_id,
-        "object": "checkout.session",
-        "mode": "payment",
-        "status": status,
-        "payment_status": payment_status,
-        "amount_subtotal": order.amount_cents,
-        "amount_total": order.amount_cents,
-        "currency": order.currency,
-        "client_reference_id": order.order_number,
-        "customer_email": order.user.email or None,
-        "metadata": {
-            "diamond_id": str(order.diamond_id),
-            "order_id": str(order.pk),
-            "order_number": order.order_number,
-        },
-        "payment_intent": simulated_payment_intent_id(session_id),
-        "livemode": False,
-        "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
-        "cancel_url": f"{settings.STOREFRONT_URL}{cancel_path(order)}",
-        "url": None,
-    }
 
 
 def simulator_event(event_type: str, session: dict) -> dict:
@@ -137,17 +95,15 @@ def simulator_deliver(*, order: Order, action: str) -> dict:
 
     Returns the event sent. Raises SimulatorError when the webhook did not accept it.
     """
-    from payments.webhooks import webhook_receive
-
     try:
         step = ACTIONS[action]
     except KeyError:
         raise SimulatorError(f"Unknown simulator action {action!r}.") from None
-    session = checkout_session_object(order, status=step.status, payment_status=step.payment_status)
+    session = simulated_session(order, status=step.status, payment_status=step.payment_status)
     event = simulator_event(step.event_type, session)
     payload = json.dumps(event).encode()
     status, message = webhook_receive(
-        payload=payload, signature=signature_header(payload, simulator_webhook_secret())
+        payload=payload, signature=signature_header(payload, payment_gateway().webhook_secret)
     )
     if status >= 300:
         raise SimulatorError(

@@ -1,7 +1,6 @@
 import logging
 import uuid
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -18,9 +17,25 @@ from orders.models import Status
 from payments import selectors, services, simulator
 from payments.checkout_result import checkout_result, checkout_retry
 from payments.event_parsing import InvalidPayload, parse_json
-from payments.webhooks import checkout_session_fulfil, webhook_receive
+from payments.fulfilment import checkout_session_fulfil
+from payments.gateway import GatewayError, payment_gateway, simulator_enabled
+from payments.webhooks import webhook_receive
 
 logger = logging.getLogger(__name__)
+
+# The HTTP answer for each reason a checkout could not start.
+CHECKOUT_ERROR_STATUS = {
+    "invalid_diamond_id": 400,
+    "diamond_not_found": 404,
+    "diamond_reserved": 409,
+    "diamond_unavailable": 409,
+    "checkout_in_progress": 409,
+    "checkout_expiring": 409,
+    "availability_unknown": 503,
+    "price_unavailable": 422,
+    "rate_limited": 429,
+    "payment_provider_unavailable": 503,
+}
 
 REFERENCE_MAX_LENGTH = 100
 COMMENTS_MAX_LENGTH = 1000
@@ -63,6 +78,10 @@ def _json_error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
+def _checkout_error_response(error: services.CheckoutError) -> JsonResponse:
+    return _json_error(error.code, error.message, CHECKOUT_ERROR_STATUS[error.code])
+
+
 def _csrf_failure(request):
     """Django's own CSRF check, answered in JSON instead of the HTML 403 page."""
     check = CsrfViewMiddleware(lambda r: None)
@@ -87,8 +106,7 @@ def _checkout_payload(request) -> tuple[dict | None, JsonResponse | None]:
     if not isinstance(data, dict):
         return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
     if not isinstance(data.get("diamond_id"), str):
-        error = services.checkout_error("invalid_diamond_id")
-        return None, _json_error(error.code, error.message, error.http_status)
+        return None, _checkout_error_response(services.checkout_error("invalid_diamond_id"))
     for field, limit in (("reference", REFERENCE_MAX_LENGTH), ("comments", COMMENTS_MAX_LENGTH)):
         value = data.get(field)
         if value is None:
@@ -123,7 +141,7 @@ def api_checkout_create_view(request):
             comments=data["comments"].strip(),
         )
     except services.CheckoutError as exc:
-        return _json_error(exc.code, exc.message, exc.http_status)
+        return _checkout_error_response(exc)
     return JsonResponse(
         {"checkoutUrl": order.stripe_checkout_url, "orderNumber": order.order_number},
         status=201,
@@ -147,21 +165,18 @@ def stripe_webhook(request):
 
 
 def _checkout_session_retrieve(session_id: str, *, order_number: str = "") -> dict | None:
-    """The Checkout Session as Stripe reports it now; None when Stripe cannot be asked.
-
-    The success page's one Stripe call, kept here so it can move behind a gateway.
-    """
-    if simulator.simulator_enabled() or not settings.STRIPE_SECRET_KEY:
-        return None
+    """The Checkout Session as the payment gateway reports it now (Stripe, or the simulator's
+    own sessions); None when it cannot be asked (no key, Stripe down): the page then shows the
+    order as recorded, optimistically."""
     try:
-        return services.stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
-    except Exception as exc:
-        logger.exception(
+        return payment_gateway().checkout_session_retrieve(session_id)
+    except GatewayError as exc:
+        logger.warning(
             "Success page of order %s: retrieving Checkout Session %s failed; showing the "
             "order as recorded: %s",
             order_number,
             session_id,
-            services.stripe_error_detail(exc),
+            exc.detail,
         )
         return None
 
@@ -195,7 +210,7 @@ def checkout_success_view(request):
         session = _checkout_session_retrieve(session_id, order_number=order.order_number)
         if session is not None:
             _fulfil_from_success_page(order, session)
-    result = checkout_result(order=order, session=session, simulated=simulator.simulator_enabled())
+    result = checkout_result(order=order, session=session)
     return render(
         request,
         "payments/success.html",
@@ -216,7 +231,7 @@ def checkout_success_view(request):
 
 
 def _simulator_order(request, session_id: str):
-    if not simulator.simulator_enabled():
+    if not simulator_enabled():
         raise Http404("The payment simulator is off.")
     order = selectors.order_by_checkout_session(session_id=session_id)
     if order is None or order.user_id != request.user.pk:
@@ -241,9 +256,9 @@ def checkout_simulator_view(request, session_id):
             messages.error(request, f"The simulated event could not be delivered: {exc}")
             return _see_other(request.path)
         if action in ("pay", "settle"):
-            return _see_other(simulator.success_path(order))
+            return _see_other(simulator.simulator_success_path(order))
         if action == "expire":
-            return _see_other(simulator.cancel_path(order))
+            return _see_other(simulator.simulator_cancel_path(order))
         return _see_other(f"{request.path}?stage=processing")
     processing = (
         request.GET.get("stage") == "processing"
@@ -257,7 +272,7 @@ def checkout_simulator_view(request, session_id):
             "diamond": order.diamond,
             "processing": processing,
             "is_open": order.status == Status.PENDING_PAYMENT,
-            "success_url": simulator.success_path(order),
-            "cancel_url": simulator.cancel_path(order),
+            "success_url": simulator.simulator_success_path(order),
+            "cancel_url": simulator.simulator_cancel_path(order),
         },
     )

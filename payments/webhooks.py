@@ -10,41 +10,30 @@ session and retries them, possibly at the same time.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 
 import stripe
-from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order
 from orders.services import (
-    PaidSession,
     order_mark_expired,
-    order_mark_paid,
     order_mark_payment_failed,
     order_mark_refunded,
     order_note_awaiting_payment,
 )
 from payments.event_parsing import InvalidPayload, NotAnEvent, parse_event
+from payments.fulfilment import checkout_session_fulfil, order_for_session, payment_intent_id
+from payments.gateway import payment_gateway
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
 
 
-def webhook_secret() -> str:
-    if settings.STRIPE_WEBHOOK_SECRET:
-        return settings.STRIPE_WEBHOOK_SECRET
-    from payments.simulator import SIMULATOR_WEBHOOK_SECRET, simulator_enabled
-
-    return SIMULATOR_WEBHOOK_SECRET if simulator_enabled() else ""
-
-
 def webhook_receive(*, payload: bytes, signature: str) -> tuple[int, str]:
     """Handle one delivery; returns the HTTP status and a short message for Stripe's log."""
-    secret = webhook_secret()
+    secret = payment_gateway().webhook_secret
     if not secret:
         logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not configured.")
         return 500, "Webhook secret not configured."
@@ -118,65 +107,11 @@ def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple
 # ---------------------------------------------------------------------------- the event table
 
 
-def _order_for_session(session: dict) -> Order | None:
-    """The order a session belongs to: by session id, else by the ids we put in metadata."""
-    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
-    match = Q()
-    if _text(session.get("id")):
-        match |= Q(stripe_checkout_session_id=session["id"])
-    if _uuid(metadata.get("order_id")):
-        match |= Q(pk=_uuid(metadata["order_id"]))
-    elif _text(session.get("client_reference_id")):
-        match |= Q(order_number=session["client_reference_id"])
-    return Order.objects.filter(match).first() if match else None
-
-
-def _text(value) -> bool:
-    return isinstance(value, str) and value != ""
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-
-
-def _payment_intent_id(value) -> str:
-    return value.get("id", "") if isinstance(value, dict) else (value or "")
-
-
-def checkout_session_fulfil(
-    *, session: dict, stripe_event_id: str = "", order: Order | None = None
-) -> bool:
-    """Fulfil from a Checkout Session (webhook, success page or reconciliation) if it is paid."""
-    session = _as_dict(session)
-    if session.get("payment_status") not in ("paid", "no_payment_required"):
-        return False
-    order = order or _order_for_session(session)
-    if order is None:
-        return False
-    return order_mark_paid(
-        order=order,
-        session=PaidSession(
-            session_id=session.get("id", ""),
-            payment_intent_id=_payment_intent_id(session.get("payment_intent")),
-            amount_total=session.get("amount_total"),
-            currency=session.get("currency"),
-        ),
-        stripe_event_id=stripe_event_id,
-    )
-
-
-def _as_dict(obj) -> dict:
-    return obj.to_dict() if hasattr(obj, "to_dict") else dict(obj)
-
-
 def _for_session_order(apply: Callable[[Order, dict, str], str]) -> Callable[[dict, str], str]:
     """A handler for a Checkout Session event: finds the session's order, then applies."""
 
     def handle(session: dict, event_id: str) -> str:
-        order = _order_for_session(session)
+        order = order_for_session(session)
         if order is None:
             return f"No order for Checkout Session {session.get('id')}; ignored."
         return f"{order.order_number}: {apply(order, session, event_id)}"
@@ -213,8 +148,10 @@ def _on_session_expired(order: Order, session: dict, event_id: str) -> str:
 
 
 def _on_charge_refunded(charge: dict, event_id: str) -> str:
-    intent = _payment_intent_id(charge.get("payment_intent"))
-    order = Order.objects.filter(stripe_payment_intent_id=intent).first() if intent else None
+    intent = payment_intent_id(charge.get("payment_intent"))
+    order = (
+        Order.objects.filter(stripe_payment_intent_id=intent).order_by().first() if intent else None
+    )
     if order is None:
         return f"No order for payment intent {intent or '(none)'}; ignored."
     if charge.get("amount_refunded", 0) < charge.get("amount", 0) and not charge.get("refunded"):

@@ -245,7 +245,7 @@ def test_an_expired_checkout_releases_the_stone_to_the_next_shopper(
         Order.objects.filter(pk=order.pk).update(created_at=lapsed)
         out = StringIO()
         call_command("reconcile_payments", stdout=out)
-        assert f"{order.order_number}: simulated checkout expired; diamond released." in (
+        assert f"{order.order_number}: expired at Stripe (missed webhook); diamond released." in (
             out.getvalue()
         )
         first.reload()

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from orders.models import Order
-from payments.services import stripe_client
+from payments.gateway import StripeGateway
 from payments.shipping import ADDRESS_FIELDS, shipping_from_session
 
 ADDRESS = {
@@ -68,7 +68,9 @@ def test_both_stripe_shapes_through_the_sdk(stripe_api, shopper_client, demo_dia
         shipping_shape=shape,
     )
 
-    session = stripe_client().v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    session = (
+        StripeGateway().client().v1.checkout.sessions.retrieve(order.stripe_checkout_session_id)
+    )
 
     assert shipping_from_session(session) == EXPECTED
 

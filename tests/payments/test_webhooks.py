@@ -141,7 +141,7 @@ def test_completed_and_paid_fulfils_and_places_the_feed_order(client, order):
     assert order.diamond.availability == Availability.SOLD
     kinds = list(order.events.values_list("kind", flat=True))
     assert kinds == ["paid", "feed_order_succeeded"]
-    completed = Notification.objects.get(order=order)
+    completed = Notification.objects.get(reference=order.order_number)
     assert completed.category == "ORDER_COMPLETED"
     assert completed.channel == "#ops"
     assert completed.color == "#28a745"
@@ -347,14 +347,17 @@ def test_with_the_database_backend_the_feed_order_is_enqueued_with_the_payment(
     assert (order.status, order.feed_order_status) == (Status.PAID, FeedOrderStatus.PENDING)
     task = DBTaskResult.objects.get()
     assert task.task_path == "orders.tasks.feed_order_place"
-    assert task.args_kwargs["kwargs"] == {"order_id": str(order.id)}
+    assert task.args_kwargs["kwargs"] == {"order_id": str(order.id), "attempt": 1}
 
     from django.core.management import call_command
 
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     order = refresh(order)
     assert (order.status, order.feed_order_status) == (Status.CONFIRMED, FeedOrderStatus.SUCCESS)
-    assert Notification.objects.get(order=order).status == Notification.DeliveryStatus.LOGGED
+    assert (
+        Notification.objects.get(reference=order.order_number).status
+        == Notification.DeliveryStatus.LOGGED
+    )
 
 
 def test_a_session_without_ids_matches_no_order(client):
