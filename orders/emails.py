@@ -1,19 +1,27 @@
-"""The order emails' content: subject, plain text and HTML, in the store's voice.
+"""The shopper's order emails: their content, and handing them to the outbox.
 
 `order_email_render(kind=…, order=…)` renders one of KINDS from `templates/emails/<kind>.txt`
-and `.html` (the HTML extends `emails/base.html`). It only renders; sending goes through the
-notifications outbox. The shopper's words come from `orders.selectors` — never a feed or
-supplier detail, which no template is given.
+and `.html` (the HTML extends `emails/base.html`). The shopper's words come from
+`orders.selectors` — never a feed or supplier detail, which no template is given.
+
+`order_emails_for_event` is called with every timeline entry (`orders.transitions`): the
+entries in EMAIL_FOR_EVENT put one email in the notifications outbox, in the same transaction
+as the state change, at most once per order and kind (the outbox's `dedupe_key`), so a webhook
+delivered three times still sends one. The worker sends it, retrying while the mail server is
+down; the order never waits for it.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from notifications.models import Notification
+from notifications.outbox import email_message_create
 from orders.models import Order
 from orders.selectors import (
     money_display,
@@ -31,6 +39,16 @@ SUBJECTS = {
     "refund_issued": "Your refund of {refund} — order {number}",
 }
 KINDS = tuple(SUBJECTS)
+# The timeline entries that send the shopper an email. Never a feed-order entry: a supplier
+# problem is ops' to solve, and the shopper's order stays "Processing" meanwhile.
+EMAIL_FOR_EVENT = {
+    "paid": "payment_received",
+    "payment_processing": "payment_processing",
+    "payment_failed": "payment_failed",
+    "feed_order_succeeded": "order_confirmed",
+    "refunded": "refund_issued",
+}
+logger = logging.getLogger(__name__)
 BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
@@ -82,3 +100,32 @@ def order_email_render(
     text = BLANK_LINES.sub("\n\n", text).strip() + "\n"  # includes leave blank runs
     html = render_to_string(f"emails/{kind}.html", context)
     return subject, text, html
+
+
+def order_email_dedupe_key(*, order: Order, kind: str) -> str:
+    return f"order-email:{order.pk}:{kind}"
+
+
+def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
+    """Put the `kind` email about `order` in the outbox (once per order and kind).
+
+    None when the shopper has no email address or the email is already in the outbox.
+    """
+    to = (order.user.email or "").strip()
+    if not to:
+        logger.info("Order %s: no email address for %s; not sent.", order, kind)
+        return None
+    subject, text, html = order_email_render(kind=kind, order=order)
+    return email_message_create(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        reference=order.order_number or "",
+        dedupe_key=order_email_dedupe_key(order=order, kind=kind),
+    )
+
+
+def order_emails_for_event(*, order: Order, event_kind: str) -> Notification | None:
+    kind = EMAIL_FOR_EVENT.get(event_kind)
+    return order_email_enqueue(order=order, kind=kind) if kind else None

@@ -73,6 +73,12 @@ class SmtpServer:
         raise AssertionError(f"expected {count} message(s), got {len(self.messages)}")
 
 
+def subject_of(message: EmailMessage) -> str:
+    """The Subject as a mail client shows it (Django folds a non-ASCII subject onto a
+    continuation line, which the parser keeps as a leading space)."""
+    return str(message["Subject"]).strip()
+
+
 def message_text(message: EmailMessage) -> str:
     return message.get_body(preferencelist=("plain",)).get_content()
 
