@@ -102,7 +102,7 @@ LOGIN_REDIRECT_URL = "catalog:list"
 LOGOUT_REDIRECT_URL = "catalog:list"
 
 LANGUAGE_CODE = "en-nz"
-TIME_ZONE = "UTC"
+TIME_ZONE = env("TIME_ZONE", default="Pacific/Auckland")  # shown times; order numbers use UTC
 USE_I18N = True
 USE_TZ = True
 
@@ -197,3 +197,25 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------- the shopper after paying
+# Accounts, email, shipping and the store's contact address (SPEC Part 2).
+INSTALLED_APPS += ["accounts"]
+
+# Email through Django's mail framework. EMAIL_URL, e.g. smtp+tls://user:pass@host:587;
+# default: the console backend under DEBUG, an SMTP server on localhost:25 otherwise.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+vars().update({name: value for name, value in EMAIL_CONFIG.items() if value is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a stuck server never hangs us
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Diamond Store <orders@example.com>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
+
+# Failed log-ins per username and address, and per address, in Django's cache.
+LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", default="5/15m")
+LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
+
+# Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2).
+SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["NZ"])
