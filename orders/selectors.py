@@ -132,7 +132,7 @@ SHOPPER_TIMELINE = {
     "payment_processing": "Payment submitted — waiting for it to settle",
     "paid": "Payment received",
     "authorized": "Payment authorised — charged once your diamond is confirmed",
-    "captured": "Payment taken",
+    "captured": "Order confirmed — payment taken",
     "feed_order_succeeded": "Order confirmed",
     "payment_failed": "Payment failed",
     "checkout_expired": "Checkout expired",
