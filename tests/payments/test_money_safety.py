@@ -561,3 +561,29 @@ def test_a_cancelled_authorisation_emails_that_nothing_was_charged(
         list(titles)
     )
     assert not any("confirmed" in title for title in titles)
+
+
+def test_the_receipt_link_from_the_charge_reaches_the_order_page(
+    stripe_api, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    post_event(
+        client,
+        stripe_event(
+            "checkout.session.completed", stripe_api.complete(order.stripe_checkout_session_id)
+        ),
+    )
+    order.refresh_from_db()
+    receipt = "https://pay.stripe.com/receipts/payment/test_receipt_1"
+    charge = {
+        "id": "ch_r",
+        "object": "charge",
+        "payment_intent": order.stripe_payment_intent_id,
+        "receipt_url": receipt,
+    }
+    post_event(client, stripe_event("charge.succeeded", charge))
+    post_event(client, stripe_event("charge.succeeded", {**charge, "receipt_url": "javascript:x"}))
+    order.refresh_from_db()
+    assert order.stripe_receipt_url == receipt
+    page = shopper_client.get(f"/account/orders/{order.order_number}/").content.decode()
+    assert receipt in page
