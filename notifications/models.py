@@ -5,6 +5,7 @@ from django.utils import timezone
 class Category(models.TextChoices):
     ORDER_FEED_FAILURE = "ORDER_FEED_FAILURE", "Feed order failed"
     ORDER_COMPLETED = "ORDER_COMPLETED", "Order completed"
+    WORKER_STALLED = "WORKER_STALLED", "Background work stalled"
 
 
 class Notification(models.Model):

@@ -18,10 +18,12 @@ logger = logging.getLogger(__name__)
 CHANNELS = {
     Category.ORDER_FEED_FAILURE: "SLACK_CHANNEL_ERRORS",
     Category.ORDER_COMPLETED: "SLACK_CHANNEL_OPS",
+    Category.WORKER_STALLED: "SLACK_CHANNEL_ERRORS",
 }
 COLORS = {
     Category.ORDER_FEED_FAILURE: "#dc3545",
     Category.ORDER_COMPLETED: "#28a745",
+    Category.WORKER_STALLED: "#dc3545",
 }
 RETRY_BASE = timedelta(seconds=30)
 RETRY_MAX = timedelta(hours=1)

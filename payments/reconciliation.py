@@ -14,6 +14,7 @@ import stripe
 from django.conf import settings
 from django.utils import timezone
 
+from monitoring.health import worker_stalled_alert
 from notifications.services import notifications_deliver_due
 from orders.models import FEED_ORDER_STALL_AFTER, FeedOrderStatus, Order, PaymentStatus, Status
 from orders.services import (
@@ -41,6 +42,7 @@ def payments_reconcile(*, now=None) -> list[str]:
     changes += stale_checkouts_reconcile(now=now)
     changes += stalled_feed_orders_reconcile(now=now)
     changes += unprocessed_events_reconcile(now=now)
+    changes += worker_stalled_alert(now=now)
     sent = notifications_deliver_due()
     if sent:
         changes.append(f"Delivered {sent} overdue Slack notification(s).")

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from catalog.models import Diamond
+from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
 from payments import selectors, services, simulator
 from payments.webhooks import checkout_session_fulfil, webhook_receive
@@ -53,6 +54,7 @@ def checkout_create_view(request):
     try:
         order = services.checkout_create(user=request.user, diamond_id=diamond_id)
     except services.CheckoutError as exc:
+        checkout_refusal_count(exc.code)
         messages.error(request, exc.message)
         return _see_other(_diamond_page(diamond_id))
     return _see_other(order.stripe_checkout_url)
@@ -118,6 +120,7 @@ def api_checkout_create_view(request):
             comments=data["comments"].strip(),
         )
     except services.CheckoutError as exc:
+        checkout_refusal_count(exc.code)
         return _json_error(exc.code, exc.message, exc.http_status)
     return JsonResponse(
         {"checkoutUrl": order.stripe_checkout_url, "orderNumber": order.order_number},
