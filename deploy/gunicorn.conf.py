@@ -1,0 +1,34 @@
+"""gunicorn for the store: `gunicorn --config deploy/gunicorn.conf.py config.wsgi`.
+
+Behind nginx on the same machine (deploy/nginx/diamonds.conf). Every value can be overridden
+from the environment file the systemd unit reads.
+"""
+
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
+# Sync workers: each request holds one process; checkout waits on Stripe (seconds), so size by
+# connections PostgreSQL can give: workers x machines <= the database's (or pooler's) budget.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
+
+# Checkout calls Stripe with network retries (STRIPE_MAX_NETWORK_RETRIES): allow it to finish
+# before the worker is killed. nginx's proxy_read_timeout is a little longer than this.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5  # nginx keeps upstream connections open (its `keepalive` in the upstream)
+
+# Recycle workers now and then (a leak stays small), not all at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+
+# Only nginx on this machine may say the request was HTTPS (X-Forwarded-Proto).
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+proxy_allow_ips = forwarded_allow_ips
+
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+# The request id nginx sets (X-Request-ID) is in the access log and in the app's log lines.
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s'
