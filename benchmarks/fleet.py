@@ -1,5 +1,5 @@
-"""The fleet on this machine: 2 gunicorn instances x 2 processes (deploy/gunicorn.conf.py,
-sync workers) sharing one Redis cache and one PostgreSQL, under catalog pages and Stripe
+"""The fleet on this machine: 2 gunicorn instances x 2 processes (deploy/gunicorn.conf.py:
+4 threads each) sharing one Redis cache and one PostgreSQL, under catalog pages and Stripe
 webhooks mixed 10:1 from 32 concurrent clients (split evenly over the instances). Beside it,
 in the same run: one instance (2 processes) with the same Redis, one instance with the
 local-memory cache, and the no-database baseline (`/bench/noop`) on the fleet.

@@ -8,17 +8,19 @@ import multiprocessing
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8001")
-# Sync workers: each request holds one process; checkout waits on Stripe (seconds), so size by
-# connections PostgreSQL can give: workers x machines <= the database's (or pooler's) budget.
-workers = int(os.environ.get("WEB_CONCURRENCY", min(multiprocessing.cpu_count() * 2 + 1, 8)))
-threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# One process per core (each holds its own GIL) with a few threads, so one request's database
+# round-trips overlap with another's Python: on 2 cores `-w 2 --threads 4` beat more processes
+# or sync workers (docs/PERFORMANCE.md, "Server configuration"). Each thread may hold its own
+# PostgreSQL connection: budget workers x threads x machines against max_connections.
+workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread" if threads > 1 else "sync"
 
 # Checkout calls Stripe with network retries (STRIPE_MAX_NETWORK_RETRIES): allow it to finish
 # before the worker is killed. nginx's proxy_read_timeout is a little longer than this.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
-keepalive = 5  # nginx keeps upstream connections open (its `keepalive` in the upstream)
+keepalive = 30  # nginx keeps upstream connections open (its `keepalive` in the upstream)
 
 # Recycle workers now and then (a leak stays small), not all at once.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))

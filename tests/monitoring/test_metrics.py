@@ -123,3 +123,12 @@ def test_metrics_answer_with_the_cache_down(client, settings, cache_down):
     settings.METRICS_TOKEN = TOKEN
     samples = scrape(client)
     assert value(samples, "diamonds_outbox_backlog") == 0
+
+
+def test_metrics_and_deep_health_are_exempt_from_the_https_redirect(client, settings):
+    """Prometheus and the load balancer call gunicorn directly, without X-Forwarded-Proto."""
+    settings.SECURE_SSL_REDIRECT = True
+    settings.METRICS_TOKEN = TOKEN
+    assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
+    assert client.get("/healthz", {"deep": "1"}).status_code == 200
+    assert client.get("/").status_code == 301
