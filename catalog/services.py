@@ -22,7 +22,8 @@ from django.utils import timezone
 
 from catalog.models import Availability, Diamond
 from catalog.selectors import diamond_filter_values_forget
-from feeds.base import FeedError, Stone, get_adapter
+from feeds.base import FeedError, Stone
+from feeds.registry import get_adapter
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 
 
 class ConfigConfig(AppConfig):
@@ -7,3 +8,7 @@ class ConfigConfig(AppConfig):
 
     def ready(self):
         from config import checks  # noqa: F401  (registers the system checks)
+
+
+class OpsAdminConfig(AdminConfig):
+    default_site = "config.admin.OpsAdminSite"

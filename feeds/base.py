@@ -87,19 +87,10 @@ class FeedAdapter:
         raise FeedError(f"The {self.name} feed does not support holds.")
 
 
+# Adapters register themselves on import; `feeds.registry` imports them all.
 _registry: dict[str, type[FeedAdapter]] = {}
 
 
 def register(adapter_class: type[FeedAdapter]) -> type[FeedAdapter]:
     _registry[adapter_class.name] = adapter_class
     return adapter_class
-
-
-def get_adapter(feed: str) -> FeedAdapter:
-    from feeds import demo, nivoda  # noqa: F401  (adapters register on import)
-
-    try:
-        return _registry[feed]()
-    except KeyError:
-        known = ", ".join(sorted(_registry))
-        raise FeedError(f"Unknown feed {feed!r}; known feeds: {known}.") from None

@@ -186,11 +186,12 @@ def worker_stalled_alert(*, now: datetime | None = None) -> list[str]:
     """Raise `WORKER_STALLED` when the task queue or the outbox is past its threshold — once
     per stall: an alert already created since the oldest stuck item appeared is that stall's.
 
-    The "once" state is the alert itself (a row in the outbox), so it holds across the
-    separate processes of every `reconcile_payments` run, with or without a shared cache.
+    The "once" state is the alert itself (a row in the outbox, its `dedupe_key` naming the
+    stall's start), so it holds across the separate processes of every `reconcile_payments`
+    run, with or without a shared cache, and two runs at once cannot both send it.
     Returns the lines for reconcile's report.
     """
-    from notifications.services import notification_create
+    from notifications.outbox import slack_message_create
 
     now = now or timezone.now()
     started = _stall_started(now=now)
@@ -201,7 +202,7 @@ def worker_stalled_alert(*, now: datetime | None = None) -> list[str]:
         return []
     parts = [check_task_queue(now=now), check_outbox(now=now)]
     failing = [p for p in parts if not p.ok]
-    notification_create(
+    created = slack_message_create(
         category=WORKER_STALLED,
         title="Background work has stalled: " + ", ".join(p.name for p in failing),
         text="\n".join(p.detail for p in failing),
@@ -210,7 +211,10 @@ def worker_stalled_alert(*, now: datetime | None = None) -> list[str]:
             ("Oldest ready task", f"{parts[0].facts.get('oldest_ready_age_seconds', '?')}s"),
             ("Undelivered notifications", parts[1].facts.get("pending", "?")),
             ("Oldest undelivered", f"{parts[1].facts.get('oldest_pending_age_seconds', '?')}s"),
-            ("Check", "manage.py check_health; systemctl status diamonds-worker"),
+            ("Check", "manage.py check_health; systemctl status 'diamonds-worker@*'"),
         ],
+        dedupe_key=f"{WORKER_STALLED}:{started.isoformat()}",
     )
+    if created is None:
+        return []
     return [f"WORKER_STALLED alert raised: {'; '.join(p.detail for p in failing)}"]

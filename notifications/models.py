@@ -5,36 +5,50 @@ from django.utils import timezone
 class Category(models.TextChoices):
     ORDER_FEED_FAILURE = "ORDER_FEED_FAILURE", "Feed order failed"
     ORDER_COMPLETED = "ORDER_COMPLETED", "Order completed"
-    WORKER_STALLED = "WORKER_STALLED", "Background work stalled"
+    ORDER_DISPUTE = "ORDER_DISPUTE", "Dispute or fraud warning"
+    ORDER_PAYMENT_FAILURE = "ORDER_PAYMENT_FAILURE", "Capture or void failed"
+    WEBHOOK_FAILED = "WEBHOOK_FAILED", "Stripe event processing failed"
+    WORKER_STALLED = "WORKER_STALLED", "Task worker stalled"
+    ORDER_EMAIL = "ORDER_EMAIL", "Email to the customer"
 
 
 class Notification(models.Model):
-    """A Slack message, kept until it is delivered (an outbox: an outage loses nothing)."""
+    """A message (Slack or email), kept until it is delivered: an outage loses nothing.
+
+    The outbox knows nothing of orders: `reference` names what the message is about (an
+    order number) and `link` points at it (its admin page).
+    """
+
+    class Kind(models.TextChoices):
+        SLACK = "slack", "Slack"
+        EMAIL = "email", "Email"
 
     class DeliveryStatus(models.TextChoices):
         PENDING = "pending", "Pending"
         SENT = "sent", "Sent"
         LOGGED = "logged", "Logged (no Slack token)"
 
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.SLACK)
     category = models.CharField(max_length=40, choices=Category.choices)
-    channel = models.CharField(max_length=80)
+    # Slack: the channel; email: the recipient's address.
+    channel = models.CharField(max_length=254)
     title = models.CharField(max_length=200)
     text = models.TextField(blank=True)
-    color = models.CharField(max_length=7)
+    html = models.TextField(blank=True)
+    color = models.CharField(max_length=7, blank=True)
     fields = models.JSONField(default=list, blank=True)
-    order = models.ForeignKey(
-        "orders.Order",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="notifications",
-    )
+    reference = models.CharField(max_length=100, blank=True, db_index=True)
+    link = models.URLField(max_length=500, blank=True)
+    # At most one message per key (e.g. one "payment received" email per order): a repeated
+    # cause (a webhook delivered three times) cannot send it twice.
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     status = models.CharField(
         max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
+    # When the next delivery attempt is due; empty once delivered.
+    next_attempt_at = models.DateTimeField(default=timezone.now, null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     sent_at = models.DateTimeField(null=True, blank=True)
 

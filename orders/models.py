@@ -1,5 +1,4 @@
 import uuid
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -7,57 +6,28 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Feed
+from orders.states import (
+    FeedOrderStatus,
+    PaymentStatus,
+    Status,
+    attention_q,
+    attention_rule,
+    legal_states_q,
+)
 
-FEED_ORDER_STALL_AFTER = timedelta(minutes=10)
-
-
-class Status(models.TextChoices):
-    PENDING_PAYMENT = "pending_payment", "Pending payment"
-    PAID = "paid", "Paid"
-    CONFIRMED = "confirmed", "Confirmed"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class PaymentStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    PAID = "paid", "Paid"
-    FAILED = "failed", "Failed"
-    EXPIRED = "expired", "Expired"
-    REFUNDED = "refunded", "Refunded"
-
-
-class FeedOrderStatus(models.TextChoices):
-    NOT_ATTEMPTED = "not_attempted", "Not attempted"
-    PENDING = "pending", "Pending"
-    SUCCESS = "success", "Success"
-    FAILED = "failed", "Failed"
-
-
-def needs_attention_q(now=None) -> Q:
-    """Paid, not confirmed, not resolved, and the feed order failed, stalled or never ran.
-
-    A paid order whose feed order was never attempted is one whose paid amount or currency
-    did not match the order: fulfilment refused to place the supplier order.
-    """
-    stalled_before = (now or timezone.now()) - FEED_ORDER_STALL_AFTER
-    return (
-        Q(payment_status=PaymentStatus.PAID, resolved_at__isnull=True)
-        & ~Q(status=Status.CONFIRMED)
-        & (
-            Q(feed_order_status__in=[FeedOrderStatus.FAILED, FeedOrderStatus.NOT_ATTEMPTED])
-            | Q(
-                feed_order_status=FeedOrderStatus.PENDING,
-                feed_order_requested_at__lt=stalled_before,
-            )
-        )
-    )
+__all__ = [
+    "FeedOrderStatus",
+    "Order",
+    "OrderEvent",
+    "OrderNumberCounter",
+    "PaymentStatus",
+    "Status",
+]
 
 
 class OrderQuerySet(models.QuerySet):
-    def needs_attention(self):
-        return self.filter(needs_attention_q())
+    def needs_attention(self, now=None):
+        return self.filter(attention_q(now or timezone.now()))
 
 
 class Order(models.Model):
@@ -89,9 +59,11 @@ class Order(models.Model):
 
     feed_order_id = models.CharField(max_length=255, blank=True)
     feed_order_error = models.TextField(blank=True)
-    # When the current feed-order attempt was asked for, and when a worker took it on:
+    # The current feed-order attempt (1 for the first): a supplier answer applies only to
+    # the attempt that asked for it. When it was asked for, and when a worker took it on:
     # an attempt requested long ago is stalled; one taken on but never finished has an
     # unknown outcome (the supplier may have the order).
+    feed_order_attempt = models.PositiveIntegerField(default=0)
     feed_order_requested_at = models.DateTimeField(null=True, blank=True)
     feed_order_started_at = models.DateTimeField(null=True, blank=True)
 
@@ -101,6 +73,25 @@ class Order(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    amount_refunded_cents = models.PositiveBigIntegerField(default=0)
+
+    captured_at = models.DateTimeField(null=True, blank=True)
+    # The last capture or void that failed, in ops' words (empty once it succeeds).
+    payment_error = models.TextField(blank=True)
+    # The supplier's hold on the stone while the shopper pays (feeds that support holds).
+    feed_hold_id = models.CharField(max_length=100, blank=True)
+    # Disputes and Radar: the dispute's status at Stripe and when its evidence is due; when an
+    # early fraud warning arrived, and when ops decided to go ahead anyway.
+    dispute_status = models.CharField(max_length=40, blank=True)
+    dispute_evidence_due_by = models.DateTimeField(null=True, blank=True)
+    fraud_warning_at = models.DateTimeField(null=True, blank=True)
+    fraud_cleared_at = models.DateTimeField(null=True, blank=True)
+
+    shipping_name = models.CharField(max_length=200, blank=True)
+    shipping_address = models.JSONField(default=dict, blank=True)
+    shipping_phone = models.CharField(max_length=40, blank=True)
 
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
@@ -120,20 +111,13 @@ class Order(models.Model):
             ("retry_feed_order", "Can retry the feed order"),
             ("refund_order", "Can refund the payment"),
             ("resolve_order", "Can mark an order resolved"),
+            ("capture_payment", "Can capture the held payment"),
+            ("cancel_order", "Can cancel an order (void or refund its payment)"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="order_amount_positive"),
-            models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="order_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(payment_status__in=PaymentStatus.values),
-                name="order_payment_status_valid",
-            ),
-            models.CheckConstraint(
-                condition=Q(feed_order_status__in=FeedOrderStatus.values),
-                name="order_feed_order_status_valid",
-            ),
+            # Only the combinations the state machine allows (orders.states.LEGAL).
+            models.CheckConstraint(condition=legal_states_q(), name="order_state_legal"),
             # At most one open checkout per diamond: the database, not the view, decides
             # who gets a stone when two shoppers click at once.
             models.UniqueConstraint(
@@ -145,9 +129,8 @@ class Order(models.Model):
         indexes = [
             # Serves the needs-attention filter and the dashboard's "attention first" sort.
             models.Index(
-                fields=["payment_status", "feed_order_status", "created_at"],
-                condition=Q(payment_status="paid", resolved_at__isnull=True)
-                & ~Q(status="confirmed"),
+                fields=["status", "feed_order_status", "created_at"],
+                condition=Q(status__in=["paid", "cancelled"], resolved_at__isnull=True),
                 name="order_attention_idx",
             ),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
@@ -166,20 +149,12 @@ class Order(models.Model):
 
     @property
     def needs_attention(self) -> bool:
-        """The same rule as `needs_attention_q`, on a loaded row (no query)."""
-        if (
-            self.payment_status != PaymentStatus.PAID
-            or self.status == Status.CONFIRMED
-            or self.resolved_at is not None
-        ):
-            return False
-        if self.feed_order_status in (FeedOrderStatus.FAILED, FeedOrderStatus.NOT_ATTEMPTED):
-            return True
-        return (
-            self.feed_order_status == FeedOrderStatus.PENDING
-            and self.feed_order_requested_at is not None
-            and self.feed_order_requested_at < timezone.now() - FEED_ORDER_STALL_AFTER
-        )
+        return self.attention is not None
+
+    @property
+    def attention(self):
+        """Why the order needs ops now (an `orders.states.AttentionRule`), or None."""
+        return attention_rule(self, timezone.now())
 
 
 class OrderNumberCounter(models.Model):

@@ -1,6 +1,6 @@
-"""Every change of an order's state. Each transition checks the state it starts from in the
-database (a conditional UPDATE or a row lock), writes the new state and a timeline entry, and
-returns whether it happened, so repeated and concurrent callers are harmless.
+"""The order's operations: creating it with its number, and each move of its state machine
+(`orders.states`), called by name through `orders.transitions.order_transition`. Each returns
+whether it made the change, so repeated and concurrent callers are harmless.
 
 External calls (the feed, Slack, Stripe) never run inside these transactions. Inside a
 caller's transaction (a webhook's) they join it without a savepoint: any error fails the whole.
@@ -9,24 +9,24 @@ caller's transaction (a webhook's) they join it without a savepoint: any error f
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, F, Value, When
-from django.urls import reverse
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
-from feeds.base import FeedError, get_adapter
-from orders.models import (
-    FeedOrderStatus,
-    Order,
-    OrderEvent,
-    OrderNumberCounter,
-    PaymentStatus,
-    Status,
+from core.tasks import enqueue_durably
+from orders.alerts import (
+    alert_capture_failed,
+    alert_dispute,
+    alert_fraud_warning,
+    alert_order_completed,
 )
+from orders.models import Order, OrderNumberCounter
+from orders.states import DiamondEffect, supplier_order_never_placed
+from orders.tasks import feed_hold_release, feed_order_place
+from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
 
@@ -57,49 +57,6 @@ def order_number_allocate(*, day) -> str:
         )
         (value,) = cursor.fetchone()
     return f"DO-{day:%Y%m%d}-{value:04d}"
-
-
-def order_event_record(
-    *,
-    order: Order,
-    kind: str,
-    message: str = "",
-    actor=None,
-    stripe_event_id: str = "",
-    data: dict | None = None,
-) -> OrderEvent:
-    return OrderEvent.objects.create(
-        order=order,
-        kind=kind,
-        message=message,
-        actor=actor,
-        stripe_event_id=stripe_event_id,
-        data=data or {},
-    )
-
-
-def _transition(order: Order, *, from_filter: dict, **values) -> bool:
-    """Conditional UPDATE: applies `values` only if the row still matches `from_filter`.
-
-    Returns whether this caller made the change (False: another did, or the order was never
-    in that state); on success `order` carries the new values. Call inside a transaction.
-    """
-    values["updated_at"] = timezone.now()
-    if not Order.objects.filter(pk=order.pk, **from_filter).update(**values):
-        return False
-    computed = [name for name, value in values.items() if hasattr(value, "resolve_expression")]
-    for name, value in values.items():
-        if name not in computed:
-            setattr(order, name, value)
-    if computed:
-        order.refresh_from_db(fields=computed)
-    return True
-
-
-def _diamond_set(diamond_id, *, availability: str, only_if: str) -> None:
-    Diamond.objects.filter(pk=diamond_id, availability=only_if).update(
-        availability=availability, updated_at=timezone.now()
-    )
 
 
 # ---------------------------------------------------------------- checkout
@@ -159,56 +116,37 @@ def order_attach_checkout_session(*, order: Order, session_id: str, url: str) ->
     return order
 
 
-def _close_unpaid(
-    *, order: Order, status: str, payment_status: str, kind: str, message: str, **event
-) -> bool:
-    with transaction.atomic(savepoint=False):
-        changed = _transition(
-            order,
-            from_filter={"status": Status.PENDING_PAYMENT},
-            status=status,
-            payment_status=payment_status,
-        )
-        if not changed:
-            return False
-        _diamond_set(
-            order.diamond_id, availability=Availability.AVAILABLE, only_if=Availability.RESERVED
-        )
-        order_event_record(order=order, kind=kind, message=message, **event)
-    return True
-
-
 def order_fail_checkout(*, order: Order, error: str) -> bool:
     """Stripe could not create the session: failed / failed, the diamond is free again."""
-    return _close_unpaid(
-        order=order,
-        status=Status.FAILED,
-        payment_status=PaymentStatus.FAILED,
-        kind="checkout_failed",
-        message=f"Stripe Checkout Session could not be created: {error}",
+    return _close_checkout(
+        order, "checkout_failed", message=f"Stripe Checkout Session could not be created: {error}"
     )
 
 
 def order_mark_payment_failed(*, order: Order, stripe_event_id: str = "") -> bool:
-    return _close_unpaid(
-        order=order,
-        status=Status.FAILED,
-        payment_status=PaymentStatus.FAILED,
-        kind="payment_failed",
+    return _close_checkout(
+        order,
+        "payment_failed",
         message="The delayed payment failed; the diamond was released.",
         stripe_event_id=stripe_event_id,
     )
 
 
 def order_mark_expired(*, order: Order, stripe_event_id: str = "") -> bool:
-    return _close_unpaid(
-        order=order,
-        status=Status.EXPIRED,
-        payment_status=PaymentStatus.EXPIRED,
-        kind="checkout_expired",
+    return _close_checkout(
+        order,
+        "checkout_expired",
         message="The Checkout Session expired unpaid; the diamond was released.",
         stripe_event_id=stripe_event_id,
     )
+
+
+def _close_checkout(order: Order, name: str, **event) -> bool:
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(order, name, **event)
+        if changed:
+            _release_hold(order)
+    return changed
 
 
 def order_note_awaiting_payment(*, order: Order, stripe_event_id: str = "") -> None:
@@ -226,12 +164,16 @@ def order_note_awaiting_payment(*, order: Order, stripe_event_id: str = "") -> N
 
 @dataclass(frozen=True)
 class PaidSession:
-    """What Stripe says was paid: the fields of a Checkout Session that fulfilment checks."""
+    """What Stripe says was paid: the fields of a Checkout Session that fulfilment checks,
+    and the shipping details the shopper gave there."""
 
     session_id: str
     payment_intent_id: str
     amount_total: int | None
     currency: str | None
+    shipping: dict = field(default_factory=dict)
+    # Authorised (money held, captured when the supplier confirms), not yet charged.
+    authorized: bool = False
 
 
 def order_mark_paid(
@@ -242,260 +184,276 @@ def order_mark_paid(
     When the session's amount or currency does not match the order the payment is still
     recorded, but no feed order is placed: the order needs attention.
     """
-    from orders.tasks import feed_order_place
-
     now = timezone.now()
     mismatch = (session.amount_total, (session.currency or "").lower()) != (
         order.amount_cents,
         order.currency,
     )
+    common = {
+        "stripe_payment_intent_id": session.payment_intent_id or "",
+        "paid_at": now,
+        "actor": actor,
+        "stripe_event_id": stripe_event_id,
+        "data": {"payment_intent": session.payment_intent_id, "session": session.session_id},
+        "now": now,
+        **{key: value for key, value in session.shipping.items() if value},
+    }
     with transaction.atomic(savepoint=False):
-        common = {
-            "status": Status.PAID,
-            "payment_status": PaymentStatus.PAID,
-            "stripe_payment_intent_id": session.payment_intent_id or "",
-            "paid_at": now,
-        }
         if mismatch:
             error = (
                 f"Not placed: Stripe charged {session.amount_total} {session.currency} "
                 f"(minor units) but the order is for {order.amount_cents} {order.currency}. "
                 "Check the payment in Stripe, then refund or resolve."
             )
-            changed = _transition(
-                order,
-                from_filter={"status": Status.PENDING_PAYMENT},
-                feed_order_error=error,
-                **common,
-            )
-        else:
-            changed = _transition(
-                order,
-                from_filter={"status": Status.PENDING_PAYMENT},
-                feed_order_status=FeedOrderStatus.PENDING,
-                feed_order_requested_at=now,
-                feed_order_started_at=None,
-                **common,
-            )
-        if not changed:
-            return False
-        order_event_record(
-            order=order,
-            kind="payment_mismatch" if mismatch else "paid",
-            message=order.feed_order_error if mismatch else "Payment received.",
-            actor=actor,
-            stripe_event_id=stripe_event_id,
-            data={"payment_intent": session.payment_intent_id, "session": session.session_id},
+            name = "authorized_mismatch" if session.authorized else "paid_mismatch"
+            return order_transition(order, name, feed_order_error=error, message=error, **common)
+        changed = order_transition(
+            order,
+            "authorized" if session.authorized else "paid",
+            feed_order_attempt=1,
+            feed_order_requested_at=now,
+            feed_order_started_at=None,
+            message=(
+                "Payment authorised: the money is held until the supplier confirms."
+                if session.authorized
+                else "Payment received."
+            ),
+            **common,
         )
-        if not mismatch:
-            enqueue_durably(feed_order_place, order_id=str(order.pk))
-    return True
+        if changed:
+            enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)
+    return changed
 
 
 def order_mark_refunded(
     *,
     order: Order,
+    amount_refunded_cents: int | None = None,
     actor=None,
     stripe_event_id: str = "",
     refund_id: str = "",
-    release_diamond: bool = False,
+    release_diamond: bool = True,
 ) -> bool:
-    """A full refund: cancelled / refunded; the feed order is left as it was."""
-    with transaction.atomic(savepoint=False):
-        changed = _transition(
-            order,
-            from_filter={"payment_status": PaymentStatus.PAID},
-            status=Status.CANCELLED,
-            payment_status=PaymentStatus.REFUNDED,
-        )
-        if not changed:
-            return False
-        if release_diamond:
-            _diamond_set(
-                order.diamond_id,
-                availability=Availability.AVAILABLE,
-                only_if=Availability.RESERVED,
-            )
-        order_event_record(
-            order=order,
-            kind="refunded",
-            message="Payment refunded"
-            + ("; the diamond was released." if release_diamond else "."),
-            actor=actor,
-            stripe_event_id=stripe_event_id,
-            data={"refund": refund_id} if refund_id else {},
-        )
-    return True
+    """A refund (ours, or one made in the Stripe Dashboard): `amount_refunded_cents` is the
+    total refunded so far (None: all of it). The total only grows, so a repeated or late
+    report changes nothing. A full refund cancels the order; the diamond goes back on sale
+    only when the supplier order was never placed (and `release_diamond`)."""
+    total = order.amount_cents if amount_refunded_cents is None else amount_refunded_cents
+    total = min(total, order.amount_cents)
+    full = total >= order.amount_cents
+    release = full and release_diamond and supplier_order_never_placed(order)
+    now = timezone.now()
+    amount = f"${total / 100:,.2f} {order.currency.upper()}"
+    return order_transition(
+        order,
+        "refunded" if full else "partially_refunded",
+        where=Q(amount_refunded_cents__lt=total),
+        diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
+        refunded_at=now,
+        amount_refunded_cents=total,
+        actor=actor,
+        stripe_event_id=stripe_event_id,
+        message=(
+            (f"Payment refunded in full ({amount})" if full else f"{amount} refunded so far")
+            + ("; the diamond is back on sale." if release else ".")
+        ),
+        data={"refund": refund_id, "amount_refunded_cents": total}
+        if refund_id
+        else {"amount_refunded_cents": total},
+        now=now,
+    )
 
 
-# ---------------------------------------------------------------- feed order
+# ---------------------------------------------------------------- the held payment
 
 
-def enqueue_durably(task, **kwargs) -> None:
-    """Enqueue inside the current transaction when the backend stores tasks in the same
-    database (the task exists exactly when the state change does); otherwise right after
-    commit, so an in-process backend never runs external calls inside the transaction."""
-    from django_tasks_db import DatabaseBackend
-
-    if isinstance(task.get_backend(), DatabaseBackend):
-        task.enqueue(**kwargs)
-    else:
-        transaction.on_commit(lambda: task.enqueue(**kwargs))
-
-
-def order_feed_order_place(*, order_id) -> bool:
-    """Run one feed-order attempt. Safe to call twice: only one caller claims the attempt."""
+def order_mark_captured(*, order: Order, actor=None, stripe_event_id: str = "") -> bool:
+    """The held payment was captured: the order is confirmed."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        claimed = _transition(
-            Order(pk=order_id),
-            from_filter={
-                "feed_order_status": FeedOrderStatus.PENDING,
-                "feed_order_started_at__isnull": True,
-                "payment_status": PaymentStatus.PAID,
-            },
-            feed_order_started_at=now,
-        )
-    if not claimed:
-        return False
-    order = Order.objects.select_related("diamond").get(pk=order_id)
-    comments = order.comments or f"Store order {order.order_number}"
-    try:
-        feed_order_id = get_adapter(order.feed).create_order(
-            order.diamond, reference=order.order_number, comments=comments
-        )
-    except FeedError as exc:
-        order_mark_feed_failed(order=order, error=str(exc), outcome_unknown=exc.outcome_unknown)
-        return True
-    except Exception as exc:
-        logger.exception("Feed order for %s raised unexpectedly", order.order_number)
-        order_mark_feed_failed(order=order, error=f"Unexpected error: {exc!r}")
-        return True
-    order_mark_feed_succeeded(order=order, feed_order_id=feed_order_id)
-    return True
-
-
-def order_mark_feed_succeeded(*, order: Order, feed_order_id: str) -> bool:
-    from notifications.services import notify_order_completed
-
-    with transaction.atomic(savepoint=False):
-        changed = _transition(
+        changed = order_transition(
             order,
-            from_filter={"feed_order_status": FeedOrderStatus.PENDING},
-            # A refund that landed while the supplier call was in flight keeps "cancelled".
-            status=Case(
-                When(status=Status.PAID, then=Value(Status.CONFIRMED)), default=F("status")
+            "captured",
+            captured_at=now,
+            confirmed_at=now,
+            payment_error="",
+            actor=actor,
+            stripe_event_id=stripe_event_id,
+            message="Payment captured; the order is confirmed.",
+            now=now,
+        )
+        if changed:
+            alert_order_completed(order=order)
+    return changed
+
+
+def order_note_capture_failed(*, order: Order, error: str) -> bool:
+    """The capture failed (or its outcome is unknown): the money is still held, ops act."""
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(order, "capture_failed", payment_error=error, message=error)
+        if changed:
+            alert_capture_failed(order=order)
+    return changed
+
+
+def order_mark_voided(*, order: Order, actor=None, stripe_event_id: str = "", reason: str = ""):
+    """The authorisation was released (by ops, or it lapsed at Stripe): nothing charged.
+    The diamond goes back on sale when the supplier order was never placed."""
+    release = supplier_order_never_placed(order)
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(
+            order,
+            "voided",
+            diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
+            payment_error="",
+            actor=actor,
+            stripe_event_id=stripe_event_id,
+            message=(reason or "Authorisation released; nothing was charged.")
+            + (" The diamond is back on sale." if release else ""),
+        )
+        if changed:
+            _release_hold(order)
+    return changed
+
+
+def order_note_payment_error(*, order: Order, error: str, actor=None) -> None:
+    """A payment call for this order failed; kept for ops (the state is unchanged)."""
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(payment_error=error, updated_at=timezone.now())
+        order_event_record(order=order, kind="payment_error", message=error, actor=actor)
+    order.payment_error = error
+
+
+# ---------------------------------------------------------------- disputes and fraud
+
+
+def order_dispute_update(
+    *,
+    order: Order,
+    dispute_id: str,
+    dispute_status: str,
+    evidence_due_by,
+    stripe_event_id: str,
+    opened: bool,
+    event_created: int = 0,
+) -> bool:
+    """Keep the dispute's status and evidence date; an opened dispute reopens the order
+    for ops and alerts once."""
+    values = {"dispute_status": dispute_status[:40], "dispute_evidence_due_by": evidence_due_by}
+    if opened:
+        values |= {"resolved_at": None, "resolved_by": None}
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(updated_at=timezone.now(), **values)
+        for key, value in values.items():
+            setattr(order, key, value)
+        order_event_record(
+            order=order,
+            kind="dispute_opened" if opened else "dispute_updated",
+            message=f"Dispute {dispute_status.replace('_', ' ')}"
+            + (
+                f"; evidence due by {evidence_due_by:%Y-%m-%d %H:%M} UTC."
+                if evidence_due_by
+                else "."
             ),
-            feed_order_status=FeedOrderStatus.SUCCESS,
-            feed_order_id=feed_order_id,
-            feed_order_error="",
+            stripe_event_id=stripe_event_id,
         )
-        if not changed:
-            return False
-        Diamond.objects.filter(pk=order.diamond_id).update(
-            availability=Availability.SOLD, updated_at=timezone.now()
-        )
-        order_event_record(
-            order=order,
-            kind="feed_order_succeeded",
-            message=f"Feed order {feed_order_id} placed with {order.feed}.",
-            data={"feed_order_id": feed_order_id},
-        )
-        notify_order_completed(order=order)
+        if opened:
+            alert_dispute(order=order)
     return True
 
 
-UNKNOWN_OUTCOME_NOTE = (
-    "Outcome unknown: the supplier may have received this order. Check with the supplier "
-    "before retrying, or the stone could be bought twice."
-)
-
-
-def order_mark_feed_failed(*, order: Order, error: str, outcome_unknown: bool = False) -> bool:
-    from notifications.services import notify_feed_failure
-
-    if outcome_unknown and UNKNOWN_OUTCOME_NOTE not in error:
-        error = f"{error}\n{UNKNOWN_OUTCOME_NOTE}"
+def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) -> str:
+    """An early fraud warning: the order needs ops; a supplier order not yet taken on by a
+    worker is stopped until ops decide (retry places it; cancel or refund ends it)."""
+    now = timezone.now()
     with transaction.atomic(savepoint=False):
-        changed = _transition(
-            order,
-            from_filter={"feed_order_status": FeedOrderStatus.PENDING},
-            feed_order_status=FeedOrderStatus.FAILED,
-            feed_order_error=error,
+        Order.objects.filter(pk=order.pk).update(
+            fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now
         )
-        if not changed:
-            return False
+        order.fraud_warning_at, order.fraud_cleared_at, order.resolved_at = now, None, None
+        stopped = order_transition(
+            order,
+            "feed_order_stopped",
+            feed_order_error=(
+                f"Stopped: Stripe raised an early fraud warning ({fraud_type}). Retry to place "
+                "the supplier order anyway, or cancel the order."
+            ),
+            stripe_event_id=stripe_event_id,
+            message="Early fraud warning: the supplier order was stopped before it was placed.",
+        )
+        if not stopped:
+            order_event_record(
+                order=order,
+                kind="fraud_warning",
+                message=f"Early fraud warning ({fraud_type}); the supplier order was already "
+                "on its way, so it was not stopped.",
+                stripe_event_id=stripe_event_id,
+            )
+        alert_fraud_warning(order=order, stopped=stopped)
+    return "feed order stopped" if stopped else "alerted"
+
+
+# ---------------------------------------------------------------- supplier holds
+
+
+def order_attach_hold(*, order: Order, hold_id: str) -> None:
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(feed_hold_id=hold_id)
         order_event_record(
             order=order,
-            kind="feed_order_unknown" if outcome_unknown else "feed_order_failed",
-            message=error,
-            data={"outcome_unknown": outcome_unknown},
+            kind="feed_hold_placed",
+            message=f"The supplier holds the stone for this checkout (hold {hold_id}).",
         )
-        notify_feed_failure(order=order)
-    return True
+    order.feed_hold_id = hold_id
 
 
-def order_feed_outcome_unknown(order: Order) -> bool:
-    return order.feed_order_status == FeedOrderStatus.FAILED and (
-        UNKNOWN_OUTCOME_NOTE in order.feed_order_error
-    )
+def _release_hold(order: Order) -> None:
+    if order.feed_hold_id:
+        enqueue_durably(feed_hold_release, order_id=str(order.pk))
+
+
+# ---------------------------------------------------------------- feed order and resolution
 
 
 def order_feed_order_retry(*, order: Order, actor=None, reason: str = "") -> bool:
-    """Ask for a new feed-order attempt (ops' retry, or reconciliation of a stalled one)."""
-    from orders.tasks import feed_order_place
-
+    """A new feed-order attempt (ops' retry, or a stalled one re-queued by reconciliation).
+    It reopens a resolved order: a new failure must be seen."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        changed = _transition(
+        changed = order_transition(
             order,
-            from_filter={
-                "payment_status": PaymentStatus.PAID,
-                "status": Status.PAID,
-                "feed_order_status__in": [FeedOrderStatus.FAILED, FeedOrderStatus.PENDING],
-            },
-            feed_order_status=FeedOrderStatus.PENDING,
+            "feed_order_retried",
+            feed_order_attempt=F("feed_order_attempt") + 1,
             feed_order_requested_at=now,
             feed_order_started_at=None,
-        )
-        if not changed:
-            return False
-        order_event_record(
-            order=order,
-            kind="feed_order_retried",
-            message=reason or "Feed order retried.",
+            resolved_at=None,
+            resolved_by=None,
+            # Retrying after an early fraud warning is ops deciding to go ahead.
+            fraud_cleared_at=Case(
+                When(fraud_warning_at__isnull=False, then=Value(now, output_field=DateTimeField())),
+                default=F("fraud_cleared_at"),
+            ),
             actor=actor,
+            message=reason or "Feed order retried.",
+            now=now,
         )
-        enqueue_durably(feed_order_place, order_id=str(order.pk))
-    return True
-
-
-def order_feed_order_abandon(*, order: Order) -> bool:
-    """A worker took the attempt on and never finished (killed mid-call): outcome unknown."""
-    return order_mark_feed_failed(
-        order=order,
-        error="The feed-order attempt started but never finished (the worker stopped).",
-        outcome_unknown=True,
-    )
+        if changed:
+            enqueue_durably(
+                feed_order_place, order_id=str(order.pk), attempt=order.feed_order_attempt
+            )
+    return changed
 
 
 def order_resolve(*, order: Order, actor, note: str) -> bool:
     note = note.strip()
     if not note:
         raise ValueError("A resolution note is required.")
-    with transaction.atomic(savepoint=False):
-        changed = _transition(
-            order,
-            from_filter={"resolved_at__isnull": True},
-            resolved_at=timezone.now(),
-            resolved_by=actor,
-            resolution_note=note,
-        )
-        if not changed:
-            return False
-        order_event_record(order=order, kind="resolved", message=note, actor=actor)
-    return True
-
-
-def order_admin_url(order: Order) -> str:
-    return settings.STOREFRONT_URL + reverse("admin:orders_order_change", args=[order.pk])
+    return order_transition(
+        order,
+        "resolved",
+        resolved_at=timezone.now(),
+        resolved_by=actor,
+        resolution_note=note,
+        actor=actor,
+        message=note,
+    )

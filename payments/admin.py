@@ -3,7 +3,7 @@ import json
 from django.contrib import admin
 from django.utils.html import format_html
 
-from config.admin import ReadOnlyModelAdmin
+from core.admin import ReadOnlyModelAdmin
 from payments.models import WebhookEvent
 
 

@@ -1,6 +1,9 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from payments.gateway import SIMULATOR_WEBHOOK_SECRET
+from payments.services import parse_rate
+
 
 @register(Tags.security)
 def check_stripe_settings(app_configs, **kwargs):
@@ -36,8 +39,6 @@ def check_stripe_settings(app_configs, **kwargs):
 
 @register(Tags.security)
 def check_simulator_settings(app_configs, **kwargs):
-    from payments.simulator import SIMULATOR_WEBHOOK_SECRET
-
     real_store = settings.STRIPE_SECRET_KEY or not settings.DEBUG
     if settings.STRIPE_WEBHOOK_SECRET == SIMULATOR_WEBHOOK_SECRET and real_store:
         return [
@@ -53,8 +54,6 @@ def check_simulator_settings(app_configs, **kwargs):
 
 @register(Tags.compatibility)
 def check_checkout_rate_limit(app_configs, **kwargs):
-    from payments.services import parse_rate
-
     try:
         parse_rate(settings.CHECKOUT_RATE_LIMIT)
     except ValueError as exc:

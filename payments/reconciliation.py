@@ -10,21 +10,19 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import stripe
 from django.conf import settings
 from django.utils import timezone
 
 from monitoring.health import worker_stalled_alert
-from notifications.services import notifications_deliver_due
-from orders.models import FEED_ORDER_STALL_AFTER, FeedOrderStatus, Order, PaymentStatus, Status
-from orders.services import (
-    order_fail_checkout,
-    order_feed_order_abandon,
-    order_feed_order_retry,
-    order_mark_expired,
-)
+from notifications.delivery import notifications_deliver_due
+from orders.feed_orders import feed_order_abandon
+from orders.models import FeedOrderStatus, Order, Status
+from orders.services import order_fail_checkout, order_feed_order_retry, order_mark_expired
+from orders.states import FEED_ORDER_STALL_AFTER
+from payments.fulfilment import checkout_session_fulfil
+from payments.gateway import GatewayError, payment_gateway
 from payments.models import WebhookEvent
-from payments.webhooks import checkout_session_fulfil, webhook_event_process
+from payments.webhooks import webhook_event_process
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +30,6 @@ logger = logging.getLogger(__name__)
 # that failed once to be retried by Stripe before we retry it ourselves.
 EXPIRY_GRACE = timedelta(minutes=5)
 UNPROCESSED_AFTER = timedelta(minutes=2)
-SIMULATED_SESSION_PREFIX = "cs_sim_"
 
 
 def payments_reconcile(*, now=None) -> list[str]:
@@ -45,7 +42,7 @@ def payments_reconcile(*, now=None) -> list[str]:
     changes += worker_stalled_alert(now=now)
     sent = notifications_deliver_due()
     if sent:
-        changes.append(f"Delivered {sent} overdue Slack notification(s).")
+        changes.append(f"Delivered {sent} overdue notification(s).")
     return changes
 
 
@@ -56,9 +53,9 @@ def stale_checkouts_reconcile(*, now) -> list[str]:
     for order in stale.iterator():
         try:
             line = _stale_checkout_reconcile(order)
-        except stripe.StripeError as exc:
-            logger.warning("Could not ask Stripe about %s: %s", order.order_number, exc)
-            line = f"{order.order_number}: could not ask Stripe ({exc.user_message or exc}); left."
+        except GatewayError as exc:
+            logger.warning("Could not ask Stripe about %s: %s", order.order_number, exc.detail)
+            line = f"{order.order_number}: could not ask Stripe ({exc.detail}); left."
         if line:
             changes.append(line)
     return changes
@@ -69,14 +66,7 @@ def _stale_checkout_reconcile(order: Order) -> str:
     if not session_id:
         order_fail_checkout(order=order, error="No Checkout Session was ever attached.")
         return f"{order.order_number}: checkout never reached Stripe; failed, diamond released."
-    if session_id.startswith(SIMULATED_SESSION_PREFIX):
-        # The simulator has no Stripe to ask: its sessions lapse like Stripe's would.
-        if order_mark_expired(order=order):
-            return f"{order.order_number}: simulated checkout expired; diamond released."
-        return ""
-    from payments.services import stripe_client
-
-    session = stripe_client().v1.checkout.sessions.retrieve(session_id).to_dict()
+    session = payment_gateway().checkout_session_retrieve(session_id)
     if session.get("payment_status") in ("paid", "no_payment_required"):
         if checkout_session_fulfil(session=session):
             return f"{order.order_number}: paid at Stripe (missed webhook); fulfilled."
@@ -89,7 +79,6 @@ def _stale_checkout_reconcile(order: Order) -> str:
 def stalled_feed_orders_reconcile(*, now) -> list[str]:
     stalled_before = now - FEED_ORDER_STALL_AFTER
     pending = Order.objects.filter(
-        payment_status=PaymentStatus.PAID,
         status=Status.PAID,
         feed_order_status=FeedOrderStatus.PENDING,
         feed_order_requested_at__lt=stalled_before,
@@ -101,7 +90,7 @@ def stalled_feed_orders_reconcile(*, now) -> list[str]:
                 order=order, reason="Reconciliation: the feed order never started; re-enqueued."
             ):
                 changes.append(f"{order.order_number}: stalled feed order re-enqueued.")
-        elif order.feed_order_started_at < stalled_before and order_feed_order_abandon(order=order):
+        elif order.feed_order_started_at < stalled_before and feed_order_abandon(order=order):
             changes.append(
                 f"{order.order_number}: feed order started but never finished; "
                 "marked outcome unknown for ops."

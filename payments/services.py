@@ -12,22 +12,28 @@ import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-import stripe
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
-from feeds.base import FeedError, get_adapter
-from orders.models import Order, PaymentStatus
+from feeds.base import FeedError
+from feeds.registry import get_adapter
+from orders.models import Order
 from orders.services import (
     DiamondUnavailable,
     order_attach_checkout_session,
+    order_attach_hold,
     order_create,
     order_fail_checkout,
+    order_mark_captured,
     order_mark_refunded,
+    order_mark_voided,
+    order_note_capture_failed,
+    order_note_payment_error,
 )
-from payments import selectors, simulator
+from orders.states import may, refusal
+from payments import selectors
+from payments.gateway import GatewayError, payment_gateway, success_path
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +42,21 @@ EXPIRY_MARGIN = timedelta(minutes=1)
 
 
 class CheckoutError(Exception):
-    """Why a checkout could not start: a stable code, a shopper-facing message, an HTTP status."""
+    """Why a checkout could not start: a stable code and a shopper-facing message."""
 
-    def __init__(self, code: str, message: str, http_status: int):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code = code
         self.message = message
-        self.http_status = http_status
 
 
-class RefundError(Exception):
-    """A refund was refused (by us or by Stripe); the message is written for ops."""
+class PaymentActionError(Exception):
+    """An ops action on the payment (refund, capture, cancel) was refused by us or by Stripe;
+    the message is written for ops."""
+
+
+class RefundError(PaymentActionError):
+    pass
 
 
 MESSAGES = {
@@ -83,50 +93,9 @@ MESSAGES = {
     ),
 }
 
-STATUS = {
-    "invalid_diamond_id": 400,
-    "diamond_not_found": 404,
-    "diamond_reserved": 409,
-    "diamond_unavailable": 409,
-    "checkout_in_progress": 409,
-    "checkout_expiring": 409,
-    "availability_unknown": 503,
-    "price_unavailable": 422,
-    "rate_limited": 429,
-    "payment_provider_unavailable": 503,
-}
-
 
 def checkout_error(code: str) -> CheckoutError:
-    return CheckoutError(code, MESSAGES[code], STATUS[code])
-
-
-# ---------------------------------------------------------------- Stripe
-
-
-def stripe_client() -> stripe.StripeClient:
-    """A client built from the settings as they are now (tests change them per test)."""
-    base_addresses = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
-    return stripe.StripeClient(
-        settings.STRIPE_SECRET_KEY,
-        base_addresses=base_addresses,
-        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
-    )
-
-
-def stripe_error_detail(exc: Exception) -> str:
-    """Everything ops need about a failed Stripe call, on one line."""
-    if isinstance(exc, stripe.StripeError):
-        parts = [type(exc).__name__]
-        if exc.http_status:
-            parts.append(f"HTTP {exc.http_status}")
-        if exc.code:
-            parts.append(f"code {exc.code}")
-        if exc.request_id:
-            parts.append(f"request {exc.request_id}")
-        message = exc.user_message or str(exc)
-        return f"{message} ({', '.join(parts)})"
-    return f"{type(exc).__name__}: {exc}"
+    return CheckoutError(code, MESSAGES[code])
 
 
 # ---------------------------------------------------------------- checkout
@@ -202,7 +171,6 @@ def _check_rate_limit(user) -> None:
 
 
 def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dict:
-    success_path = reverse("payments:checkout-success")
     metadata = {
         "diamond_id": str(diamond.pk),
         "order_id": str(order.pk),
@@ -225,25 +193,31 @@ def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dic
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "expires_at": checkout_expires_at(now),
-        "success_url": (
-            f"{settings.STOREFRONT_URL}{success_path}"
-            f"?order={order.order_number}&session_id={{CHECKOUT_SESSION_ID}}"
-        ),
+        "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
         "cancel_url": f"{settings.STOREFRONT_URL}{diamond.get_absolute_url()}",
     }
+    if settings.CHECKOUT_CAPTURE == "manual":
+        # Authorise now, capture when the supplier confirms (Checkout then offers only the
+        # payment methods that can be captured later, such as cards).
+        params["payment_intent_data"]["capture_method"] = "manual"
     if user.email:
         params["customer_email"] = user.email
     return params
 
 
-def _stripe_session_create(*, order: Order, diamond: Diamond, user) -> tuple[str, str]:
-    if simulator.simulator_enabled():
-        return simulator.simulator_session_create()
-    params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
-    session = stripe_client().v1.checkout.sessions.create(
-        params=params, options={"idempotency_key": order.idempotency_key}
-    )
-    return session.id, session.url
+def _hold_with_supplier(*, order: Order, diamond: Diamond) -> None:
+    """Where the feed supports holds, it keeps the stone for this shopper while they pay; a
+    denied hold means someone else has it: the checkout fails and the stone is released."""
+    adapter = get_adapter(diamond.feed)
+    if not adapter.supports_holds:
+        return
+    try:
+        hold_id = adapter.create_hold(diamond)
+    except FeedError as exc:
+        logger.warning("Hold on %s for %s refused: %s", diamond.pk, order.order_number, exc)
+        order_fail_checkout(order=order, error=f"The supplier did not hold the stone: {exc}")
+        raise checkout_error("diamond_unavailable") from exc
+    order_attach_hold(order=order, hold_id=hold_id)
 
 
 def checkout_create(*, user, diamond_id, reference: str = "", comments: str = "") -> Order:
@@ -279,11 +253,13 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
     except DiamondUnavailable:
         return _resume_or_refuse(user=user, diamond=diamond)
 
+    _hold_with_supplier(order=order, diamond=diamond)
+    params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
     try:
-        session_id, url = _stripe_session_create(order=order, diamond=diamond, user=user)
-    except Exception as exc:
-        detail = stripe_error_detail(exc)
-        logger.exception(
+        session_id, url = payment_gateway().checkout_session_create(order=order, params=params)
+    except GatewayError as exc:
+        detail = exc.detail
+        logger.error(
             "Stripe Checkout Session for order %s (diamond %s, %s) could not be created: %s",
             order.order_number,
             diamond.pk,
@@ -295,65 +271,133 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
     return order_attach_checkout_session(order=order, session_id=session_id, url=url)
 
 
-# ---------------------------------------------------------------- refunds
+# ---------------------------------------------------------------- refunds, capture, cancel
 
 
-def refund_idempotency_key(order: Order) -> str:
-    return f"refund-{order.pk}"
+def order_refund(
+    *,
+    order: Order,
+    actor,
+    release_diamond: bool = True,
+    reason: str = "",
+    amount_cents: int | None = None,
+) -> str:
+    """Refund `amount_cents` (None: all that is left) through the gateway, then record it.
 
-
-def order_refund(*, order: Order, actor, release_diamond: bool, reason: str = "") -> str:
-    """Refund the whole payment through Stripe, then mark the order refunded.
-
-    Returns the Stripe refund id. Raises RefundError (nothing changed) when the order
-    cannot be refunded or Stripe refuses.
+    Returns the refund id. Raises RefundError (nothing changed) when the order cannot be
+    refunded or Stripe refuses.
     """
     order.refresh_from_db()
-    if order.payment_status != PaymentStatus.PAID:
+    remaining = order.amount_cents - order.amount_refunded_cents
+    amount = remaining if amount_cents is None else amount_cents
+    full = amount >= remaining
+    why_not = refusal(order, "refunded" if full else "partially_refunded", timezone.now())
+    if why_not:
+        raise RefundError(f"Order {order.display_number} cannot be refunded: {why_not}.")
+    if not 0 < amount <= remaining:
         raise RefundError(
-            f"Order {order.display_number} cannot be refunded: its payment is "
-            f"{order.get_payment_status_display().lower()}, not paid."
+            f"Refund {amount / 100:,.2f}: it must be more than 0 and at most the "
+            f"{remaining / 100:,.2f} {order.currency.upper()} not yet refunded."
         )
+    _require_payment_intent(order)
+    metadata = {"order_id": str(order.pk), "order_number": order.order_number or ""}
+    if reason:
+        metadata["reason"] = reason[:500]
+    if actor is not None:
+        metadata["refunded_by"] = str(actor)
+    try:
+        refund_id = payment_gateway().refund_create(
+            order=order, amount_cents=amount, metadata=metadata
+        )
+    except GatewayError as exc:
+        logger.error("Refund of order %s failed: %s", order.display_number, exc.detail)
+        raise RefundError(
+            f"Stripe did not refund order {order.display_number} (payment intent "
+            f"{order.stripe_payment_intent_id}): {exc.detail}. Nothing was changed."
+        ) from exc
+    changed = order_mark_refunded(
+        order=order,
+        amount_refunded_cents=order.amount_refunded_cents + amount,
+        actor=actor,
+        refund_id=refund_id,
+        release_diamond=release_diamond,
+    )
+    if not changed:
+        logger.info("Order %s already shows refund %s", order, refund_id)
+    return refund_id
+
+
+def order_capture(*, order: Order, actor=None) -> str:
+    """Capture the held payment once the supplier has confirmed. Safe to repeat: the request
+    carries one idempotency key per order. Raises PaymentActionError."""
+    order.refresh_from_db()
+    why_not = refusal(order, "captured", timezone.now())
+    if why_not:
+        raise PaymentActionError(f"Order {order.display_number} cannot be captured: {why_not}.")
+    _require_payment_intent(order)
+    try:
+        intent = payment_gateway().payment_intent_capture(order=order)
+    except GatewayError as exc:
+        error = f"Capture failed: {exc.detail}"
+        if exc.outcome_unknown:
+            error = (
+                f"Capture outcome unknown: {exc.detail}. The same capture is repeated with the "
+                "same idempotency key, so it cannot charge twice; reconciliation asks Stripe."
+            )
+        order_note_capture_failed(order=order, error=error)
+        raise PaymentActionError(f"{order.display_number}: {error}") from exc
+    return _apply_intent(order, intent, actor=actor)
+
+
+def order_cancel(*, order: Order, actor, reason: str = "") -> str:
+    """Cancel the order: release the authorisation (nothing charged), or refund the payment
+    when it was already captured. Raises PaymentActionError."""
+    order.refresh_from_db()
+    now = timezone.now()
+    if may(order, "refunded", now):
+        return order_refund(order=order, actor=actor, reason=reason)
+    why_not = refusal(order, "voided", now)
+    if why_not:
+        raise PaymentActionError(f"Order {order.display_number} cannot be cancelled: {why_not}.")
+    _require_payment_intent(order)
+    try:
+        intent = payment_gateway().payment_intent_cancel(order=order)
+    except GatewayError as exc:
+        order_note_payment_error(order=order, error=f"Void failed: {exc.detail}", actor=actor)
+        raise PaymentActionError(
+            f"Stripe did not release the authorisation of {order.display_number}: {exc.detail}."
+        ) from exc
+    if intent.get("status") != "canceled":
+        raise PaymentActionError(
+            f"Stripe answered {intent.get('status')!r} to the void of {order.display_number}."
+        )
+    order_mark_voided(order=order, actor=actor, reason=reason or "Cancelled by ops.")
+    return intent.get("id", "")
+
+
+def payment_intent_reconcile(*, order: Order, intent: dict) -> str:
+    """Apply what Stripe says the PaymentIntent is now (a capture or void we did not see)."""
+    return _apply_intent(order, intent, actor=None)
+
+
+def _apply_intent(order: Order, intent: dict, *, actor) -> str:
+    status = intent.get("status")
+    if status == "succeeded":
+        order_mark_captured(order=order, actor=actor)
+        return "captured"
+    if status == "canceled":
+        order_mark_voided(
+            order=order, reason="Stripe reports the authorisation cancelled or expired."
+        )
+        return "voided"
+    if status == "requires_capture":
+        return "still authorised"
+    raise PaymentActionError(f"Stripe reports the payment of {order.display_number} as {status}.")
+
+
+def _require_payment_intent(order: Order) -> None:
     if not order.stripe_payment_intent_id:
         raise RefundError(
             f"Order {order.display_number} has no Stripe payment intent recorded, so there is "
-            "nothing to refund through Stripe. Check the payment in the Stripe Dashboard."
+            "nothing to act on through Stripe. Check the payment in the Stripe Dashboard."
         )
-    intent = order.stripe_payment_intent_id
-    if simulator.simulator_enabled() and intent.startswith("pi_sim_"):
-        refund_id = f"re_sim_{intent.removeprefix('pi_sim_')}"
-    else:
-        metadata = {"order_id": str(order.pk), "order_number": order.order_number or ""}
-        if reason:
-            metadata["reason"] = reason[:500]
-        if actor is not None:
-            metadata["refunded_by"] = str(actor)
-        try:
-            refund = stripe_client().v1.refunds.create(
-                params={
-                    "payment_intent": intent,
-                    "reason": "requested_by_customer",
-                    "metadata": metadata,
-                },
-                options={"idempotency_key": refund_idempotency_key(order)},
-            )
-        except Exception as exc:
-            detail = stripe_error_detail(exc)
-            logger.exception(
-                "Refund of order %s (payment intent %s) failed: %s",
-                order.display_number,
-                intent,
-                detail,
-            )
-            raise RefundError(
-                f"Stripe did not refund order {order.display_number} (payment intent {intent}): "
-                f"{detail}. Nothing was changed."
-            ) from exc
-        refund_id = refund.id
-
-    changed = order_mark_refunded(
-        order=order, actor=actor, refund_id=refund_id, release_diamond=release_diamond
-    )
-    if not changed:
-        logger.info("Order %s was already marked refunded (refund %s)", order, refund_id)
-    return refund_id

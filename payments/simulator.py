@@ -1,9 +1,7 @@
-"""The local payment simulator: Stripe Checkout's journey with no keys and no network.
-
-With `DEBUG` on and no `STRIPE_SECRET_KEY`, checkout sends the shopper to a local test
-page instead of Stripe. Its buttons build Stripe-shaped events for the order's simulated
-Checkout Session, sign them as Stripe does and hand them to the real webhook code
-(`payments.webhooks.webhook_receive`), then redirect where Stripe would.
+"""The local payment simulator's events: with `DEBUG` on and no `STRIPE_SECRET_KEY`, checkout
+sends the shopper to a local test page (the simulator gateway, payments/gateway.py). Its
+buttons build Stripe-shaped events for the order's simulated Checkout Session, sign them as
+Stripe does and hand them to the real webhook code, then redirect where Stripe would.
 """
 
 from __future__ import annotations
@@ -17,77 +15,39 @@ from dataclasses import dataclass
 
 import stripe
 from django.conf import settings
-from django.urls import reverse
 
 from orders.models import Order
+from payments.gateway import (
+    SIMULATOR_WEBHOOK_SECRET,
+    payment_gateway,
+    simulated_payment_intent,
+    simulated_payment_intent_id,
+    simulated_session,
+    simulator_enabled,
+    success_path,
+)
 from payments.models import WebhookEvent
+from payments.webhooks import webhook_receive
 
-SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_local_only"
-SESSION_PREFIX = "cs_sim_"
-
-
-def simulator_enabled() -> bool:
-    return bool(settings.DEBUG and not settings.STRIPE_SECRET_KEY)
-
-
-def simulator_webhook_secret() -> str:
-    """What the webhook verifies simulator events with (a configured secret wins)."""
-    return settings.STRIPE_WEBHOOK_SECRET or SIMULATOR_WEBHOOK_SECRET
-
-
-def simulator_session_create() -> tuple[str, str]:
-    """A simulated Checkout Session: its id and the simulator page's address.
-
-    The address is a path on this site, not on STOREFRONT_URL, so the journey stays on the
-    host the developer opened (its session cookie, and the `form-action 'self'` policy).
-    """
-    session_id = f"{SESSION_PREFIX}{secrets.token_urlsafe(18)}"
-    return session_id, reverse("payments:checkout-simulator", args=[session_id])
+__all__ = [
+    "ACTIONS",
+    "SIMULATOR_WEBHOOK_SECRET",
+    "SimulatorError",
+    "signature_header",
+    "simulated_payment_intent_id",
+    "simulator_deliver",
+    "simulator_enabled",
+]
 
 
-def simulated_payment_intent_id(session_id: str) -> str:
-    digest = hashlib.sha256(session_id.encode()).hexdigest()[:24]
-    return f"pi_sim_{digest}"
-
-
-def success_path(order: Order) -> str:
+def simulator_success_path(order: Order) -> str:
     """Where Stripe would send the shopper after paying (on this site)."""
-    return (
-        f"{reverse('payments:checkout-success')}?order={order.order_number}"
-        f"&session_id={order.stripe_checkout_session_id}"
-    )
+    return success_path(order, order.stripe_checkout_session_id)
 
 
-def cancel_path(order: Order) -> str:
+def simulator_cancel_path(order: Order) -> str:
     """Where Stripe would send the shopper back to: the diamond's page."""
     return order.diamond.get_absolute_url()
-
-
-def checkout_session_object(order: Order, *, status: str, payment_status: str) -> dict:
-    """The order's simulated session, shaped like Stripe's `checkout.session` object."""
-    session_id = order.stripe_checkout_session_id
-    return {
-        "id": session_id,
-        "object": "checkout.session",
-        "mode": "payment",
-        "status": status,
-        "payment_status": payment_status,
-        "amount_subtotal": order.amount_cents,
-        "amount_total": order.amount_cents,
-        "currency": order.currency,
-        "client_reference_id": order.order_number,
-        "customer_email": order.user.email or None,
-        "metadata": {
-            "diamond_id": str(order.diamond_id),
-            "order_id": str(order.pk),
-            "order_number": order.order_number,
-        },
-        "payment_intent": simulated_payment_intent_id(session_id),
-        "livemode": False,
-        "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
-        "cancel_url": f"{settings.STOREFRONT_URL}{cancel_path(order)}",
-        "url": None,
-    }
 
 
 def simulator_event(event_type: str, session: dict) -> dict:
@@ -119,17 +79,68 @@ class SimulatorError(Exception):
 @dataclass(frozen=True)
 class SimulatorAction:
     event_type: str
-    status: str
-    payment_status: str
+    status: str = "complete"
+    payment_status: str = "unpaid"
+    # The PaymentIntent's status carried (expanded) in the session, when it decides.
+    intent_status: str | None = None
+    # Actions on a paid order (a dispute, a fraud warning), not on an open checkout.
+    after_payment: bool = False
+
+
+def _pay() -> SimulatorAction:
+    """A card payment: authorised (money held) with manual capture, charged with automatic."""
+    if settings.CHECKOUT_CAPTURE == "manual":
+        return SimulatorAction("checkout.session.completed", intent_status="requires_capture")
+    return SimulatorAction("checkout.session.completed", payment_status="paid")
 
 
 ACTIONS = {
-    "pay": SimulatorAction("checkout.session.completed", "complete", "paid"),
-    "delayed": SimulatorAction("checkout.session.completed", "complete", "unpaid"),
-    "settle": SimulatorAction("checkout.session.async_payment_succeeded", "complete", "paid"),
-    "fail": SimulatorAction("checkout.session.async_payment_failed", "complete", "unpaid"),
-    "expire": SimulatorAction("checkout.session.expired", "expired", "unpaid"),
+    "delayed": SimulatorAction("checkout.session.completed", intent_status="processing"),
+    "settle": SimulatorAction("checkout.session.async_payment_succeeded", payment_status="paid"),
+    "fail": SimulatorAction("checkout.session.async_payment_failed"),
+    "expire": SimulatorAction("checkout.session.expired", status="expired"),
+    "dispute": SimulatorAction("charge.dispute.created", after_payment=True),
+    "fraud_warning": SimulatorAction("radar.early_fraud_warning.created", after_payment=True),
 }
+
+
+def simulator_action(name: str) -> SimulatorAction:
+    if name == "pay":
+        return _pay()
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise SimulatorError(f"Unknown simulator action {name!r}.") from None
+
+
+def simulated_object(order: Order, step: SimulatorAction) -> dict:
+    """What the event carries: the session, or the dispute / fraud warning on its charge."""
+    intent = order.stripe_payment_intent_id or simulated_payment_intent_id(
+        order.stripe_checkout_session_id
+    )
+    if step.event_type == "charge.dispute.created":
+        return {
+            "id": f"dp_sim_{secrets.token_hex(8)}",
+            "object": "dispute",
+            "amount": order.amount_cents,
+            "currency": order.currency,
+            "payment_intent": intent,
+            "reason": "fraudulent",
+            "status": "needs_response",
+            "evidence_details": {"due_by": int(time.time()) + 7 * 86400},
+        }
+    if step.event_type == "radar.early_fraud_warning.created":
+        return {
+            "id": f"issfr_sim_{secrets.token_hex(8)}",
+            "object": "radar.early_fraud_warning",
+            "actionable": True,
+            "fraud_type": "made_with_stolen_card",
+            "payment_intent": intent,
+        }
+    session = simulated_session(order, status=step.status, payment_status=step.payment_status)
+    if step.intent_status:
+        session["payment_intent"] = simulated_payment_intent(order, status=step.intent_status)
+    return session
 
 
 def simulator_deliver(*, order: Order, action: str) -> dict:
@@ -137,17 +148,11 @@ def simulator_deliver(*, order: Order, action: str) -> dict:
 
     Returns the event sent. Raises SimulatorError when the webhook did not accept it.
     """
-    from payments.webhooks import webhook_receive
-
-    try:
-        step = ACTIONS[action]
-    except KeyError:
-        raise SimulatorError(f"Unknown simulator action {action!r}.") from None
-    session = checkout_session_object(order, status=step.status, payment_status=step.payment_status)
-    event = simulator_event(step.event_type, session)
+    step = simulator_action(action)
+    event = simulator_event(step.event_type, simulated_object(order, step))
     payload = json.dumps(event).encode()
     status, message = webhook_receive(
-        payload=payload, signature=signature_header(payload, simulator_webhook_secret())
+        payload=payload, signature=signature_header(payload, payment_gateway().webhook_secret)
     )
     if status >= 300:
         raise SimulatorError(

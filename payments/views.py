@@ -18,9 +18,25 @@ from catalog.models import Diamond
 from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
 from payments import selectors, services, simulator
-from payments.webhooks import checkout_session_fulfil, webhook_receive
+from payments.fulfilment import checkout_session_fulfil
+from payments.gateway import GatewayError, payment_gateway, simulator_enabled
+from payments.webhooks import webhook_receive
 
 logger = logging.getLogger(__name__)
+
+# The HTTP answer for each reason a checkout could not start.
+CHECKOUT_ERROR_STATUS = {
+    "invalid_diamond_id": 400,
+    "diamond_not_found": 404,
+    "diamond_reserved": 409,
+    "diamond_unavailable": 409,
+    "checkout_in_progress": 409,
+    "checkout_expiring": 409,
+    "availability_unknown": 503,
+    "price_unavailable": 422,
+    "rate_limited": 429,
+    "payment_provider_unavailable": 503,
+}
 
 REFERENCE_MAX_LENGTH = 100
 COMMENTS_MAX_LENGTH = 1000
@@ -64,6 +80,11 @@ def _json_error(code: str, message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": {"code": code, "message": message}}, status=status)
 
 
+def _checkout_error_response(error: services.CheckoutError) -> JsonResponse:
+    checkout_refusal_count(error.code)
+    return _json_error(error.code, error.message, CHECKOUT_ERROR_STATUS[error.code])
+
+
 def _csrf_failure(request):
     """Django's own CSRF check, answered in JSON instead of the HTML 403 page."""
     check = CsrfViewMiddleware(lambda r: None)
@@ -84,8 +105,7 @@ def _checkout_payload(request) -> tuple[dict | None, JsonResponse | None]:
     if not isinstance(data, dict):
         return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
     if not isinstance(data.get("diamond_id"), str):
-        error = services.checkout_error("invalid_diamond_id")
-        return None, _json_error(error.code, error.message, error.http_status)
+        return None, _checkout_error_response(services.checkout_error("invalid_diamond_id"))
     for field, limit in (("reference", REFERENCE_MAX_LENGTH), ("comments", COMMENTS_MAX_LENGTH)):
         value = data.get(field)
         if value is None:
@@ -120,8 +140,7 @@ def api_checkout_create_view(request):
             comments=data["comments"].strip(),
         )
     except services.CheckoutError as exc:
-        checkout_refusal_count(exc.code)
-        return _json_error(exc.code, exc.message, exc.http_status)
+        return _checkout_error_response(exc)
     return JsonResponse(
         {"checkoutUrl": order.stripe_checkout_url, "orderNumber": order.order_number},
         status=201,
@@ -146,21 +165,20 @@ def stripe_webhook(request):
 
 def _fulfil_from_success_page(order, session_id: str) -> None:
     """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
-    if simulator.simulator_enabled() or not settings.STRIPE_SECRET_KEY:
-        return
     if order.status != Status.PENDING_PAYMENT or session_id != order.stripe_checkout_session_id:
         return
     try:
-        session = services.stripe_client().v1.checkout.sessions.retrieve(session_id)
-        checkout_session_fulfil(session=session)
-    except Exception as exc:
-        logger.exception(
+        session = payment_gateway().checkout_session_retrieve(session_id)
+    except GatewayError as exc:
+        logger.warning(
             "Success-page fulfilment of order %s (session %s) failed; the webhook or "
             "reconcile_payments will apply it: %s",
             order.order_number,
             session_id,
-            services.stripe_error_detail(exc),
+            exc.detail,
         )
+        return
+    checkout_session_fulfil(session=session, order=order)
 
 
 @never_cache
@@ -180,7 +198,7 @@ def checkout_success_view(request):
 
 
 def _simulator_order(request, session_id: str):
-    if not simulator.simulator_enabled():
+    if not simulator_enabled():
         raise Http404("The payment simulator is off.")
     order = selectors.order_by_checkout_session(session_id=session_id)
     if order is None or order.user_id != request.user.pk:
@@ -195,7 +213,11 @@ def checkout_simulator_view(request, session_id):
     order = _simulator_order(request, session_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if order.status != Status.PENDING_PAYMENT:
+        after_payment = action in simulator.ACTIONS and simulator.ACTIONS[action].after_payment
+        if order.status == Status.PENDING_PAYMENT and after_payment:
+            messages.error(request, "There is no payment to send that about yet.")
+            return _see_other(request.path)
+        if order.status != Status.PENDING_PAYMENT and not after_payment:
             messages.error(request, "This test checkout is closed; nothing was sent.")
             return _see_other(request.path)
         try:
@@ -205,9 +227,12 @@ def checkout_simulator_view(request, session_id):
             messages.error(request, f"The simulated event could not be delivered: {exc}")
             return _see_other(request.path)
         if action in ("pay", "settle"):
-            return _see_other(simulator.success_path(order))
+            return _see_other(simulator.simulator_success_path(order))
         if action == "expire":
-            return _see_other(simulator.cancel_path(order))
+            return _see_other(simulator.simulator_cancel_path(order))
+        if after_payment:
+            messages.success(request, "Sent. The order now needs attention in the ops dashboard.")
+            return _see_other(request.path)
         return _see_other(f"{request.path}?stage=processing")
     processing = (
         request.GET.get("stage") == "processing"
@@ -221,7 +246,8 @@ def checkout_simulator_view(request, session_id):
             "diamond": order.diamond,
             "processing": processing,
             "is_open": order.status == Status.PENDING_PAYMENT,
-            "success_url": simulator.success_path(order),
-            "cancel_url": simulator.cancel_path(order),
+            "capture_manual": settings.CHECKOUT_CAPTURE == "manual",
+            "success_url": simulator.simulator_success_path(order),
+            "cancel_url": simulator.simulator_cancel_path(order),
         },
     )

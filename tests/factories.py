@@ -2,9 +2,10 @@ from decimal import Decimal
 
 import factory
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from catalog.models import Availability, Diamond, Feed
-from orders.models import Order
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 
 PASSWORD = "correct-horse-battery"
 
@@ -64,8 +65,13 @@ class DemoDiamondFactory(DiamondFactory):
     supplier_stone_id = factory.Sequence(lambda n: _demo_stone_ids()[n % len(_demo_stone_ids())])
 
 
+def _state(status, payment, feed, **extra):
+    return {"status": status, "payment_status": payment, "feed_order_status": feed, **extra}
+
+
 class OrderFactory(factory.django.DjangoModelFactory):
-    """An order as checkout leaves it; pass states to build later ones.
+    """An order as checkout leaves it; a trait builds a later state the state table allows
+    (`OrderFactory(paid=True)`, `OrderFactory(feed_failed=True)`, …).
 
     Its diamond is not one the demo feed lists: pass `diamond=DemoDiamondFactory(...)` when
     the test places the feed order.
@@ -73,6 +79,56 @@ class OrderFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Order
+
+    class Params:
+        failed = factory.Trait(
+            **_state(Status.FAILED, PaymentStatus.FAILED, FeedOrderStatus.NOT_ATTEMPTED)
+        )
+        expired = factory.Trait(
+            **_state(Status.EXPIRED, PaymentStatus.EXPIRED, FeedOrderStatus.NOT_ATTEMPTED)
+        )
+        paid = factory.Trait(
+            **_state(
+                Status.PAID,
+                PaymentStatus.PAID,
+                FeedOrderStatus.PENDING,
+                feed_order_attempt=1,
+                stripe_payment_intent_id=factory.Sequence(lambda n: f"pi_test_factory{n:06d}"),
+                paid_at=factory.LazyFunction(timezone.now),
+                feed_order_requested_at=factory.LazyFunction(timezone.now),
+            )
+        )
+        feed_failed = factory.Trait(
+            paid=True,
+            feed_order_status=FeedOrderStatus.FAILED,
+            feed_order_error="Supplier said no: the stone is on hold by another buyer.",
+        )
+        feed_unknown = factory.Trait(
+            paid=True,
+            feed_order_status=FeedOrderStatus.UNKNOWN,
+            feed_order_error="Read timed out.",
+        )
+        mismatch = factory.Trait(
+            paid=True,
+            feed_order_status=FeedOrderStatus.NOT_ATTEMPTED,
+            feed_order_attempt=0,
+            feed_order_requested_at=None,
+            feed_order_error="Not placed: Stripe charged 100 usd but the order is for …",
+        )
+        confirmed = factory.Trait(
+            paid=True,
+            status=Status.CONFIRMED,
+            feed_order_status=FeedOrderStatus.SUCCESS,
+            feed_order_id=factory.Sequence(lambda n: f"FEED-{n:05d}"),
+            confirmed_at=factory.LazyFunction(timezone.now),
+        )
+        refunded = factory.Trait(
+            feed_failed=True,
+            status=Status.CANCELLED,
+            payment_status=PaymentStatus.REFUNDED,
+            refunded_at=factory.LazyFunction(timezone.now),
+            amount_refunded_cents=factory.SelfAttribute("amount_cents"),
+        )
 
     user = factory.SubFactory(UserFactory)
     diamond = factory.SubFactory(DiamondFactory, availability=Availability.RESERVED)

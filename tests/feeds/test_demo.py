@@ -3,8 +3,9 @@ from decimal import Decimal
 import pytest
 
 from catalog.models import Availability, Feed
-from feeds.base import FeedError, get_adapter
+from feeds.base import FeedError
 from feeds.demo import FAIL_PREFIX, FAILING_STONE_IDS, SHAPES, DemoFeed, demo_stones
+from feeds.registry import get_adapter
 from tests.factories import DiamondFactory
 
 

@@ -5,8 +5,9 @@ import pytest
 
 from catalog.models import Availability, Feed
 from feeds import nivoda
-from feeds.base import FeedError, get_adapter
+from feeds.base import FeedError
 from feeds.nivoda import NivodaFeed, availability_from_nivoda
+from feeds.registry import get_adapter
 from tests.factories import DiamondFactory
 
 

@@ -9,8 +9,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.feed_orders import UNKNOWN_OUTCOME_NOTE
 from orders.models import FeedOrderStatus, Order, OrderEvent, PaymentStatus, Status
-from orders.services import UNKNOWN_OUTCOME_NOTE
 from tests.factories import OrderFactory, StaffFactory
 
 CHANGELIST = reverse("admin:orders_order_changelist")
@@ -294,8 +294,8 @@ def test_search_matches_whole_identifiers_not_parts_of_them(admin_client_staff):
 
 @pytest.mark.django_db
 def test_search_finds_every_order_of_a_customer_or_a_diamond(admin_client_staff):
-    first = OrderFactory(status=Status.EXPIRED)
-    second = OrderFactory(status=Status.EXPIRED, user=first.user, diamond=first.diamond)
+    first = OrderFactory(expired=True)
+    second = OrderFactory(expired=True, user=first.user, diamond=first.diamond)
     OrderFactory()
 
     for term in [first.user.email, str(first.diamond.id)]:
@@ -495,7 +495,11 @@ def test_retry_of_a_stalled_attempt_that_never_started_runs_without_asking(admin
 @pytest.mark.parametrize("case", ["timeout", "started_and_stalled"])
 def test_retry_with_an_unknown_outcome_asks_for_confirmation_first(admin_client_staff, staff, case):
     if case == "timeout":
-        fields = {**PAID_FAILED, "feed_order_error": f"Read timed out.\n{UNKNOWN_OUTCOME_NOTE}"}
+        fields = {
+            **PAID_FAILED,
+            "feed_order_status": FeedOrderStatus.UNKNOWN,
+            "feed_order_error": f"Read timed out.\n{UNKNOWN_OUTCOME_NOTE}",
+        }
     else:
         fields = {**stalled(30), "feed_order_started_at": timezone.now() - timedelta(minutes=29)}
     order = OrderFactory(**fields)

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import Availability
-from orders.demo import seed_demo_orders
+from config.demo import seed_demo_orders
 from orders.models import Order, PaymentStatus, Status
 from payments.models import WebhookEvent
 

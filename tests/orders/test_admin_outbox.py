@@ -14,7 +14,7 @@ def test_slack_outbox_is_listed_read_only(client, staff):
         channel="#errors",
         title=f"Feed order failed for {order.order_number}",
         color="#dc3545",
-        order=order,
+        reference=order.order_number,
         attempts=3,
         last_error="ratelimited",
     )

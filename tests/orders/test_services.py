@@ -8,16 +8,14 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Availability
+from orders.feed_orders import feed_order_record_failure, feed_order_record_success
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.services import (
     DiamondUnavailable,
     PaidSession,
     order_create,
     order_fail_checkout,
-    order_feed_outcome_unknown,
     order_mark_expired,
-    order_mark_feed_failed,
-    order_mark_feed_succeeded,
     order_mark_paid,
     order_mark_refunded,
     order_resolve,
@@ -146,7 +144,9 @@ def test_a_feed_success_after_a_refund_keeps_the_order_cancelled(
     with django_capture_on_commit_callbacks(execute=False):
         order_mark_paid(order=order, session=paid_session(order))
         assert order_mark_refunded(order=order)
-        assert order_mark_feed_succeeded(order=order, feed_order_id="F-1")
+        assert feed_order_record_success(
+            order=order, attempt=order.feed_order_attempt, feed_order_id="F-1"
+        )
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.feed_order_status) == (
         Status.CANCELLED,
@@ -160,10 +160,14 @@ def test_a_timeout_is_an_unknown_outcome_not_a_plain_failure(django_capture_on_c
     order = OrderFactory()
     with django_capture_on_commit_callbacks(execute=False):
         order_mark_paid(order=order, session=paid_session(order))
-        assert order_mark_feed_failed(order=order, error="Read timed out", outcome_unknown=True)
+        assert feed_order_record_failure(
+            order=order,
+            attempt=order.feed_order_attempt,
+            error="Read timed out",
+            outcome_unknown=True,
+        )
     order.refresh_from_db()
-    assert order.feed_order_status == FeedOrderStatus.FAILED
-    assert order_feed_outcome_unknown(order)
+    assert order.feed_order_status == FeedOrderStatus.UNKNOWN
     assert "could be bought twice" in order.feed_order_error
     assert order.events.last().kind == "feed_order_unknown"
 

@@ -295,7 +295,7 @@ def test_a_reserved_diamond_with_a_paid_order_is_409_even_for_its_buyer(
     stripe_api, shopper, shopper_client, make_diamond
 ):
     diamond = make_diamond(availability=Availability.RESERVED)
-    OrderFactory(user=shopper, diamond=diamond, status=Status.PAID, payment_status="paid")
+    OrderFactory(user=shopper, diamond=diamond, paid=True)
 
     response = api_post(shopper_client, {"diamond_id": str(diamond.pk)})
 
@@ -409,7 +409,7 @@ def test_the_price_is_checked_before_the_rate_limit(
     stripe_api, settings, shopper, shopper_client, make_diamond
 ):
     settings.CHECKOUT_RATE_LIMIT = "1/1h"
-    OrderFactory(user=shopper, status=Status.EXPIRED)
+    OrderFactory(user=shopper, expired=True)
     diamond = make_diamond(price_model_nzd=None, price_nzd=None)
 
     response = api_post(shopper_client, {"diamond_id": str(diamond.pk)})
@@ -422,9 +422,9 @@ def test_the_rate_limit_answers_429_counting_the_shoppers_recent_checkouts(
     stripe_api, settings, shopper, shopper_client, other_shopper, make_diamond
 ):
     settings.CHECKOUT_RATE_LIMIT = "2/10m"
-    old = OrderFactory(user=shopper, status=Status.EXPIRED)
+    old = OrderFactory(user=shopper, expired=True)
     Order.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(minutes=11))
-    OrderFactory(user=other_shopper, status=Status.EXPIRED)
+    OrderFactory(user=other_shopper, expired=True)
     diamonds = [make_diamond() for _ in range(3)]
 
     answers = [

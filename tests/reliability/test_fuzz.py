@@ -236,7 +236,9 @@ def test_a_paid_session_pays_the_order_and_places_a_feed_order_only_on_an_exact_
         assert order.feed_order_status == FeedOrderStatus.NOT_ATTEMPTED
         assert order.needs_attention
         assert "Not placed" in order.feed_order_error
-        assert not Notification.objects.filter(order=order, category="ORDER_COMPLETED").exists()
+        assert not Notification.objects.filter(
+            reference=order.order_number, category="ORDER_COMPLETED"
+        ).exists()
 
 
 def unknown_session(order, *, metadata_order_id, reference):

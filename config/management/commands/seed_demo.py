@@ -3,8 +3,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from catalog.services import feed_import
+from config.demo import seed_demo_orders
 from feeds.base import FeedError
-from orders.demo import seed_demo_orders
 
 DEMO_USERS = (
     # username, password, staff and superuser

@@ -24,14 +24,17 @@ from django.contrib.auth import get_user_model
 from django.test.utils import override_settings
 
 from catalog.models import Availability, Diamond, Feed
+from orders.feed_orders import feed_order_place
 from orders.models import Order
 from orders.services import (
     PaidSession,
     order_attach_checkout_session,
     order_create,
-    order_feed_order_place,
     order_mark_paid,
 )
+from payments.gateway import simulator_enabled
+from payments.services import CheckoutError, checkout_amount_cents, checkout_create
+from payments.simulator import SimulatorError, simulator_deliver
 
 DEMO_SHOPPER = "shopper"
 COMMENTS = "Demo order created by seed_demo."
@@ -55,9 +58,6 @@ DEMO_ORDERS = (
 
 def seed_demo_orders(*, stdout) -> list[Order]:
     """Create the demo orders that do not exist yet (found by their `reference`)."""
-    from payments.services import CheckoutError
-    from payments.simulator import SimulatorError, simulator_enabled
-
     shopper = get_user_model().objects.filter(username=DEMO_SHOPPER).first()
     if shopper is None:
         stdout.write(f"Demo orders: skipped, there is no {DEMO_SHOPPER!r} user.")
@@ -95,9 +95,6 @@ def seed_demo_orders(*, stdout) -> list[Order]:
 
 
 def _simulated_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
-    from payments.services import checkout_create
-    from payments.simulator import simulator_deliver
-
     order = checkout_create(
         user=shopper, diamond_id=diamond.pk, reference=spec.reference, comments=COMMENTS
     )
@@ -107,13 +104,11 @@ def _simulated_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
         # finds nothing left to do.
         with override_settings(DEMO_FEED_FAIL_ORDERS=spec.feed_fails):
             simulator_deliver(order=order, action="pay")
-            order_feed_order_place(order_id=order.pk)
+            feed_order_place(order_id=order.pk, attempt=1)
     return Order.objects.get(pk=order.pk)
 
 
 def _recorded_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
-    from payments.services import checkout_amount_cents
-
     order = order_create(
         user=shopper,
         diamond=diamond,
@@ -131,5 +126,5 @@ def _recorded_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
     )
     with override_settings(DEMO_FEED_FAIL_ORDERS=spec.feed_fails):
         order_mark_paid(order=order, session=session)
-        order_feed_order_place(order_id=order.pk)
+        feed_order_place(order_id=order.pk, attempt=1)
     return Order.objects.get(pk=order.pk)

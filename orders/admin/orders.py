@@ -1,171 +1,31 @@
 """The ops dashboard: orders first, the ones that need attention on top.
 
-Every order field is read-only; state changes go through the actions, which call the order
-and payment services (each writes the timeline with the acting user).
+Every order field is read-only; state changes go through the actions, which ask the state
+machine (`orders.states`) whether they apply and call the order and payment services (each
+writes the timeline with the acting user).
 """
 
 from __future__ import annotations
 
-import contextlib
-import uuid
-
-from django import forms
-from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
-from django.contrib.auth import get_user_model
-from django.db.models import BooleanField, Case, Q, Value, When
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from catalog.models import Diamond, Feed
-from config.admin import ReadOnlyModelAdmin, ReadOnlyPermissions, admin_link
-from orders.models import (
-    FEED_ORDER_STALL_AFTER,
-    FeedOrderStatus,
-    Order,
-    OrderEvent,
-    PaymentStatus,
-    Status,
-    needs_attention_q,
+from core.admin import ReadOnlyModelAdmin, ReadOnlyPermissions, admin_link
+from orders.admin.display import badge, stripe_dashboard_link
+from orders.admin.filters import NeedsAttentionFilter
+from orders.admin.forms import RefundForm, ResolveForm
+from orders.models import FeedOrderStatus, Order, OrderEvent
+from orders.selectors import (
+    order_list_for_ops,
+    order_search_q,
+    orders_needing_attention_count,
 )
-from orders.services import order_feed_order_retry, order_feed_outcome_unknown, order_resolve
+from orders.services import order_feed_order_retry, order_resolve
+from orders.states import outcome_unknown, refusal
 from payments.services import RefundError, order_refund
-
-# The dashboard needs the width for its columns; the index and breadcrumbs navigate.
-admin.site.enable_nav_sidebar = False
-admin.site.site_header = "Diamond store ops"
-admin.site.site_title = "Diamond store ops"
-admin.site.index_title = "Ops dashboard"
-
-# ---------------------------------------------------------------- badges
-
-GREEN, YELLOW, RED, GREY, BLUE = "green", "yellow", "red", "grey", "blue"
-
-BADGE_TONES = {
-    "paid": GREEN,
-    "success": GREEN,
-    "confirmed": GREEN,
-    "pending": YELLOW,
-    "pending_payment": YELLOW,
-    "failed": RED,
-    "expired": RED,
-    "not_attempted": GREY,
-    # Closed by ops: money went back (blue, informational), the order is off (grey).
-    "refunded": BLUE,
-    "cancelled": GREY,
-}
-
-
-def badge(value: str, label: str):
-    tone = BADGE_TONES.get(value, GREY)
-    return format_html('<span class="badge badge-{} badge-is-{}">{}</span>', tone, value, label)
-
-
-def needs_attention_annotation():
-    return Case(
-        When(needs_attention_q(), then=Value(True)),
-        default=Value(False),
-        output_field=BooleanField(),
-    )
-
-
-def orders_needing_attention_count() -> int:
-    return Order.objects.needs_attention().count()
-
-
-def stripe_dashboard_url(kind: str, object_id: str) -> str:
-    mode = "" if settings.STRIPE_SECRET_KEY.startswith("sk_live") else "/test"
-    return f"https://dashboard.stripe.com{mode}/{kind}/{object_id}"
-
-
-SIMULATED_PREFIXES = ("cs_sim_", "pi_sim_")
-
-
-def stripe_dashboard_link(kind: str, object_id: str):
-    if not object_id:
-        return "—"
-    if object_id.startswith(SIMULATED_PREFIXES):
-        return format_html(
-            '{} <span class="quiet">(payment simulator, not in Stripe)</span>', object_id
-        )
-    return format_html(
-        '<a href="{}" target="_blank" rel="noopener">{}</a>',
-        stripe_dashboard_url(kind, object_id),
-        object_id,
-    )
-
-
-# ---------------------------------------------------------------- search
-
-
-def order_search_q(term: str) -> Q:
-    """Orders whose identifiers equal `term`, each compared on its indexed column: order
-    number (any case), Checkout Session id, payment intent, diamond id, the supplier's stone
-    id, or the customer's email (any case). Stones and customers are looked up first, so the
-    orders are found through their indexes, never by scanning every order."""
-    q = (
-        Q(order_number__in={term, term.upper()})
-        | Q(stripe_checkout_session_id=term)
-        | Q(stripe_payment_intent_id=term)
-    )
-    with contextlib.suppress(ValueError):
-        q |= Q(diamond_id=uuid.UUID(term))
-    stones = Diamond.objects.filter(feed__in=Feed.values, supplier_stone_id=term)
-    q |= Q(diamond_id__in=list(stones.values_list("pk", flat=True)))
-    if "@" in term:
-        customers = get_user_model().objects.filter(email__iexact=term)
-        q |= Q(user_id__in=list(customers.values_list("pk", flat=True)))
-    return q
-
-
-# ---------------------------------------------------------------- filters
-
-
-class NeedsAttentionFilter(admin.SimpleListFilter):
-    title = "needs attention"
-    parameter_name = "needs_attention"
-
-    def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "yes":
-            return queryset.filter(needs_attention_q())
-        if self.value() == "no":
-            return queryset.exclude(needs_attention_q())
-        return queryset
-
-
-# ---------------------------------------------------------------- action forms
-
-
-class RefundForm(forms.Form):
-    release_diamond = forms.TypedChoiceField(
-        label="The diamond",
-        choices=[
-            ("yes", "Release it back to the catalog (available to other shoppers)"),
-            ("no", "Keep it reserved"),
-        ],
-        coerce=lambda value: value == "yes",
-        widget=forms.RadioSelect,
-    )
-    reason = forms.CharField(
-        label="Reason", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500
-    )
-
-
-class ResolveForm(forms.Form):
-    note = forms.CharField(
-        label="Resolution note",
-        help_text="What was done and why no further action is needed. Kept in the timeline.",
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-    )
-
-
-# ---------------------------------------------------------------- timeline inline
 
 
 class OrderEventInline(ReadOnlyPermissions, admin.TabularInline):
@@ -185,40 +45,6 @@ class OrderEventInline(ReadOnlyPermissions, admin.TabularInline):
     @admin.display(description="message")
     def message_display(self, event):
         return format_html('<pre class="timeline-message">{}</pre>', event.message)
-
-
-# ---------------------------------------------------------------- orders
-
-
-def _skip_reason_for_retry(order: Order, now) -> str | None:
-    """Why the retry would not (or must not) run for `order`, in ops' words; None when it can."""
-    if order.payment_status != PaymentStatus.PAID:
-        return f"payment is {order.get_payment_status_display().lower()}, not paid"
-    if order.status != Status.PAID:
-        return f"order is {order.get_status_display().lower()}"
-    if order.feed_order_status == FeedOrderStatus.NOT_ATTEMPTED:
-        return "the payment did not match the order, so no feed order is placed; refund or resolve"
-    if order.feed_order_status == FeedOrderStatus.SUCCESS:
-        return "the feed order was already placed"
-    if order.feed_order_status == FeedOrderStatus.PENDING and (
-        order.feed_order_requested_at is None
-        or order.feed_order_requested_at >= now - FEED_ORDER_STALL_AFTER
-    ):
-        return "a feed-order attempt is in progress; wait for it (stalled after 10 minutes)"
-    return None
-
-
-def _outcome_unknown(order: Order, now) -> bool:
-    """The supplier may already have this order: the last attempt timed out, or a worker
-    took a (now stalled) attempt on and never reported back."""
-    if order_feed_outcome_unknown(order):
-        return True
-    return (
-        order.feed_order_status == FeedOrderStatus.PENDING
-        and order.feed_order_started_at is not None
-        and order.feed_order_requested_at is not None
-        and order.feed_order_requested_at < now - FEED_ORDER_STALL_AFTER
-    )
 
 
 def _numbers(orders) -> str:
@@ -321,15 +147,10 @@ class OrderAdmin(ReadOnlyModelAdmin):
     # ------------------------------------------------------------ queryset, ordering
 
     def get_queryset(self, request):
-        queryset = (
-            Order.objects.select_related("user", "diamond", "resolved_by")
-            .annotate(attention=needs_attention_annotation())
-            .order_by(*self.get_ordering(request))
-        )
-        return queryset
+        return order_list_for_ops().order_by(*self.get_ordering(request))
 
     def get_ordering(self, request):
-        return ["-attention", "-created_at"]
+        return ["-attention_first", "-created_at"]
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip()
@@ -487,9 +308,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
     def retry_feed_order(self, request, queryset):
         now = timezone.now()
         orders = list(queryset)
-        skipped = [(o, reason) for o in orders if (reason := _skip_reason_for_retry(o, now))]
-        eligible = [o for o in orders if not _skip_reason_for_retry(o, now)]
-        risky = [o for o in eligible if _outcome_unknown(o, now)]
+        skipped = [(o, why) for o in orders if (why := refusal(o, "feed_order_retried", now))]
+        eligible = [o for o in orders if not refusal(o, "feed_order_retried", now)]
+        risky = [o for o in eligible if outcome_unknown(o, now)]
         if risky and request.POST.get("confirm") != "yes":
             return self._intermediate(
                 request,
@@ -538,8 +359,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
     @admin.action(description="Refund the payment", permissions=["refund_order"])
     def refund(self, request, queryset):
         orders = list(queryset)
-        refundable = [o for o in orders if o.payment_status == PaymentStatus.PAID]
-        not_refundable = [o for o in orders if o.payment_status != PaymentStatus.PAID]
+        now = timezone.now()
+        refundable = [o for o in orders if not refusal(o, "refunded", now)]
+        not_refundable = [o for o in orders if refusal(o, "refunded", now)]
         form = RefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if not refundable:
             self.message_user(
@@ -618,13 +440,10 @@ class OrderAdmin(ReadOnlyModelAdmin):
 def _retry_outcome(order: Order) -> str:
     if order.feed_order_status == FeedOrderStatus.SUCCESS:
         return f"confirmed, feed order {order.feed_order_id}"
-    if order.feed_order_status == FeedOrderStatus.FAILED:
+    if order.feed_order_status in (FeedOrderStatus.FAILED, FeedOrderStatus.UNKNOWN):
         first_line = (order.feed_order_error or "no error recorded").splitlines()[0]
         return f"failed again: {first_line}"
     return "queued; the worker places it shortly"
-
-
-# ---------------------------------------------------------------- the timeline on its own
 
 
 @admin.register(OrderEvent)
@@ -639,7 +458,3 @@ class OrderEventAdmin(ReadOnlyModelAdmin):
     @admin.display(description="Order", ordering="order__order_number")
     def order_link(self, event):
         return admin_link(event.order, event.order.display_number)
-
-
-def attention_filter_url() -> str:
-    return reverse("admin:orders_order_changelist") + "?needs_attention=yes"
