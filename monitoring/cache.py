@@ -26,9 +26,17 @@ logger = logging.getLogger(__name__)
 DEFAULT_SOCKET_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
 
+# django-environ lower-cases every query parameter of a redis:// URL (for the client's
+# options), the base options too, which Django would then ignore: `?key_prefix=shop`.
+BASE_OPTIONS = ("TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION")
+
+
 def cache_settings(config: dict) -> dict:
     """`CACHES["default"]` from `env.cache_url(...)`: Redis made resilient, others as given."""
     config = dict(config)
+    for name in BASE_OPTIONS:
+        if name.lower() in config:
+            config[name] = config.pop(name.lower())
     if config.get("BACKEND") == "django.core.cache.backends.redis.RedisCache":
         config["BACKEND"] = "monitoring.cache.ResilientRedisCache"
         config["OPTIONS"] = {**DEFAULT_SOCKET_OPTIONS, **config.get("OPTIONS", {})}

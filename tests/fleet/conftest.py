@@ -154,6 +154,7 @@ def fleet(postgres_only, tmp_path, stripe_api, slack_api, nivoda_api, settings):
         "CONN_MAX_AGE": "0",
         "CACHE_URL": f"{REDIS_TEST_URL}?key_prefix={prefix}",
         "TASKS_BACKEND": "database",
+        "CHECKOUT_CAPTURE": "manual",  # production's default: authorise, then capture
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "STRIPE_API_BASE": settings.STRIPE_API_BASE,
         "STRIPE_SECRET_KEY": settings.STRIPE_SECRET_KEY,
@@ -176,6 +177,7 @@ def fleet(postgres_only, tmp_path, stripe_api, slack_api, nivoda_api, settings):
         }
     }
     settings.TASKS_BACKEND = "database"
+    settings.CHECKOUT_CAPTURE = "manual"
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     group = Fleet(tmp_path, env)
     try:

@@ -1,10 +1,10 @@
 """The fleet on one machine, for real: two gunicorn instances (2 processes each) and two
 db_worker processes on one PostgreSQL and one Redis.
 
-- Stripe's webhooks for the same sessions, split across both instances, repeated and sent
-  concurrently → per order one paid transition, one feed order at the supplier, one Slack alert
-  (`expected_once` lists what must happen once per order: the capture and the customer email
-  join that list when those features land).
+- Stripe's webhooks for the same sessions (manual capture: the card authorised), split across
+  both instances, repeated and sent concurrently → per order one authorised transition, one
+  feed order at the supplier, one capture at Stripe, one Slack alert (`expected_once` lists
+  what must happen once per order; the customer email joins it when it lands).
 - An import run beside instance A → instance B serves the new filter choices at once.
 - A worker killed mid-task → it is never run twice: the other worker carries on with new work,
   and the killed attempt is flagged outcome-unknown for ops by reconcile_payments.
@@ -56,9 +56,22 @@ def nivoda_order(nivoda_api) -> Order:
     return OrderFactory(diamond=diamond)
 
 
-def paid_session(order: Order) -> dict:
-    """The Checkout Session Stripe reports for this order, paid, with its own payment intent."""
-    return session_for(order, payment_intent=f"pi_fleet_{order.pk.hex[:16]}")
+def paid_session(stripe_api, order: Order) -> dict:
+    """The shopper paid at Checkout (manual capture: the card is authorised): the session as
+    Stripe's webhook carries it, known to the Stripe double with its held payment intent."""
+    session = session_for(order, payment_status="unpaid", payment_intent=None)
+    stripe_api.sessions[order.stripe_checkout_session_id] = {
+        **session,
+        "status": "open",
+        "capture_method": "manual",
+        "payment_intent_metadata": session["metadata"],
+    }
+    return stripe_api.complete(order.stripe_checkout_session_id)
+
+
+def captures_at_stripe(stripe_api, order: Order) -> int:
+    intent = stripe_api.sessions[order.stripe_checkout_session_id]["payment_intent"]
+    return len(stripe_api.calls("POST", f"/v1/payment_intents/{intent}/capture"))
 
 
 def deliver(url: str, event: dict) -> int:
@@ -88,17 +101,18 @@ def slack_alerts(slack_api, order: Order) -> list[dict]:
     return [m for m in slack_api.messages if order.order_number in json.dumps(m)]
 
 
-def expected_once(order: Order, *, nivoda_api, slack_api) -> dict[str, int]:
-    """What must have happened exactly once for a paid, confirmed order. Add the capture
-    (Stripe double's capture calls for the payment intent) and the customer email (the mail
-    outbox) here when those features land."""
+def expected_once(order: Order, *, stripe_api, nivoda_api, slack_api) -> dict[str, int]:
+    """What must have happened exactly once for a paid, confirmed order. Add the customer
+    email (the outbox's email rows for the order, or the SMTP double) when that lands."""
     return {
-        "paid transition": OrderEvent.objects.filter(order=order, kind="paid").count(),
+        "authorised transition": OrderEvent.objects.filter(order=order, kind="authorized").count(),
         "feed-order task": DBTaskResult.objects.filter(
             task_path="orders.tasks.feed_order_place", args_kwargs__kwargs__order_id=str(order.pk)
         ).count(),
         "supplier order": feed_orders_at_supplier(nivoda_api)[order.offer_id],
         "confirmed": OrderEvent.objects.filter(order=order, kind="feed_order_succeeded").count(),
+        "capture at Stripe": captures_at_stripe(stripe_api, order),
+        "captured transition": OrderEvent.objects.filter(order=order, kind="captured").count(),
         "Slack alert": len(slack_alerts(slack_api, order)),
     }
 
@@ -115,11 +129,12 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
     orders = [nivoda_order(nivoda_api) for _ in range(ORDERS)]
     deliveries = []
     for order in orders:
-        completed = stripe_event("checkout.session.completed", paid_session(order))
-        # A second, distinct event for the same session (Stripe sends both for delayed
-        # methods; its retries and our success page race the same way).
-        settled = stripe_event("checkout.session.async_payment_succeeded", paid_session(order))
-        for event in (completed, settled):
+        session = paid_session(stripe_api, order)
+        completed = stripe_event("checkout.session.completed", session)
+        # A second, distinct event for the same session (a second endpoint, or the success
+        # page's own fulfilment, races the same way).
+        again = stripe_event("checkout.session.completed", session)
+        for event in (completed, again):
             for _ in range(2):  # and each is retried
                 deliveries += [(web_a.url, event), (web_b.url, event)]
     with ThreadPoolExecutor(max_workers=16) as pool:
@@ -134,7 +149,9 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
     time.sleep(1)  # a doubled task or alert would show up now
     for order in orders:
         order.refresh_from_db()
-        counts = expected_once(order, nivoda_api=nivoda_api, slack_api=slack_api)
+        counts = expected_once(
+            order, stripe_api=stripe_api, nivoda_api=nivoda_api, slack_api=slack_api
+        )
         assert counts == dict.fromkeys(counts, 1), (order.order_number, counts)
     # Both instances took webhooks and both workers took tasks: it was a fleet.
     ran_on = {w for r in DBTaskResult.objects.all() for w in r.worker_ids}
@@ -154,14 +171,19 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
     stuck = nivoda_order(nivoda_api)
     nivoda_api.fail("hang", operation="create_order")
     assert (
-        deliver(web_a.url, stripe_event("checkout.session.completed", paid_session(stuck))) == 200
+        deliver(
+            web_a.url, stripe_event("checkout.session.completed", paid_session(stripe_api, stuck))
+        )
+        == 200
     )
     wait_until(
         lambda: feed_orders_at_supplier(nivoda_api)[stuck.offer_id] == 1,
         what="a worker to reach the supplier",
         processes=everyone,
     )
-    task = DBTaskResult.objects.get(args_kwargs__kwargs__order_id=str(stuck.pk))
+    task = DBTaskResult.objects.get(
+        task_path="orders.tasks.feed_order_place", args_kwargs__kwargs__order_id=str(stuck.pk)
+    )
     assert task.status == "RUNNING"
     (victim_name,) = task.worker_ids
     victim = workers.pop(victim_name)
@@ -171,16 +193,18 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
     # The survivor keeps working: a new payment is placed and confirmed by it alone.
     later = nivoda_order(nivoda_api)
     assert (
-        deliver(web_b.url, stripe_event("checkout.session.completed", paid_session(later))) == 200
+        deliver(
+            web_b.url, stripe_event("checkout.session.completed", paid_session(stripe_api, later))
+        )
+        == 200
     )
     wait_until(
         lambda: Order.objects.get(pk=later.pk).status == Status.CONFIRMED,
         what="the surviving worker to confirm a new order",
         processes=[web_a, web_b, survivor],
     )
-    assert DBTaskResult.objects.get(args_kwargs__kwargs__order_id=str(later.pk)).worker_ids == [
-        survivor.name
-    ]
+    later_tasks = DBTaskResult.objects.filter(args_kwargs__kwargs__order_id=str(later.pk))
+    assert {w for t in later_tasks for w in t.worker_ids} == {survivor.name}
 
     # The killed attempt is never picked up again; once stalled (moved back, not waited
     # for) reconciliation flags it outcome-unknown for ops, and nothing re-orders the stone.
@@ -204,4 +228,6 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
     )
     time.sleep(1)
     assert feed_orders_at_supplier(nivoda_api)[stuck.offer_id] == 1  # never doubled
+    assert captures_at_stripe(stripe_api, stuck) == 0  # the money stays held for ops
+    assert captures_at_stripe(stripe_api, later) == 1
     assert len(slack_alerts(slack_api, stuck)) == 1

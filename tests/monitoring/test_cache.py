@@ -34,6 +34,14 @@ def test_a_redis_url_gets_the_resilient_backend_with_short_socket_timeouts():
     assert tuned["OPTIONS"]["socket_timeout"] == 2
 
 
+def test_a_key_prefix_and_timeout_in_the_redis_url_are_honoured():
+    config = cache_settings(
+        environ.Env.cache_url_config("redis://127.0.0.1:6379/0?key_prefix=shop&timeout=60")
+    )
+    assert (config["KEY_PREFIX"], config["TIMEOUT"]) == ("shop", 60)
+    assert "key_prefix" not in config and "timeout" not in config
+
+
 # ---------------------------------------------------------------- Redis down
 
 
