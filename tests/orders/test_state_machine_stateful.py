@@ -45,17 +45,18 @@ After every step these invariants hold:
    and whether the supplier has (or may have) the order — yes when it accepted, timed out having
    taken it, or is holding its answer; no when it refused, timed out before taking it, or the
    adapter raised. Then:
-   a. at most one supplier call per feed-order attempt, and only for the order's current attempt
-      (a duplicate or superseded task never reaches the supplier);
+   a. at most one supplier call per feed-order attempt, and only for the current attempt of a
+      paid order (a duplicate or superseded task, or one for an order refunded before a worker
+      took it on, never reaches the supplier);
    b. an order whose feed order succeeded carries the supplier order id of its *current*
       attempt's call (a late answer from an earlier attempt never overwrites it);
    c. per order: supplier orders ≤ 1 + the retries ops made while its outcome was unknown
       (`unknown`, or an attempt a worker took on and never answered) — the one way the code lets
       ops knowingly risk a second purchase after being told to check with the supplier;
    d. per diamond: supplier orders ≤ 1 + those risky retries + the refunds that released the
-      stone while an attempt was still pending (its answer may yet land: "placed after refund",
-      which needs ops). So: at most one placed supplier order per diamond, except where the store
-      has said so to ops.
+      stone while a worker had an attempt in hand (its answer may yet land: "placed after
+      refund", which needs ops). So: at most one placed supplier order per diamond, except
+      where the store has said so to ops.
 
 4. **Needs attention, exactly as defined.** `Order.objects.needs_attention(now)` is exactly the
    orders for which `orders.states.attention_rule` (the Python side of `ATTENTION_RULES`) finds a
@@ -136,6 +137,7 @@ class Call:
     diamond_id: object
     attempt: int  # the attempt the worker ran
     current_attempt: int  # the order's attempt in the database when the call arrived
+    status: str  # the order's status in the database when the call arrived
     has_order: bool  # the supplier has (or may have) the order
     supplier_order_id: str = ""
 
@@ -368,10 +370,10 @@ class OrderMachine(RuleBasedStateMachine):
     def supplier_call(self, diamond, reference: str) -> str:
         plan, self.plan = self.plan, None
         assert plan is not None, "a supplier call nobody planned"
-        current = Order.objects.filter(order_number=reference).values_list(
-            "feed_order_attempt", flat=True
+        current, status = Order.objects.values_list("feed_order_attempt", "status").get(
+            order_number=reference
         )
-        call = Call(reference, diamond.pk, plan.attempt, current.get(), has_order=False)
+        call = Call(reference, diamond.pk, plan.attempt, current, status, has_order=False)
         self.calls.append(call)
         plan.call = call
         if plan.outcome == "hold":
@@ -496,12 +498,13 @@ class OrderMachine(RuleBasedStateMachine):
     def _ops_refund(self, order, *, release):
         allowed = may(order, "refunded", timezone.now())
         feed_before = order.feed_order_status
+        started_before = feed_before == FS.PENDING and order.feed_order_started_at is not None
         changed = order_mark_refunded(order=order, actor=self.staff, release_diamond=release)
         assert changed == allowed, state_of(order)
         if changed:
             released = release and feed_before in RELEASABLE_AT_REFUND
             self.released_at_refund[order.pk] = released
-            self.released_in_flight[order.pk] += released and feed_before == FS.PENDING
+            self.released_in_flight[order.pk] += released and started_before
             session = self._session(order)
             if session is not None and session["payment_intent"]:  # Stripe tells us too
                 self._stripe_sends("charge.refunded", self.stripe.charge_for(session["id"]))
@@ -604,7 +607,7 @@ class OrderMachine(RuleBasedStateMachine):
         per_attempt = Counter((call.order_number, call.attempt) for call in self.calls)
         assert all(count == 1 for count in per_attempt.values()), per_attempt
         for call in self.calls:
-            assert call.attempt == call.current_attempt, call
+            assert (call.attempt, call.status) == (call.current_attempt, S.PAID), call
         for order in orders:
             if order.feed_order_status == FS.SUCCESS:
                 current = [
