@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts.forms import ThrottledAuthenticationForm
+from accounts.views import StorePasswordResetView
 from config import views
 
 urlpatterns = [
@@ -17,10 +18,7 @@ urlpatterns = [
     # Django's password reset, in the store's templates (templates/registration/).
     path(
         "password_reset/",
-        auth_views.PasswordResetView.as_view(
-            html_email_template_name="registration/password_reset_email.html",
-            email_template_name="registration/password_reset_email.txt",
-        ),
+        StorePasswordResetView.as_view(),
         name="password_reset",
     ),
     path(

@@ -162,6 +162,8 @@ NIVODA_DESTINATION_ID = env("NIVODA_DESTINATION_ID", default="")
 NIVODA_TIMEOUT_SECONDS = env.float("NIVODA_TIMEOUT_SECONDS", default=20.0)
 FEED_USD_TO_NZD_RATE = Decimal(env("FEED_USD_TO_NZD_RATE", default="1.68"))
 FEED_MARKUP_PERCENT = Decimal(env("FEED_MARKUP_PERCENT", default="25"))
+FEED_MARKUP_PERCENT_LAB_GROWN = Decimal(env("FEED_MARKUP_PERCENT_LAB_GROWN", default="40"))
+PRICE_ROUNDING_NZD = Decimal(env("PRICE_ROUNDING_NZD", default="1"))
 DEMO_FEED_FAIL_ORDERS = env.bool("DEMO_FEED_FAIL_ORDERS", default=False)
 
 # Background work: Django's Tasks framework (django-tasks backport + django-tasks-db).
@@ -175,6 +177,17 @@ TASKS = {
         }.get(TASKS_BACKEND, TASKS_BACKEND),
     }
 }
+
+# Hosts the feeds' photos and videos come from, allowed by the Content-Security-Policy
+# (img-src, media-src), e.g. https://images.nivoda.net. The default allows any https host.
+MEDIA_HOSTS = env.list("MEDIA_HOSTS", default=["https:"])
+
+# The catalog's covering indexes INCLUDE a column; SQLite builds them without it (harmless).
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Content pages (shipping, returns, …) are flatpages, edited in the admin.
+INSTALLED_APPS += ["django.contrib.sites", "django.contrib.flatpages"]
+SITE_ID = 1
 
 LOGGING = {
     "version": 1,
@@ -206,3 +219,43 @@ LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
 
 # Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2).
 SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["NZ"])
+
+# ---------------------------------------------------------------- running as a fleet
+# (monitoring/: the shared cache, health, metrics, structured logs, error reports)
+from monitoring.cache import cache_settings  # noqa: E402
+from monitoring.errors import sentry_init  # noqa: E402
+from monitoring.logs import logging_config  # noqa: E402
+
+INSTALLED_APPS += ["monitoring"]
+# First, so every later middleware's and view's log lines carry the request id.
+MIDDLEWARE.insert(0, "monitoring.logs.RequestIdMiddleware")
+
+# Everything that must agree across processes (filter choices and their clearing after an
+# import, throttles, rate limits) goes through this cache. Local memory by default (`make run`
+# needs nothing); production: redis://127.0.0.1:6379/0. A Redis outage degrades, never fails.
+CACHES = {"default": cache_settings(env.cache_url("CACHE_URL", default="locmemcache://"))}
+CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=5)
+
+# Health: /healthz?deep=1 and `manage.py check_health`; the same facts raise WORKER_STALLED.
+HEALTH_TASK_QUEUE_MAX_AGE_SECONDS = env.int("HEALTH_TASK_QUEUE_MAX_AGE_SECONDS", default=300)
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=900)
+HEALTH_CACHE_REQUIRED = env.bool("HEALTH_CACHE_REQUIRED", default=False)
+
+# Metrics: /metrics (Prometheus) answers only with `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The load balancer's and Prometheus' calls reach gunicorn directly, without the proxy's
+# X-Forwarded-Proto: no HTTPS redirect for them (the token still applies).
+SECURE_REDIRECT_EXEMPT += [r"^metrics$"]
+
+# Errors: sentry-sdk with the Django integration when a DSN is set (PII off, secrets scrubbed).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+sentry_init(
+    dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
+)
+
+# Logs: readable text by default; LOG_FORMAT=json for one JSON object per line, with the
+# request id, order number and Stripe event id as fields where known.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOGGING = logging_config(LOGGING, log_format=LOG_FORMAT)

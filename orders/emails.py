@@ -4,12 +4,11 @@
 and `.html` (the HTML extends `emails/base.html`). The shopper's words come from
 `orders.selectors` — never a feed or supplier detail, which no template is given.
 
-`order_emails_for_event` is called with every timeline entry (`orders.transitions`); the
-entries `order_email_kind_for_event` names put one email in the notifications outbox, in the
-same transaction as the state change, at most once per order and kind (the outbox's
-`dedupe_key`; a refund's key carries the total it brought), so a webhook delivered three times
-still sends one. The worker sends it, retrying while the mail server is down; the order never
-waits for it.
+`order_emails_for_event` is called with every timeline entry (`orders.transitions`): the
+entries in EMAIL_FOR_EVENT put one email in the notifications outbox, in the same transaction
+as the state change, at most once per order and kind (the outbox's `dedupe_key`), so a webhook
+delivered three times still sends one. The worker sends it, retrying while the mail server is
+down; the order never waits for it.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from django.urls import reverse
 
 from notifications.models import Notification
 from notifications.outbox import email_message_create
-from orders.models import Order, OrderEvent, Status
+from orders.models import Order
 from orders.selectors import (
     money_display,
     order_refunded_cents,
@@ -38,14 +37,23 @@ SUBJECTS = {
     "payment_failed": "Your payment didn't go through — order {number}",
     "order_confirmed": "Your order is confirmed — order {number}",
     "refund_issued": "Your refund of {refund} — order {number}",
+    "order_cancelled": "Your order is cancelled — you have not been charged — order {number}",
 }
 KINDS = tuple(SUBJECTS)
-# The timeline entries that send the shopper an email (see `order_email_kind_for_event`).
-# Never a feed-order failure: a supplier problem is ops' to solve, and the shopper's order
-# stays "Processing" meanwhile.
-PAYMENT_RECEIVED_EVENTS = ("paid", "authorized")
-CONFIRMED_EVENTS = ("feed_order_succeeded", "captured")
-REFUND_EVENTS = ("refunded", "partially_refunded")
+# The timeline entries that send the shopper an email. Never a feed-order entry: a supplier
+# problem is ops' to solve, and the shopper's order stays "Processing" meanwhile.
+EMAIL_FOR_EVENT = {
+    "paid": "payment_received",
+    "authorized": "payment_received",
+    "payment_processing": "payment_processing",
+    "payment_failed": "payment_failed",
+    # Confirmed: the supplier confirmed a captured payment, or the held payment was captured.
+    "feed_order_succeeded": "order_confirmed",
+    "captured": "order_confirmed",
+    "refunded": "refund_issued",
+    "partially_refunded": "refund_issued",
+    "voided": "order_cancelled",
+}
 logger = logging.getLogger(__name__)
 BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
@@ -100,39 +108,15 @@ def order_email_render(
     return subject, text, html
 
 
-def order_email_kind_for_event(*, order: Order, event_kind: str) -> str | None:
-    """Which email (if any) a new timeline entry sends; `order` is already in its new state."""
-    if event_kind in PAYMENT_RECEIVED_EVENTS:
-        return "payment_received"
-    if event_kind in ("payment_processing", "payment_failed"):
-        return event_kind
-    if event_kind in CONFIRMED_EVENTS and order.status == Status.CONFIRMED:
-        return "order_confirmed"  # (a supplier confirmation still to be captured is not)
-    if event_kind in REFUND_EVENTS:
-        return "refund_issued"
-    return None
+def order_email_dedupe_key(*, order: Order, kind: str) -> str:
+    """One email per order and kind; one per refund (each grows the refunded total)."""
+    if kind == "refund_issued":
+        return f"order-email:{order.pk}:{kind}:{order.amount_refunded_cents}"
+    return f"order-email:{order.pk}:{kind}"
 
 
-def _refund_amounts(*, order: Order, event: OrderEvent) -> tuple[int, int]:
-    """(this refund, the total refunded so far) from the refund entries' recorded totals."""
-    total = int(
-        (event.data or {}).get("amount_refunded_cents") or order_refunded_cents(order=order)
-    )
-    earlier = [
-        int((e.data or {}).get("amount_refunded_cents") or 0)
-        for e in order.events.filter(kind__in=REFUND_EVENTS).exclude(pk=event.pk)
-    ]
-    return total - max([0, *(t for t in earlier if t < total)]), total
-
-
-def order_email_dedupe_key(*, order: Order, kind: str, part: str = "") -> str:
-    return f"order-email:{order.pk}:{kind}" + (f":{part}" if part else "")
-
-
-def order_email_enqueue(
-    *, order: Order, kind: str, refund_cents: int | None = None, dedupe_part: str = ""
-) -> Notification | None:
-    """Put the `kind` email about `order` in the outbox (once per order, kind and part).
+def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
+    """Put the `kind` email about `order` in the outbox (once per order and kind).
 
     None when the shopper has no email address or the email is already in the outbox.
     """
@@ -140,26 +124,17 @@ def order_email_enqueue(
     if not to:
         logger.info("Order %s: no email address for %s; not sent.", order, kind)
         return None
-    subject, text, html = order_email_render(kind=kind, order=order, refund_cents=refund_cents)
+    subject, text, html = order_email_render(kind=kind, order=order)
     return email_message_create(
         to=to,
         subject=subject,
         text=text,
         html=html,
         reference=order.order_number or "",
-        dedupe_key=order_email_dedupe_key(order=order, kind=kind, part=dedupe_part),
+        dedupe_key=order_email_dedupe_key(order=order, kind=kind),
     )
 
 
-def order_emails_for_event(*, order: Order, event: OrderEvent) -> Notification | None:
-    """The shopper's email for a new timeline entry, if it sends one (called with every
-    entry, inside the state change's transaction)."""
-    kind = order_email_kind_for_event(order=order, event_kind=event.kind)
-    if kind is None:
-        return None
-    if kind == "refund_issued":  # one email per refund: keyed by the total it brought
-        this_refund, total = _refund_amounts(order=order, event=event)
-        return order_email_enqueue(
-            order=order, kind=kind, refund_cents=this_refund, dedupe_part=str(total)
-        )
-    return order_email_enqueue(order=order, kind=kind)
+def order_emails_for_event(*, order: Order, event_kind: str) -> Notification | None:
+    kind = EMAIL_FOR_EVENT.get(event_kind)
+    return order_email_enqueue(order=order, kind=kind) if kind else None

@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.models import Diamond
+from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
 from payments import selectors, services, simulator
 from payments.checkout_result import checkout_result, checkout_retry
@@ -70,6 +71,7 @@ def checkout_create_view(request):
     try:
         order = services.checkout_create(user=request.user, diamond_id=diamond_id)
     except services.CheckoutError as exc:
+        checkout_refusal_count(exc.code)
         messages.error(request, exc.message)
         return _see_other(_diamond_page(diamond_id))
     return _see_other(order.stripe_checkout_url)
@@ -80,6 +82,7 @@ def _json_error(code: str, message: str, status: int) -> JsonResponse:
 
 
 def _checkout_error_response(error: services.CheckoutError) -> JsonResponse:
+    checkout_refusal_count(error.code)
     return _json_error(error.code, error.message, CHECKOUT_ERROR_STATUS[error.code])
 
 

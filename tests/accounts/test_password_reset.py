@@ -12,7 +12,7 @@ from tests.smtp import message_html, message_text
 pytestmark = pytest.mark.django_db
 
 NEW_PASSWORD = "an-entirely-new-passphrase-77"
-LINK = re.compile(r"http://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)")
+LINK = re.compile(r"http://localhost:8000(/accounts/reset/[^/\s]+/[^/\s]+/)")
 
 
 def request_reset(client, email):

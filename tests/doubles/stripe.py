@@ -118,6 +118,9 @@ class StripeDouble:
         """
         session = self.sessions[session_id]
         session["status"] = "complete"
+        manual = session.get("capture_method") == "manual"
+        if manual and payment_status == "paid":
+            payment_status = "unpaid"  # an authorised card: Checkout reports it unpaid
         if shipping is not None:
             if shipping_shape == "legacy":
                 session["shipping_details"] = shipping
@@ -129,9 +132,6 @@ class StripeDouble:
                 "name": (shipping or {}).get("name"),
                 "phone": phone,
             }
-        manual = session.get("capture_method") == "manual"
-        if manual and payment_status == "paid":
-            payment_status = "unpaid"  # an authorised card: Checkout reports it unpaid
         session["payment_status"] = payment_status
         session["payment_intent"] = session["payment_intent"] or new_id("pi")
         if amount_total is not None:
