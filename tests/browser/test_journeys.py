@@ -54,7 +54,7 @@ def confirm_pay_copy(diamond) -> str:
     return (
         "You'll be redirected to our secure payment provider to complete your purchase of this "
         f"{diamond.shape.title()} {diamond.carats:.2f}ct diamond for "
-        f"${diamond.price_model_nzd:,.2f} NZD."
+        f"${diamond.price_model_nzd:,.0f} NZD."
     )
 
 
