@@ -15,6 +15,7 @@ class DiamondAdmin(admin.ModelAdmin):
         "feed",
         "shape",
         "carats",
+        "origin",
         "color",
         "clarity",
         "cut",
@@ -25,13 +26,17 @@ class DiamondAdmin(admin.ModelAdmin):
         "availability",
         "updated_at",
     )
-    list_filter = ("feed", "availability", "shape", "color", "clarity", "lab")
+    list_filter = ("feed", "availability", "lab_grown", "shape", "color", "clarity", "lab")
     search_fields = ("=supplier_stone_id", "=offer_id", "=certificate_number")
     search_help_text = "Exact supplier stone id, offer id or certificate number."
     readonly_fields = ("id", "created_at", "updated_at")
     ordering = ("feed", "supplier_stone_id")
     list_per_page = 50
     show_full_result_count = False
+
+    @admin.display(description="Origin", ordering="lab_grown")
+    def origin(self, obj: Diamond) -> str:
+        return obj.origin_label
 
     @admin.display(description="Retail price", ordering="price_model_nzd")
     def retail_price(self, obj: Diamond) -> str:

@@ -102,7 +102,7 @@ LOGIN_REDIRECT_URL = "catalog:list"
 LOGOUT_REDIRECT_URL = "catalog:list"
 
 LANGUAGE_CODE = "en-nz"
-TIME_ZONE = "UTC"
+TIME_ZONE = env("TIME_ZONE", default="Pacific/Auckland")  # shown times; order numbers use UTC
 USE_I18N = True
 USE_TZ = True
 
@@ -162,6 +162,8 @@ NIVODA_DESTINATION_ID = env("NIVODA_DESTINATION_ID", default="")
 NIVODA_TIMEOUT_SECONDS = env.float("NIVODA_TIMEOUT_SECONDS", default=20.0)
 FEED_USD_TO_NZD_RATE = Decimal(env("FEED_USD_TO_NZD_RATE", default="1.68"))
 FEED_MARKUP_PERCENT = Decimal(env("FEED_MARKUP_PERCENT", default="25"))
+FEED_MARKUP_PERCENT_LAB_GROWN = Decimal(env("FEED_MARKUP_PERCENT_LAB_GROWN", default="40"))
+PRICE_ROUNDING_NZD = Decimal(env("PRICE_ROUNDING_NZD", default="1"))
 DEMO_FEED_FAIL_ORDERS = env.bool("DEMO_FEED_FAIL_ORDERS", default=False)
 
 # Background work: Django's Tasks framework (django-tasks backport + django-tasks-db).
@@ -176,6 +178,17 @@ TASKS = {
     }
 }
 
+# Hosts the feeds' photos and videos come from, allowed by the Content-Security-Policy
+# (img-src, media-src), e.g. https://images.nivoda.net. The default allows any https host.
+MEDIA_HOSTS = env.list("MEDIA_HOSTS", default=["https:"])
+
+# The catalog's covering indexes INCLUDE a column; SQLite builds them without it (harmless).
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Content pages (shipping, returns, …) are flatpages, edited in the admin.
+INSTALLED_APPS += ["django.contrib.sites", "django.contrib.flatpages"]
+SITE_ID = 1
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -184,6 +197,28 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------- the shopper after paying
+# Accounts, email, shipping and the store's contact address (SPEC Part 2).
+INSTALLED_APPS += ["accounts"]
+
+# Email through Django's mail framework. EMAIL_URL, e.g. smtp+tls://user:pass@host:587;
+# default: the console backend under DEBUG, an SMTP server on localhost:25 otherwise.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+vars().update({name: value for name, value in EMAIL_CONFIG.items() if value is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a stuck server never hangs us
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Diamond Store <orders@example.com>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
+
+# Failed log-ins per username and address, and per address, in Django's cache.
+LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", default="5/15m")
+LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
+
+# Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2).
+SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["NZ"])
 
 # ---------------------------------------------------------------- running as a fleet
 # (monitoring/: the shared cache, health, metrics, structured logs, error reports)

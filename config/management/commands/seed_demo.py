@@ -2,9 +2,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services import feed_import
 from config.demo import seed_demo_orders
 from feeds.base import FeedError
+from feeds.importing import feed_import
 
 DEMO_USERS = (
     # username, password, staff and superuser
