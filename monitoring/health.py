@@ -25,6 +25,7 @@ from django.db.models import Min, Q
 from django.utils import timezone
 
 from monitoring.cache import cache_ping
+from notifications.outbox import slack_message_create
 
 OK, FAIL, DEGRADED = "ok", "fail", "degraded"
 
@@ -191,8 +192,6 @@ def worker_stalled_alert(*, now: datetime | None = None) -> list[str]:
     run, with or without a shared cache, and two runs at once cannot both send it.
     Returns the lines for reconcile's report.
     """
-    from notifications.outbox import slack_message_create
-
     now = now or timezone.now()
     started = _stall_started(now=now)
     if started is None:

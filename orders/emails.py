@@ -37,16 +37,22 @@ SUBJECTS = {
     "payment_failed": "Your payment didn't go through — order {number}",
     "order_confirmed": "Your order is confirmed — order {number}",
     "refund_issued": "Your refund of {refund} — order {number}",
+    "order_cancelled": "Your order is cancelled — you have not been charged — order {number}",
 }
 KINDS = tuple(SUBJECTS)
 # The timeline entries that send the shopper an email. Never a feed-order entry: a supplier
 # problem is ops' to solve, and the shopper's order stays "Processing" meanwhile.
 EMAIL_FOR_EVENT = {
     "paid": "payment_received",
+    "authorized": "payment_received",
     "payment_processing": "payment_processing",
     "payment_failed": "payment_failed",
+    # Confirmed: the supplier confirmed a captured payment, or the held payment was captured.
     "feed_order_succeeded": "order_confirmed",
+    "captured": "order_confirmed",
     "refunded": "refund_issued",
+    "partially_refunded": "refund_issued",
+    "voided": "order_cancelled",
 }
 logger = logging.getLogger(__name__)
 BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
@@ -103,6 +109,9 @@ def order_email_render(
 
 
 def order_email_dedupe_key(*, order: Order, kind: str) -> str:
+    """One email per order and kind; one per refund (each grows the refunded total)."""
+    if kind == "refund_issued":
+        return f"order-email:{order.pk}:{kind}:{order.amount_refunded_cents}"
     return f"order-email:{order.pk}:{kind}"
 
 

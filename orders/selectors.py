@@ -132,7 +132,7 @@ SHOPPER_TIMELINE = {
     "payment_processing": "Payment submitted — waiting for it to settle",
     "paid": "Payment received",
     "authorized": "Payment authorised — charged once your diamond is confirmed",
-    "captured": "Payment taken",
+    "captured": "Order confirmed — payment taken",
     "feed_order_succeeded": "Order confirmed",
     "payment_failed": "Payment failed",
     "checkout_expired": "Checkout expired",
@@ -153,11 +153,8 @@ def order_shopper_timeline(*, order: Order) -> list[tuple[datetime, str]]:
 
 
 def order_receipt_url(*, order: Order) -> str:
-    """Stripe's receipt for the payment (the charge's `receipt_url`), when there is one.
-
-    Hook: the order does not keep it yet. Once fulfilment records the charge's receipt URL on
-    the order (as `stripe_receipt_url`), it is shown; until then this answers "".
-    """
+    """Stripe's receipt for the payment (the charge's `receipt_url`, recorded from the
+    `charge.succeeded` / `charge.captured` events), when there is one."""
     url = getattr(order, "stripe_receipt_url", "") or ""
     return url if url.startswith("https://") else ""
 

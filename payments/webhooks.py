@@ -28,6 +28,7 @@ from orders.services import (
     order_mark_refunded,
     order_mark_voided,
     order_note_awaiting_payment,
+    order_receipt_record,
 )
 from orders.states import may
 from payments.alerts import alert_webhook_failed
@@ -254,6 +255,15 @@ def _on_charge_refunded(order: Order, charge: dict, record: WebhookEvent) -> str
 
 
 @_for_payment_order
+def _on_charge_succeeded(order: Order, charge: dict, record: WebhookEvent) -> str:
+    """A charge (or its capture): keep its receipt link for the shopper."""
+    url = charge.get("receipt_url")
+    if isinstance(url, str) and order_receipt_record(order=order, receipt_url=url):
+        return "receipt recorded."
+    return "no new receipt."
+
+
+@_for_payment_order
 def _on_dispute(order: Order, dispute: dict, record: WebhookEvent) -> str:
     created = record.payload.get("created") or 0
     last = order.events.filter(kind__in=DISPUTE_KINDS).order_by("-created_at", "-id").first()
@@ -296,6 +306,8 @@ HANDLERS: dict[str, Callable[[dict, WebhookEvent], str]] = {
     "payment_intent.amount_capturable_updated": _on_amount_capturable_updated,
     "payment_intent.succeeded": _on_payment_intent_succeeded,
     "payment_intent.canceled": _on_payment_intent_canceled,
+    "charge.succeeded": _on_charge_succeeded,
+    "charge.captured": _on_charge_succeeded,
     "charge.refunded": _on_charge_refunded,
     "charge.dispute.created": _on_dispute,
     "charge.dispute.updated": _on_dispute,

@@ -3,8 +3,8 @@ db_worker processes on one PostgreSQL and one Redis.
 
 - Stripe's webhooks for the same sessions (manual capture: the card authorised), split across
   both instances, repeated and sent concurrently → per order one authorised transition, one
-  feed order at the supplier, one capture at Stripe, one Slack alert, one confirmation email
-  and no email twice (`expected_once` lists what must happen once per order).
+  feed order at the supplier, one capture at Stripe, one Slack alert, one payment-received and
+  one confirmation email, no email twice (`expected_once` lists what must happen once per order).
 - An import run beside instance A → instance B serves the new filter choices at once.
 - A worker killed mid-task → it is never run twice: the other worker carries on with new work,
   and the killed attempt is flagged outcome-unknown for ops by reconcile_payments.
@@ -121,10 +121,13 @@ def expected_once(
             task_path="orders.tasks.feed_order_place", args_kwargs__kwargs__order_id=str(order.pk)
         ).count(),
         "supplier order": feed_orders_at_supplier(nivoda_api)[order.offer_id],
-        "confirmed": OrderEvent.objects.filter(order=order, kind="feed_order_succeeded").count(),
+        "supplier confirmed": OrderEvent.objects.filter(
+            order=order, kind="supplier_confirmed"
+        ).count(),
         "capture at Stripe": captures_at_stripe(stripe_api, order),
         "captured transition": OrderEvent.objects.filter(order=order, kind="captured").count(),
         "Slack alert": len(slack_alerts(slack_api, order)),
+        "payment-received email": sum(n for subject, n in emails.items() if "received" in subject),
         "confirmation email": sum(n for subject, n in emails.items() if "confirmed" in subject),
         "the most copies of any email": max(emails.values(), default=0),
     }
