@@ -143,7 +143,7 @@ class Fleet:
 
 
 @pytest.fixture
-def fleet(postgres_only, tmp_path, stripe_api, slack_api, nivoda_api, settings):
+def fleet(postgres_only, tmp_path, stripe_api, slack_api, nivoda_api, smtp_server, settings):
     """The fleet's shared environment; start its processes with `fleet.web` / `fleet.worker`."""
     redis_or_skip()
     prefix = f"fleet-{uuid.uuid4().hex[:10]}"
@@ -166,6 +166,7 @@ def fleet(postgres_only, tmp_path, stripe_api, slack_api, nivoda_api, settings):
         "NIVODA_PASSWORD": settings.NIVODA_PASSWORD,
         "NIVODA_DESTINATION_ID": settings.NIVODA_DESTINATION_ID,
         "NIVODA_TIMEOUT_SECONDS": "60",
+        "EMAIL_URL": f"smtp://{smtp_server.host}:{smtp_server.port}",
         "LOG_FORMAT": "json",
     }
     # This process (reconcile_payments, assertions) shares the fleet's cache too.

@@ -3,8 +3,8 @@ db_worker processes on one PostgreSQL and one Redis.
 
 - Stripe's webhooks for the same sessions (manual capture: the card authorised), split across
   both instances, repeated and sent concurrently → per order one authorised transition, one
-  feed order at the supplier, one capture at Stripe, one Slack alert (`expected_once` lists
-  what must happen once per order; the customer email joins it when it lands).
+  feed order at the supplier, one capture at Stripe, one Slack alert, one payment-received and
+  one confirmation email, no email twice (`expected_once` lists what must happen once per order).
 - An import run beside instance A → instance B serves the new filter choices at once.
 - A worker killed mid-task → it is never run twice: the other worker carries on with new work,
   and the killed attempt is flagged outcome-unknown for ops by reconcile_payments.
@@ -101,24 +101,40 @@ def slack_alerts(slack_api, order: Order) -> list[dict]:
     return [m for m in slack_api.messages if order.order_number in json.dumps(m)]
 
 
-def expected_once(order: Order, *, stripe_api, nivoda_api, slack_api) -> dict[str, int]:
-    """What must have happened exactly once for a paid, confirmed order. Add the customer
-    email (the outbox's email rows for the order, or the SMTP double) when that lands."""
+def emails_to_shopper(smtp_server, order: Order) -> Counter:
+    """The emails the SMTP server received about this order, by subject."""
+    return Counter(
+        str(m["Subject"]).strip()
+        for m in smtp_server.messages
+        if order.order_number in m["Subject"]
+    )
+
+
+def expected_once(
+    order: Order, *, stripe_api, nivoda_api, slack_api, smtp_server
+) -> dict[str, int]:
+    """What must have happened exactly once for a paid, confirmed order."""
+    emails = emails_to_shopper(smtp_server, order)
     return {
         "authorised transition": OrderEvent.objects.filter(order=order, kind="authorized").count(),
         "feed-order task": DBTaskResult.objects.filter(
             task_path="orders.tasks.feed_order_place", args_kwargs__kwargs__order_id=str(order.pk)
         ).count(),
         "supplier order": feed_orders_at_supplier(nivoda_api)[order.offer_id],
-        "confirmed": OrderEvent.objects.filter(order=order, kind="feed_order_succeeded").count(),
+        "supplier confirmed": OrderEvent.objects.filter(
+            order=order, kind="supplier_confirmed"
+        ).count(),
         "capture at Stripe": captures_at_stripe(stripe_api, order),
         "captured transition": OrderEvent.objects.filter(order=order, kind="captured").count(),
         "Slack alert": len(slack_alerts(slack_api, order)),
+        "payment-received email": sum(n for subject, n in emails.items() if "received" in subject),
+        "confirmation email": sum(n for subject, n in emails.items() if "confirmed" in subject),
+        "the most copies of any email": max(emails.values(), default=0),
     }
 
 
 def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_killed_worker(
-    fleet, stripe_api, slack_api, nivoda_api
+    fleet, stripe_api, slack_api, nivoda_api, smtp_server
 ):
     web_a, web_b = fleet.web("web-a"), fleet.web("web-b")
     workers = {name: fleet.worker(name) for name in ("worker-1", "worker-2")}
@@ -143,14 +159,22 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
 
     def all_confirmed_and_alerted():
         done = Order.objects.filter(pk__in=[o.pk for o in orders], status=Status.CONFIRMED)
-        return done.count() == ORDERS and all(slack_alerts(slack_api, o) for o in orders)
+        return (
+            done.count() == ORDERS
+            and all(slack_alerts(slack_api, o) for o in orders)
+            and all(emails_to_shopper(smtp_server, o) for o in orders)
+        )
 
     wait_until(all_confirmed_and_alerted, what="every order confirmed", processes=everyone)
     time.sleep(1)  # a doubled task or alert would show up now
     for order in orders:
         order.refresh_from_db()
         counts = expected_once(
-            order, stripe_api=stripe_api, nivoda_api=nivoda_api, slack_api=slack_api
+            order,
+            stripe_api=stripe_api,
+            nivoda_api=nivoda_api,
+            slack_api=slack_api,
+            smtp_server=smtp_server,
         )
         assert counts == dict.fromkeys(counts, 1), (order.order_number, counts)
     # Both instances took webhooks and both workers took tasks: it was a fleet.
@@ -158,14 +182,14 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
     assert ran_on == set(workers), ran_on
 
     # ------------------------------------------------------------ a shared cache
-    DiamondFactory(shape="OVAL")  # the only stone on sale
+    DiamondFactory(lab="AGS")  # the only stone on sale: the lab filter offers AGS alone
     for web in (web_a, web_b):
         page = requests.get(web.url + "/", timeout=10).text
-        assert 'value="OVAL"' in page and 'value="PRINCESS"' not in page  # now cached
+        assert 'value="AGS"' in page and 'value="GIA"' not in page  # now cached
     fleet.command("import_feed", "demo")  # e.g. the deploy host's cron, beside instance A
     page_b = requests.get(web_b.url + "/", timeout=10).text
-    for shape in {s.shape for s in demo_stones()}:
-        assert f'value="{shape}"' in page_b, shape
+    for lab in {s.lab for s in demo_stones()}:
+        assert f'value="{lab}"' in page_b, lab
 
     # ------------------------------------------------------------ a worker killed mid-task
     stuck = nivoda_order(nivoda_api)
