@@ -52,6 +52,11 @@ def before_send(event, hint):
     return scrub(event)
 
 
+def before_send_transaction(event, hint):
+    """Performance traces (SENTRY_TRACES_SAMPLE_RATE > 0) carry the request too."""
+    return scrub(event)
+
+
 def before_breadcrumb(crumb, hint):
     return scrub(crumb)
 
@@ -70,6 +75,7 @@ def sentry_init(*, dsn: str, environment: str, traces_sample_rate: float = 0.0) 
         send_default_pii=False,
         traces_sample_rate=traces_sample_rate,
         before_send=before_send,
+        before_send_transaction=before_send_transaction,
         before_breadcrumb=before_breadcrumb,
         max_request_body_size="never",
     )

@@ -45,6 +45,9 @@ def test_the_units_run_commands_the_project_has():
     assert "--config deploy/gunicorn.conf.py config.wsgi" in web
     assert (ROOT / "config" / "wsgi.py").exists()
     assert unit("diamonds-reconcile.timer")["Timer"]["Unit"] == "diamonds-reconcile.service"
+    prune = unit("diamonds-prune-tasks.service")["Service"]["ExecStart"]
+    assert "manage.py prune_db_task_results" in prune and "prune_db_task_results" in commands
+    assert unit("diamonds-prune-tasks.timer")["Timer"]["Unit"] == "diamonds-prune-tasks.service"
 
 
 def test_the_nginx_site_knows_the_webhook_and_static_paths_django_uses(settings):
