@@ -73,6 +73,13 @@ def login_failures_clear(*, username: str, ip: str) -> None:
 
 
 def client_ip(request) -> str:
-    """The connecting address. REMOTE_ADDR only: a forwarded-for header is the client's to
-    invent unless a proxy rewrites it, and this store does not assume one does."""
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The connecting address. Behind the store's own proxy (a request from an address in
+    TRUSTED_PROXIES, e.g. deploy/'s nginx on the same host) it is the proxy's `X-Real-IP`,
+    which nginx sets itself; from anywhere else a header is the client's to invent, so only
+    REMOTE_ADDR counts."""
+    remote = request.META.get("REMOTE_ADDR", "")
+    if remote in settings.TRUSTED_PROXIES:
+        forwarded = request.META.get("HTTP_X_REAL_IP", "").strip()
+        if forwarded and len(forwarded) <= 45:
+            return forwarded
+    return remote or "unknown"

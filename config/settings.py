@@ -213,6 +213,8 @@ STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
 # Failed log-ins per username and address, and per address, in Django's cache.
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", default="5/15m")
 LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
+# Proxies whose X-Real-IP names the shopper's address (deploy/'s nginx, on the same host).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 
 # Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2).
 SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["NZ"])

@@ -106,3 +106,25 @@ def test_rates_parse(rate, count, seconds):
 def test_a_bad_rate_is_refused():
     with pytest.raises(ValueError, match="Invalid rate"):
         rate_parse("five a minute")
+
+
+def test_behind_the_stores_own_proxy_each_shopper_is_counted_by_their_address(client):
+    """deploy/'s nginx connects from 127.0.0.1 and names the shopper in X-Real-IP."""
+    user = UserFactory()
+    behind = {"REMOTE_ADDR": "127.0.0.1"}
+    for _ in range(5):
+        attempt(client, user.username, "wrong", HTTP_X_REAL_IP="203.0.113.9", **behind)
+    blocked = attempt(client, user.username, PASSWORD, HTTP_X_REAL_IP="203.0.113.9", **behind)
+    assert CALM in blocked.content.decode()
+    other = attempt(Client(), user.username, PASSWORD, HTTP_X_REAL_IP="198.51.100.1", **behind)
+    assert other.status_code == 302
+
+
+def test_a_client_cannot_pick_its_own_address_with_a_header(client):
+    user = UserFactory()
+    for n in range(5):
+        attempt(
+            client, user.username, "wrong", REMOTE_ADDR="203.0.113.9", HTTP_X_REAL_IP=f"10.0.0.{n}"
+        )
+    blocked = attempt(client, user.username, PASSWORD, REMOTE_ADDR="203.0.113.9")
+    assert CALM in blocked.content.decode()
