@@ -4,11 +4,13 @@
 and `.html` (the HTML extends `emails/base.html`). The shopper's words come from
 `orders.selectors` — never a feed or supplier detail, which no template is given.
 
-`order_emails_for_event` is called with every timeline entry (`orders.transitions`): the
-entries in EMAIL_FOR_EVENT put one email in the notifications outbox, in the same transaction
-as the state change, at most once per order and kind (the outbox's `dedupe_key`), so a webhook
-delivered three times still sends one. The worker sends it, retrying while the mail server is
-down; the order never waits for it.
+`order_emails_for_event` is called with every timeline entry (`orders.transitions`): each
+entry in EMAIL_FOR_EVENT queues the `order_email_send` task in the same transaction as the state
+change (one row; rendering happens in the worker, not in the webhook's transaction), with the
+order's payment state as it was then. The task puts one email in the notifications outbox, at
+most once per order and kind (the outbox's `dedupe_key`), so a webhook delivered three times
+still sends one. The outbox sends it, retrying while the mail server is down; the order never
+waits for it.
 """
 
 from __future__ import annotations
@@ -19,7 +21,9 @@ import re
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django_tasks import task
 
+from core.tasks import enqueue_durably
 from notifications.models import Notification
 from notifications.outbox import email_message_create
 from orders.models import Order
@@ -135,6 +139,24 @@ def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
     )
 
 
-def order_emails_for_event(*, order: Order, event_kind: str) -> Notification | None:
+def order_emails_for_event(*, order: Order, event_kind: str) -> None:
     kind = EMAIL_FOR_EVENT.get(event_kind)
-    return order_email_enqueue(order=order, kind=kind) if kind else None
+    if kind:
+        enqueue_durably(
+            order_email_send,
+            order_id=str(order.pk),
+            kind=kind,
+            payment_status=order.payment_status,
+            amount_refunded_cents=order.amount_refunded_cents,
+        )
+
+
+@task()
+def order_email_send(
+    order_id: str, kind: str, payment_status: str, amount_refunded_cents: int
+) -> bool:
+    """Render the email as the order was when it was asked for, and put it in the outbox."""
+    order = Order.objects.select_related("user", "diamond").get(pk=order_id)
+    order.payment_status = payment_status
+    order.amount_refunded_cents = amount_refunded_cents
+    return order_email_enqueue(order=order, kind=kind) is not None
