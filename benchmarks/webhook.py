@@ -122,10 +122,14 @@ def verify(orders) -> str:
     events = WebhookEvent.objects.filter(
         stripe_event_id__in=[f"evt_bench_{i}" for i in ids], processed_at__isnull=False
     ).count()
-    tasks = DBTaskResult.objects.filter(args_kwargs__kwargs__order_id__in=[str(i) for i in ids])
+    tasks = DBTaskResult.objects.filter(
+        task_path="orders.tasks.feed_order_place",
+        args_kwargs__kwargs__order_id__in=[str(i) for i in ids],
+    )
     tasks = tasks.count()
     ok = paid == events == tasks == len(ids)
-    return f"{'OK' if ok else 'MISMATCH'}: {paid} paid, {events} events processed, {tasks} tasks"
+    verdict = "OK" if ok else "MISMATCH"
+    return f"{verdict}: {paid} paid, {events} events processed, {tasks} feed-order tasks"
 
 
 def main():
