@@ -254,3 +254,39 @@ def test_only_an_attempt_a_worker_took_on_has_an_unknown_outcome():
     assert outcome_unknown(OrderFactory.build(**stalled, feed_order_started_at=now), now)
     assert outcome_unknown(OrderFactory.build(feed_unknown=True), now)
     assert not outcome_unknown(OrderFactory.build(feed_failed=True), now)
+
+
+class RetriedWhileOnThePhone(base.FeedAdapter):
+    """A supplier that takes the order, but answers only after the attempt went stale and ops
+    retried it (what a slow supplier and an impatient operator do in production)."""
+
+    name = "retried-while-on-the-phone"
+
+    def create_order(self, diamond, *, reference, comments=""):
+        order = Order.objects.get(order_number=reference)
+        Order.objects.filter(pk=order.pk).update(
+            feed_order_requested_at=timezone.now() - timedelta(minutes=11)
+        )
+        order.refresh_from_db()
+        assert order_feed_order_retry(order=order, reason="stalled; ops retried")
+        return "F-FROM-ATTEMPT-1"
+
+
+def test_a_workers_answer_applies_to_its_own_attempt_not_the_current_one(
+    monkeypatch, django_capture_on_commit_callbacks
+):
+    """The worker passes the supplier's answer on with the attempt it ran: attempt 1's late
+    answer never confirms attempt 2, which is still queued (its own answer is the one that
+    counts)."""
+    monkeypatch.setitem(base._registry, RetriedWhileOnThePhone.name, RetriedWhileOnThePhone)
+    order = OrderFactory(paid=True, diamond__feed=RetriedWhileOnThePhone.name)
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert feed_order_place(order_id=order.pk, attempt=1)
+
+    assert len(queued) == 1  # attempt 2's task
+    order.refresh_from_db()
+    assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.PENDING)
+    assert (order.feed_order_attempt, order.feed_order_id) == (2, "")
+    late = order.events.get(kind="feed_order_late_answer")
+    assert "F-FROM-ATTEMPT-1" in late.message
