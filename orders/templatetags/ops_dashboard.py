@@ -1,5 +1,6 @@
 from django import template
 
+from orders.admin.charts import daily_chart, funnel_chart
 from orders.selectors import attention_filter_url, orders_needing_attention_count
 
 register = template.Library()
@@ -14,3 +15,23 @@ def attention_banner(context, count=None):
     if count is None:
         count = orders_needing_attention_count()
     return {"visible": True, "count": count, "url": attention_filter_url()}
+
+
+@register.inclusion_tag("admin/orders/dashboard/daily_chart.html")
+def daily_orders_chart(dashboard):
+    """Paid orders and revenue per store day for 30 days, as SVG with a table beneath."""
+    return {
+        "chart": daily_chart(dashboard.days, timezone_name=dashboard.timezone_name),
+        "days": dashboard.days,
+    }
+
+
+@register.inclusion_tag("admin/orders/dashboard/funnel_chart.html")
+def funnel(dashboard):
+    """Checkouts started → paid → confirmed over the last 30 days, as SVG and a table."""
+    return {"chart": funnel_chart(dashboard.funnel)}
+
+
+@register.filter
+def nzd(cents) -> str:
+    return f"${(cents or 0) / 100:,.2f}"
