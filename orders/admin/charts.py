@@ -53,7 +53,7 @@ def nice_ceiling(value: float) -> float:
     if value <= 0:
         return 1
     exponent = math.floor(math.log10(value))
-    for step in (1, 2, 5, 10):
+    for step in (1, 2, 2.5, 5, 10):
         candidate = step * 10**exponent
         if candidate >= value:
             return candidate
@@ -124,7 +124,7 @@ def daily_chart(days, *, timezone_name: str) -> DailyChart:
     x_ticks = [
         Tick(round(left + i * slot + slot / 2, 1), f"{d.day.day} {d.day:%b}")
         for i, d in enumerate(days)
-        if i % 7 == 0 or i == len(days) - 1
+        if (i % 7 == 0 and len(days) - 1 - i >= 4) or i == len(days) - 1
     ]
     height = top + 2 * panel_height + gap + 44
     return DailyChart(

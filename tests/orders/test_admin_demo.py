@@ -124,4 +124,4 @@ def test_the_demo_failure_can_be_refunded_through_the_simulator(demo, client):
     failed.refresh_from_db()
     assert (failed.status, failed.payment_status) == (Status.CANCELLED, "refunded")
     assert failed.diamond.availability == Availability.AVAILABLE
-    assert f"Refunded {failed.order_number}" in response.content.decode()
+    assert f"{failed.order_number}: refunded in full" in response.content.decode()
