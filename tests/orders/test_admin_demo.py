@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import Availability
-from config.demo import seed_demo_orders
+from config.demo import DEMO_FEED_FAILURE, seed_demo_orders
 from orders.models import Order, PaymentStatus, Status
 from payments.models import WebhookEvent
 
@@ -54,7 +54,9 @@ def test_seed_demo_creates_confirmed_failed_and_awaiting_orders(demo):
 
     assert failed.needs_attention
     assert (failed.payment_status, failed.feed_order_status) == (PaymentStatus.PAID, "failed")
-    assert "Demo feed refused the order" in failed.feed_order_error
+    # The error says why it failed: the seeding, not the feed or a setting that is off.
+    assert failed.feed_order_error == DEMO_FEED_FAILURE
+    assert "seed_demo recorded this feed order as failed on purpose" in failed.feed_order_error
     assert failed.diamond.availability == Availability.RESERVED
     assert list(failed.events.values_list("kind", flat=True)) == FAILED_KINDS
 
