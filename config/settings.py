@@ -140,6 +140,10 @@ STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
 STRIPE_API_BASE = env("STRIPE_API_BASE", default="")
 CHECKOUT_EXPIRY_MINUTES = env.int("CHECKOUT_EXPIRY_MINUTES", default=30)
+# Authorise at Checkout and capture when the supplier confirms (`manual`), or charge at once.
+CHECKOUT_CAPTURE = env("CHECKOUT_CAPTURE", default="manual")
+# An authorisation not captured this long after it was made needs attention (cards: 7 days).
+AUTHORIZATION_WARN_HOURS = env.int("AUTHORIZATION_WARN_HOURS", default=120)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", default="10/10m")
 

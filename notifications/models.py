@@ -5,6 +5,10 @@ from django.utils import timezone
 class Category(models.TextChoices):
     ORDER_FEED_FAILURE = "ORDER_FEED_FAILURE", "Feed order failed"
     ORDER_COMPLETED = "ORDER_COMPLETED", "Order completed"
+    ORDER_DISPUTE = "ORDER_DISPUTE", "Dispute or fraud warning"
+    ORDER_PAYMENT_FAILURE = "ORDER_PAYMENT_FAILURE", "Capture or void failed"
+    WEBHOOK_FAILED = "WEBHOOK_FAILED", "Stripe event processing failed"
+    WORKER_STALLED = "WORKER_STALLED", "Task worker stalled"
     ORDER_EMAIL = "ORDER_EMAIL", "Email to the customer"
 
 

@@ -27,7 +27,7 @@ def _order_fields(order: Order) -> list[tuple[str, object]]:
     ]
 
 
-def _alert(order: Order, *, category: str, title: str, text: str, extra=()):
+def _alert(order: Order, *, category: str, title: str, text: str, extra=(), dedupe_key=None):
     return slack_message_create(
         category=category,
         title=title,
@@ -35,6 +35,7 @@ def _alert(order: Order, *, category: str, title: str, text: str, extra=()):
         fields=[*_order_fields(order), *extra],
         reference=order.order_number or "",
         link=order_admin_url(order),
+        dedupe_key=dedupe_key,
     )
 
 
@@ -69,4 +70,41 @@ def alert_order_completed(*, order: Order):
         title=f"Order {order.order_number} confirmed",
         text=f"Feed order {order.feed_order_id} placed with {order.feed}.",
         extra=[("Feed order ID", order.feed_order_id)],
+    )
+
+
+def alert_capture_failed(*, order: Order):
+    return _alert(
+        order,
+        category=Category.ORDER_PAYMENT_FAILURE,
+        title=f"Capture failed for {order.order_number}: the money is still only held",
+        text=order.payment_error,
+        extra=[("Feed order ID", order.feed_order_id), ("Error", order.payment_error)],
+    )
+
+
+def alert_dispute(*, order: Order, dispute_id: str):
+    due = order.dispute_evidence_due_by
+    return _alert(
+        order,
+        category=Category.ORDER_DISPUTE,
+        title=f"Dispute opened on {order.order_number}",
+        text=f"The customer disputed the payment ({order.dispute_status.replace('_', ' ')}).",
+        extra=[("Evidence due by", f"{due:%Y-%m-%d %H:%M} UTC" if due else "—")],
+        dedupe_key=f"dispute-opened-{dispute_id}",
+    )
+
+
+def alert_fraud_warning(*, order: Order, stopped: bool):
+    return _alert(
+        order,
+        dedupe_key=f"fraud-warning-{order.pk}",
+        category=Category.ORDER_DISPUTE,
+        title=f"Early fraud warning on {order.order_number}",
+        text=(
+            "The supplier order was stopped before it was placed: retry to place it anyway, "
+            "or cancel the order."
+            if stopped
+            else "The supplier order was already placed or on its way: review the order."
+        ),
     )

@@ -15,7 +15,9 @@ from django.utils import timezone
 from feeds.base import FeedError
 from feeds.registry import get_adapter
 from orders.alerts import alert_feed_failure, alert_order_completed, alert_placed_after_refund
+from orders.holds import feed_hold_release
 from orders.models import Order, Status
+from orders.signals import supplier_confirmed_authorized_order
 from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,10 @@ def feed_order_place(*, order_id, attempt: int | None = None) -> bool:
         logger.exception("Feed order for %s raised unexpectedly", order.order_number)
         feed_order_record_failure(order=order, attempt=attempt, error=f"Unexpected error: {exc!r}")
         return True
-    feed_order_record_success(order=order, attempt=attempt, feed_order_id=feed_order_id)
+    if feed_order_record_success(order=order, attempt=attempt, feed_order_id=feed_order_id):
+        # NIVODA.md says nothing of an order converting the checkout's hold, so the store
+        # lets it go once the supplier order is placed (a failed release lapses at `until`).
+        feed_hold_release(order_id=order.pk)
     return True
 
 
@@ -75,6 +80,19 @@ def feed_order_record_success(*, order: Order, attempt: int, feed_order_id: str)
             now=now,
         ):
             alert_order_completed(order=order)
+            return True
+        # The payment is only held: the supplier's confirmation is the signal to capture it.
+        if order_transition(
+            order,
+            "feed_order_succeeded_to_capture",
+            attempt=attempt,
+            feed_order_id=feed_order_id,
+            feed_order_error="",
+            message=message + " Capturing the held payment.",
+            data=data,
+            now=now,
+        ):
+            supplier_confirmed_authorized_order.send(sender=Order, order=order)
             return True
         # A refund landed while the supplier call was in flight: the order stays cancelled,
         # the stone is left alone (it may be another shopper's by now), and ops are told.

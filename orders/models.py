@@ -77,6 +77,18 @@ class Order(models.Model):
     refunded_at = models.DateTimeField(null=True, blank=True)
     amount_refunded_cents = models.PositiveBigIntegerField(default=0)
 
+    captured_at = models.DateTimeField(null=True, blank=True)
+    # The last capture or void that failed, in ops' words (empty once it succeeds).
+    payment_error = models.TextField(blank=True)
+    # The supplier's hold on the stone while the shopper pays (feeds that support holds).
+    feed_hold_id = models.CharField(max_length=100, blank=True)
+    # Disputes and Radar: the dispute's status at Stripe and when its evidence is due; when an
+    # early fraud warning arrived, and when ops decided to go ahead anyway.
+    dispute_status = models.CharField(max_length=40, blank=True)
+    dispute_evidence_due_by = models.DateTimeField(null=True, blank=True)
+    fraud_warning_at = models.DateTimeField(null=True, blank=True)
+    fraud_cleared_at = models.DateTimeField(null=True, blank=True)
+
     shipping_name = models.CharField(max_length=200, blank=True)
     shipping_address = models.JSONField(default=dict, blank=True)
     shipping_phone = models.CharField(max_length=40, blank=True)
@@ -99,6 +111,8 @@ class Order(models.Model):
             ("retry_feed_order", "Can retry the feed order"),
             ("refund_order", "Can refund the payment"),
             ("resolve_order", "Can mark an order resolved"),
+            ("capture_payment", "Can capture the held payment"),
+            ("cancel_order", "Can cancel an order (void or refund its payment)"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="order_amount_positive"),

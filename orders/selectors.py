@@ -29,9 +29,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond, Feed
-from orders import states
 from orders.models import FeedOrderStatus, Order, OrderEvent, Status
-from orders.states import ATTENTION_RULES, attention_q
+from orders.states import ATTENTION_RULES, OPEN_DISPUTE_STATUSES, attention_q
 
 # What a shopper sees for each order status. Internal detail (feed order state, feed
 # errors, payment intent ids) never reaches the storefront: a paid order is "Processing"
@@ -246,19 +245,12 @@ def _filter_url(**params) -> str:
     return reverse("admin:orders_order_changelist") + (f"?{query}" if query else "")
 
 
-def _has_field(name: str) -> bool:
-    return any(f.name == name for f in Order._meta.concrete_fields)
-
-
 def _rule(reason: str):
     return next((rule for rule in ATTENTION_RULES if rule.reason == reason), None)
 
 
-def open_dispute_q() -> Q | None:
-    statuses = getattr(states, "OPEN_DISPUTE_STATUSES", None)
-    if not statuses or not _has_field("dispute_status"):
-        return None
-    return Q(dispute_status__in=statuses)
+def open_dispute_q() -> Q:
+    return Q(dispute_status__in=OPEN_DISPUTE_STATUSES)
 
 
 def authorization_expiring_q(now: datetime) -> Q | None:
@@ -308,9 +300,7 @@ def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
         window = Q(paid_at__gte=start, paid_at__lt=stop)
         counters[f"paid_{key}"] = Count("pk", filter=window)
         counters[f"revenue_{key}"] = Sum(net, filter=window & captured)
-    disputes = open_dispute_q()
-    if disputes is not None:
-        counters["open_disputes"] = Count("pk", filter=disputes)
+    counters["open_disputes"] = Count("pk", filter=open_dispute_q())
     expiring = authorization_expiring_q(now)
     if expiring is not None:
         counters["authorizations_expiring"] = Count("pk", filter=expiring)
@@ -419,16 +409,15 @@ def _dashboard(now, totals, days, median, attempts, windows) -> Dashboard:
             alert=bool(failed),
         ),
     ]
-    if "open_disputes" in totals:
-        figures.append(
-            Figure(
-                "Open disputes",
-                totals["open_disputes"],
-                _filter_url(dispute="open"),
-                "Answer each before its evidence is due.",
-                alert=bool(totals["open_disputes"]),
-            )
+    figures.append(
+        Figure(
+            "Open disputes",
+            totals["open_disputes"],
+            _filter_url(dispute="open"),
+            "Answer each before its evidence is due.",
+            alert=bool(totals["open_disputes"]),
         )
+    )
     if "authorizations_expiring" in totals:
         figures.append(
             Figure(

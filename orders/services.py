@@ -12,14 +12,20 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, F, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
 from core.tasks import enqueue_durably
-from orders.models import FeedOrderStatus, Order, OrderNumberCounter
-from orders.states import DiamondEffect
-from orders.tasks import feed_order_place
+from orders.alerts import (
+    alert_capture_failed,
+    alert_dispute,
+    alert_fraud_warning,
+    alert_order_completed,
+)
+from orders.models import Order, OrderNumberCounter
+from orders.states import DiamondEffect, supplier_order_never_placed
+from orders.tasks import feed_hold_release, feed_order_place
 from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
@@ -112,15 +118,13 @@ def order_attach_checkout_session(*, order: Order, session_id: str, url: str) ->
 
 def order_fail_checkout(*, order: Order, error: str) -> bool:
     """Stripe could not create the session: failed / failed, the diamond is free again."""
-    return order_transition(
-        order,
-        "checkout_failed",
-        message=f"Stripe Checkout Session could not be created: {error}",
+    return _close_checkout(
+        order, "checkout_failed", message=f"Stripe Checkout Session could not be created: {error}"
     )
 
 
 def order_mark_payment_failed(*, order: Order, stripe_event_id: str = "") -> bool:
-    return order_transition(
+    return _close_checkout(
         order,
         "payment_failed",
         message="The delayed payment failed; the diamond was released.",
@@ -129,12 +133,20 @@ def order_mark_payment_failed(*, order: Order, stripe_event_id: str = "") -> boo
 
 
 def order_mark_expired(*, order: Order, stripe_event_id: str = "") -> bool:
-    return order_transition(
+    return _close_checkout(
         order,
         "checkout_expired",
         message="The Checkout Session expired unpaid; the diamond was released.",
         stripe_event_id=stripe_event_id,
     )
+
+
+def _close_checkout(order: Order, name: str, **event) -> bool:
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(order, name, **event)
+        if changed:
+            _release_hold(order)
+    return changed
 
 
 def order_note_awaiting_payment(*, order: Order, stripe_event_id: str = "") -> None:
@@ -160,6 +172,8 @@ class PaidSession:
     amount_total: int | None
     currency: str | None
     shipping: dict = field(default_factory=dict)
+    # Authorised (money held, captured when the supplier confirms), not yet charged.
+    authorized: bool = False
 
 
 def order_mark_paid(
@@ -191,16 +205,19 @@ def order_mark_paid(
                 f"(minor units) but the order is for {order.amount_cents} {order.currency}. "
                 "Check the payment in Stripe, then refund or resolve."
             )
-            return order_transition(
-                order, "paid_mismatch", feed_order_error=error, message=error, **common
-            )
+            name = "authorized_mismatch" if session.authorized else "paid_mismatch"
+            return order_transition(order, name, feed_order_error=error, message=error, **common)
         changed = order_transition(
             order,
-            "paid",
+            "authorized" if session.authorized else "paid",
             feed_order_attempt=1,
             feed_order_requested_at=now,
             feed_order_started_at=None,
-            message="Payment received.",
+            message=(
+                "Payment authorised: the money is held until the supplier confirms."
+                if session.authorized
+                else "Payment received."
+            ),
             **common,
         )
         if changed:
@@ -211,36 +228,188 @@ def order_mark_paid(
 def order_mark_refunded(
     *,
     order: Order,
+    amount_refunded_cents: int | None = None,
     actor=None,
     stripe_event_id: str = "",
     refund_id: str = "",
-    release_diamond: bool = False,
+    release_diamond: bool = True,
 ) -> bool:
-    """A full refund: cancelled / refunded; the feed order is left as it was. The diamond
-    goes back on sale only when asked and the supplier order was never placed."""
-    release = release_diamond and order.feed_order_status in RELEASABLE_AFTER_REFUND
+    """A refund (ours, or one made in the Stripe Dashboard): `amount_refunded_cents` is the
+    total refunded so far (None: all of it). The total only grows, so a repeated or late
+    report changes nothing. A full refund cancels the order; the diamond goes back on sale
+    only when the supplier order was never placed (and `release_diamond`)."""
+    total = order.amount_cents if amount_refunded_cents is None else amount_refunded_cents
+    total = min(total, order.amount_cents)
+    full = total >= order.amount_cents
+    release = full and release_diamond and supplier_order_never_placed(order)
     now = timezone.now()
+    amount = f"${total / 100:,.2f} {order.currency.upper()}"
     return order_transition(
         order,
-        "refunded",
+        "refunded" if full else "partially_refunded",
+        where=Q(amount_refunded_cents__lt=total),
         diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
         refunded_at=now,
-        amount_refunded_cents=F("amount_cents"),
+        amount_refunded_cents=total,
         actor=actor,
         stripe_event_id=stripe_event_id,
-        message="Payment refunded" + ("; the diamond was released." if release else "."),
-        data={"refund": refund_id} if refund_id else {},
+        message=(
+            (f"Payment refunded in full ({amount})" if full else f"{amount} refunded so far")
+            + ("; the diamond is back on sale." if release else ".")
+        ),
+        data={"refund": refund_id, "amount_refunded_cents": total}
+        if refund_id
+        else {"amount_refunded_cents": total},
         now=now,
     )
 
 
-# A supplier order that was never placed, or is still being asked for (its late answer is
-# handled as placed-after-refund).
-RELEASABLE_AFTER_REFUND = (
-    FeedOrderStatus.NOT_ATTEMPTED,
-    FeedOrderStatus.FAILED,
-    FeedOrderStatus.PENDING,
-)
+# ---------------------------------------------------------------- the held payment
+
+
+def order_mark_captured(*, order: Order, actor=None, stripe_event_id: str = "") -> bool:
+    """The held payment was captured: the order is confirmed."""
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(
+            order,
+            "captured",
+            captured_at=now,
+            confirmed_at=now,
+            payment_error="",
+            actor=actor,
+            stripe_event_id=stripe_event_id,
+            message="Payment captured; the order is confirmed.",
+            now=now,
+        )
+        if changed:
+            alert_order_completed(order=order)
+    return changed
+
+
+def order_note_capture_failed(*, order: Order, error: str) -> bool:
+    """The capture failed (or its outcome is unknown): the money is still held, ops act."""
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(order, "capture_failed", payment_error=error, message=error)
+        if changed:
+            alert_capture_failed(order=order)
+    return changed
+
+
+def order_mark_voided(*, order: Order, actor=None, stripe_event_id: str = "", reason: str = ""):
+    """The authorisation was released (by ops, or it lapsed at Stripe): nothing charged.
+    The diamond goes back on sale when the supplier order was never placed."""
+    release = supplier_order_never_placed(order)
+    with transaction.atomic(savepoint=False):
+        changed = order_transition(
+            order,
+            "voided",
+            diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
+            payment_error="",
+            actor=actor,
+            stripe_event_id=stripe_event_id,
+            message=(reason or "Authorisation released; nothing was charged.")
+            + (" The diamond is back on sale." if release else ""),
+        )
+        if changed:
+            _release_hold(order)
+    return changed
+
+
+def order_note_payment_error(*, order: Order, error: str, actor=None) -> None:
+    """A payment call for this order failed; kept for ops (the state is unchanged)."""
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(payment_error=error, updated_at=timezone.now())
+        order_event_record(order=order, kind="payment_error", message=error, actor=actor)
+    order.payment_error = error
+
+
+# ---------------------------------------------------------------- disputes and fraud
+
+
+def order_dispute_update(
+    *,
+    order: Order,
+    dispute_id: str,
+    dispute_status: str,
+    evidence_due_by,
+    stripe_event_id: str,
+    opened: bool,
+    event_created: int = 0,
+) -> bool:
+    """Keep the dispute's status and evidence date; an opened dispute reopens the order
+    for ops and alerts once."""
+    values = {"dispute_status": dispute_status[:40], "dispute_evidence_due_by": evidence_due_by}
+    if opened:
+        values |= {"resolved_at": None, "resolved_by": None}
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(updated_at=timezone.now(), **values)
+        for key, value in values.items():
+            setattr(order, key, value)
+        order_event_record(
+            order=order,
+            kind="dispute_opened" if opened else "dispute_updated",
+            message=f"Dispute {dispute_status.replace('_', ' ')}"
+            + (
+                f"; evidence due by {evidence_due_by:%Y-%m-%d %H:%M} UTC."
+                if evidence_due_by
+                else "."
+            ),
+            stripe_event_id=stripe_event_id,
+        )
+        if opened:
+            alert_dispute(order=order)
+    return True
+
+
+def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) -> str:
+    """An early fraud warning: the order needs ops; a supplier order not yet taken on by a
+    worker is stopped until ops decide (retry places it; cancel or refund ends it)."""
+    now = timezone.now()
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(
+            fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now
+        )
+        order.fraud_warning_at, order.fraud_cleared_at, order.resolved_at = now, None, None
+        stopped = order_transition(
+            order,
+            "feed_order_stopped",
+            feed_order_error=(
+                f"Stopped: Stripe raised an early fraud warning ({fraud_type}). Retry to place "
+                "the supplier order anyway, or cancel the order."
+            ),
+            stripe_event_id=stripe_event_id,
+            message="Early fraud warning: the supplier order was stopped before it was placed.",
+        )
+        if not stopped:
+            order_event_record(
+                order=order,
+                kind="fraud_warning",
+                message=f"Early fraud warning ({fraud_type}); the supplier order was already "
+                "on its way, so it was not stopped.",
+                stripe_event_id=stripe_event_id,
+            )
+        alert_fraud_warning(order=order, stopped=stopped)
+    return "feed order stopped" if stopped else "alerted"
+
+
+# ---------------------------------------------------------------- supplier holds
+
+
+def order_attach_hold(*, order: Order, hold_id: str) -> None:
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(feed_hold_id=hold_id)
+        order_event_record(
+            order=order,
+            kind="feed_hold_placed",
+            message=f"The supplier holds the stone for this checkout (hold {hold_id}).",
+        )
+    order.feed_hold_id = hold_id
+
+
+def _release_hold(order: Order) -> None:
+    if order.feed_hold_id:
+        enqueue_durably(feed_hold_release, order_id=str(order.pk))
 
 
 # ---------------------------------------------------------------- feed order and resolution
@@ -259,6 +428,11 @@ def order_feed_order_retry(*, order: Order, actor=None, reason: str = "") -> boo
             feed_order_started_at=None,
             resolved_at=None,
             resolved_by=None,
+            # Retrying after an early fraud warning is ops deciding to go ahead.
+            fraud_cleared_at=Case(
+                When(fraud_warning_at__isnull=False, then=Value(now, output_field=DateTimeField())),
+                default=F("fraud_cleared_at"),
+            ),
             actor=actor,
             message=reason or "Feed order retried.",
             now=now,

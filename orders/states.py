@@ -13,12 +13,14 @@ this table, so the admin, reconciliation, the webhook and the views ask this mod
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
 from functools import reduce
 from itertools import product
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -34,9 +36,14 @@ class Status(models.TextChoices):
 
 class PaymentStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    # Card payments are authorised at Checkout and captured once the supplier confirms.
+    AUTHORIZED = "authorized", "Authorized"
     PAID = "paid", "Paid"
     FAILED = "failed", "Failed"
     EXPIRED = "expired", "Expired"
+    # The authorisation was released: nothing was charged.
+    VOIDED = "voided", "Voided"
+    PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
     REFUNDED = "refunded", "Refunded"
 
 
@@ -60,15 +67,20 @@ LEGAL: frozenset[tuple[str, str, str]] = frozenset(
         (S.PENDING_PAYMENT, P.PENDING, F.NOT_ATTEMPTED),
         (S.FAILED, P.FAILED, F.NOT_ATTEMPTED),
         (S.EXPIRED, P.EXPIRED, F.NOT_ATTEMPTED),
-        # Paid: the supplier order is queued or running, failed, unknown, or never placed
-        # because the paid amount did not match the order.
-        (S.PAID, P.PAID, F.PENDING),
-        (S.PAID, P.PAID, F.FAILED),
-        (S.PAID, P.PAID, F.UNKNOWN),
-        (S.PAID, P.PAID, F.NOT_ATTEMPTED),
+        # Paid (or authorised, the money held): the supplier order is queued or running,
+        # failed, unknown, or never placed because the paid amount did not match the order.
+        *(
+            (S.PAID, payment, feed)
+            for payment in (P.PAID, P.AUTHORIZED, P.PARTIALLY_REFUNDED)
+            for feed in (F.PENDING, F.FAILED, F.UNKNOWN, F.NOT_ATTEMPTED)
+        ),
+        # The supplier confirmed, the capture has not (yet) succeeded.
+        (S.PAID, P.AUTHORIZED, F.SUCCESS),
         (S.CONFIRMED, P.PAID, F.SUCCESS),
-        # A refund leaves the supplier order as it was (and one in flight may still land).
+        (S.CONFIRMED, P.PARTIALLY_REFUNDED, F.SUCCESS),
+        # A refund or a void leaves the supplier order as it was (one in flight may land).
         *((S.CANCELLED, P.REFUNDED, feed) for feed in F.values),
+        *((S.CANCELLED, P.VOIDED, feed) for feed in F.values),
     }
 )
 
@@ -144,157 +156,178 @@ def _t(name, *, status=None, payment=None, feed=None, to=None, kind, **options) 
 
 OPEN = {"status": S.PENDING_PAYMENT, "payment": P.PENDING, "feed": F.NOT_ATTEMPTED}
 
-TRANSITIONS: dict[str, Transition] = {
-    t.name: t
-    for t in [
-        _t(
-            "checkout_failed",
-            **OPEN,
-            to={"status": S.FAILED, "payment_status": P.FAILED},
-            kind="checkout_failed",
-            diamond=DiamondEffect.RELEASE,
-            description="Stripe could not create the Checkout Session",
-        ),
-        _t(
-            "payment_failed",
-            **OPEN,
-            to={"status": S.FAILED, "payment_status": P.FAILED},
-            kind="payment_failed",
-            diamond=DiamondEffect.RELEASE,
-            description="a delayed payment failed",
-        ),
-        _t(
-            "checkout_expired",
-            **OPEN,
-            to={"status": S.EXPIRED, "payment_status": P.EXPIRED},
-            kind="checkout_expired",
-            diamond=DiamondEffect.RELEASE,
-            description="the Checkout Session expired unpaid",
-        ),
-        _t(
-            "paid",
-            **OPEN,
-            to={"status": S.PAID, "payment_status": P.PAID, "feed_order_status": F.PENDING},
-            kind="paid",
-            description="payment received; the supplier order is queued",
-        ),
-        _t(
-            "paid_mismatch",
-            **OPEN,
-            to={"status": S.PAID, "payment_status": P.PAID},
-            kind="payment_mismatch",
-            description="paid, but not the order's amount or currency: no supplier order",
-        ),
-        _t(
-            "feed_order_started",
-            status=S.PAID,
-            feed=F.PENDING,
-            kind="",
-            guard=("attempt", "not_started"),
-            description="a worker takes the current attempt on",
-        ),
-        _t(
-            "feed_order_succeeded",
-            status=S.PAID,
-            feed=(F.PENDING, F.UNKNOWN),
-            to={"status": S.CONFIRMED, "feed_order_status": F.SUCCESS},
-            kind="feed_order_succeeded",
-            diamond=DiamondEffect.SELL,
-            guard=("attempt",),
-            description="the supplier confirmed the order",
-        ),
-        _t(
-            "feed_order_succeeded_after_refund",
-            status=S.CANCELLED,
-            feed=(F.PENDING, F.UNKNOWN),
-            to={"feed_order_status": F.SUCCESS},
-            kind="feed_order_succeeded_after_refund",
-            guard=("attempt",),
-            description="the supplier confirmed an order that was refunded meanwhile",
-        ),
-        _t(
-            "feed_order_failed",
-            status=(S.PAID, S.CANCELLED),
-            feed=(F.PENDING, F.UNKNOWN),
-            to={"feed_order_status": F.FAILED},
-            kind="feed_order_failed",
-            guard=("attempt",),
-            description="the supplier refused the order",
-        ),
-        _t(
-            "feed_order_unknown",
-            status=(S.PAID, S.CANCELLED),
-            feed=F.PENDING,
-            to={"feed_order_status": F.UNKNOWN},
-            kind="feed_order_unknown",
-            guard=("attempt",),
-            description="the supplier call timed out or its worker stopped mid-call",
-        ),
-        _t(
-            "feed_order_retried",
-            status=S.PAID,
-            feed=(F.FAILED, F.UNKNOWN, F.PENDING),
-            to={"feed_order_status": F.PENDING},
-            kind="feed_order_retried",
-            guard=("retryable",),
-            description="a new supplier-order attempt (ops, or a stalled one re-queued)",
-        ),
-        _t(
-            "refunded",
-            payment=P.PAID,
-            status=(S.PAID, S.CONFIRMED),
-            to={"status": S.CANCELLED, "payment_status": P.REFUNDED},
-            kind="refunded",
-            description="the whole payment went back to the customer",
-        ),
-        _t(
-            "resolved",
-            kind="resolved",
-            guard=("unresolved",),
-            description="ops closed the case with a note",
-        ),
-    ]
-}
+HELD = (P.PAID, P.AUTHORIZED, P.PARTIALLY_REFUNDED)  # money taken or held
+CAPTURED = (P.PAID, P.PARTIALLY_REFUNDED)
+REFUNDABLE = {"status": (S.PAID, S.CONFIRMED), "payment": CAPTURED}
+ANSWERED = (F.PENDING, F.UNKNOWN)  # a supplier answer may still arrive
+R, SELL = DiamondEffect.RELEASE, DiamondEffect.SELL
+
+# fmt: off
+TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
+    # checkout
+    _t("checkout_failed", **OPEN, to={"status": S.FAILED, "payment_status": P.FAILED},
+       kind="checkout_failed", diamond=R,
+       description="Stripe could not create the Checkout Session"),
+    _t("payment_failed", **OPEN, to={"status": S.FAILED, "payment_status": P.FAILED},
+       kind="payment_failed", diamond=R, description="a delayed payment failed"),
+    _t("checkout_expired", **OPEN, to={"status": S.EXPIRED, "payment_status": P.EXPIRED},
+       kind="checkout_expired", diamond=R, description="the Checkout Session expired unpaid"),
+    # payment
+    _t("paid", **OPEN,
+       to={"status": S.PAID, "payment_status": P.PAID, "feed_order_status": F.PENDING},
+       kind="paid", description="payment received; the supplier order is queued"),
+    _t("authorized", **OPEN,
+       to={"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.PENDING},
+       kind="authorized",
+       description="the card was authorised (money held); the supplier order is queued"),
+    _t("paid_mismatch", **OPEN, to={"status": S.PAID, "payment_status": P.PAID},
+       kind="payment_mismatch",
+       description="paid, but not the order's amount or currency: no supplier order"),
+    _t("authorized_mismatch", **OPEN, to={"status": S.PAID, "payment_status": P.AUTHORIZED},
+       kind="payment_mismatch",
+       description="authorised, but not the order's amount or currency: no supplier order"),
+    # the supplier order
+    _t("feed_order_started", status=S.PAID, payment=HELD, feed=F.PENDING, kind="",
+       guard=("attempt", "not_started", "no_fraud_hold"),
+       description="a worker takes the current attempt on"),
+    _t("feed_order_succeeded", status=S.PAID, payment=CAPTURED, feed=ANSWERED,
+       to={"status": S.CONFIRMED, "feed_order_status": F.SUCCESS},
+       kind="feed_order_succeeded", diamond=SELL, guard=("attempt",),
+       description="the supplier confirmed the order (payment already captured)"),
+    _t("feed_order_succeeded_to_capture", status=S.PAID, payment=P.AUTHORIZED, feed=ANSWERED,
+       to={"feed_order_status": F.SUCCESS}, kind="feed_order_succeeded", diamond=SELL,
+       guard=("attempt",),
+       description="the supplier confirmed the order; the held payment is to be captured"),
+    _t("feed_order_succeeded_after_refund", status=S.CANCELLED, feed=ANSWERED,
+       to={"feed_order_status": F.SUCCESS}, kind="feed_order_succeeded_after_refund",
+       guard=("attempt",),
+       description="the supplier confirmed an order that was refunded or voided meanwhile"),
+    _t("feed_order_failed", status=(S.PAID, S.CANCELLED), feed=ANSWERED,
+       to={"feed_order_status": F.FAILED}, kind="feed_order_failed", guard=("attempt",),
+       description="the supplier refused the order"),
+    _t("feed_order_unknown", status=(S.PAID, S.CANCELLED), feed=F.PENDING,
+       to={"feed_order_status": F.UNKNOWN}, kind="feed_order_unknown", guard=("attempt",),
+       description="the supplier call timed out or its worker stopped mid-call"),
+    _t("feed_order_stopped", status=S.PAID, feed=F.PENDING,
+       to={"feed_order_status": F.FAILED}, kind="feed_order_stopped", guard=("not_started",),
+       description="an early fraud warning stopped a supplier order not yet placed"),
+    _t("feed_order_retried", status=S.PAID, payment=HELD, feed=(F.FAILED, F.UNKNOWN, F.PENDING),
+       to={"feed_order_status": F.PENDING}, kind="feed_order_retried", guard=("retryable",),
+       description="a new supplier-order attempt (ops, or a stalled one re-queued)"),
+    # the held payment
+    _t("captured", status=S.PAID, payment=P.AUTHORIZED, feed=F.SUCCESS,
+       to={"status": S.CONFIRMED, "payment_status": P.PAID}, kind="captured",
+       description="the held payment was captured: the order is confirmed"),
+    _t("capture_failed", status=S.PAID, payment=P.AUTHORIZED, feed=F.SUCCESS,
+       kind="capture_failed", description="the capture failed or its outcome is unknown"),
+    _t("voided", status=S.PAID, payment=P.AUTHORIZED,
+       to={"status": S.CANCELLED, "payment_status": P.VOIDED}, kind="voided",
+       description="the authorisation was released: nothing charged"),
+    # refunds
+    _t("refunded", **REFUNDABLE, to={"status": S.CANCELLED, "payment_status": P.REFUNDED},
+       kind="refunded", description="the whole payment went back to the customer"),
+    _t("partially_refunded", **REFUNDABLE, to={"payment_status": P.PARTIALLY_REFUNDED},
+       kind="partially_refunded", description="part of the payment went back to the customer"),
+    # ops
+    _t("resolved", kind="resolved", guard=("unresolved",),
+       description="ops closed the case with a note"),
+]}
+# fmt: on
 
 # ---------------------------------------------------------------- needs attention
 
 FEED_ORDER_STALL_AFTER = timedelta(minutes=10)
 
 
+def authorization_warn_after() -> timedelta:
+    return timedelta(hours=settings.AUTHORIZATION_WARN_HOURS)
+
+
+OPEN_DISPUTE_STATUSES = (
+    "warning_needs_response",
+    "warning_under_review",
+    "needs_response",
+    "under_review",
+)
+
+
 @dataclass(frozen=True)
 class AttentionRule:
-    """Why an unresolved order needs ops: the columns it matches, and optionally a timestamp
-    older than `stale_after` (a stalled attempt) or a field that must be empty."""
+    """Why an unresolved order needs ops. `match`: column → value (or a tuple of values);
+    `stale`: a timestamp older than an age (a timedelta, or a function giving one);
+    `empty` / `present`: fields that must be null / set; `nonblank`: text that must be set."""
 
     reason: str
     sentence: str
-    match: dict[str, str]
-    stale: tuple[str, timedelta] | None = None
+    match: dict[str, str | tuple[str, ...]]
+    stale: tuple[str, timedelta | Callable[[], timedelta]] | None = None
     empty: tuple[str, ...] = field(default=())
+    present: tuple[str, ...] = field(default=())
+    nonblank: tuple[str, ...] = field(default=())
+
+    def _age(self) -> timedelta:
+        after = self.stale[1]
+        return after() if callable(after) else after
 
     def q(self, now: datetime) -> Q:
-        condition = Q(**self.match) & Q(resolved_at__isnull=True)
+        condition = Q(resolved_at__isnull=True)
+        for name, value in self.match.items():
+            lookup = f"{name}__in" if isinstance(value, tuple) else name
+            condition &= Q(**{lookup: value})
         if self.stale:
-            name, after = self.stale
-            condition &= Q(**{f"{name}__lt": now - after})
+            condition &= Q(**{f"{self.stale[0]}__lt": now - self._age()})
         for name in self.empty:
             condition &= Q(**{f"{name}__isnull": True})
+        for name in self.present:
+            condition &= Q(**{f"{name}__isnull": False})
+        for name in self.nonblank:
+            condition &= ~Q(**{name: ""})
         return condition
 
     def holds(self, order, now: datetime) -> bool:
         if order.resolved_at is not None:
             return False
-        if any(getattr(order, name) != value for name, value in self.match.items()):
-            return False
-        if self.stale:
-            name, after = self.stale
-            value = getattr(order, name)
-            if value is None or value >= now - after:
+        for name, value in self.match.items():
+            allowed = value if isinstance(value, tuple) else (value,)
+            if getattr(order, name) not in allowed:
                 return False
-        return all(getattr(order, name) is None for name in self.empty)
+        if self.stale:
+            value = getattr(order, self.stale[0])
+            if value is None or value >= now - self._age():
+                return False
+        if any(getattr(order, name) is not None for name in self.empty):
+            return False
+        if any(getattr(order, name) is None for name in self.present):
+            return False
+        return all(getattr(order, name) for name in self.nonblank)
 
 
 ATTENTION_RULES = (
+    AttentionRule(
+        "fraud_warning",
+        "Stripe raised an early fraud warning: decide before the supplier order is placed "
+        "(retry places it; cancel or refund ends it).",
+        {"status": (S.PAID, S.CONFIRMED)},
+        present=("fraud_warning_at",),
+        empty=("fraud_cleared_at",),
+    ),
+    AttentionRule(
+        "dispute_open",
+        "The customer disputed the payment: answer it before the evidence is due.",
+        {"dispute_status": OPEN_DISPUTE_STATUSES},
+    ),
+    AttentionRule(
+        "capture_failed",
+        "The supplier confirmed, but the held payment could not be captured: capture it.",
+        {"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.SUCCESS},
+        nonblank=("payment_error",),
+    ),
+    AttentionRule(
+        "capture_pending",
+        "The supplier confirmed more than 10 minutes ago, but the payment is not captured yet.",
+        {"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.SUCCESS},
+        stale=("updated_at", FEED_ORDER_STALL_AFTER),
+    ),
     AttentionRule(
         "feed_failed",
         "Paid, but the supplier refused the order.",
@@ -317,8 +350,14 @@ ATTENTION_RULES = (
         {"status": S.PAID, "feed_order_status": F.NOT_ATTEMPTED},
     ),
     AttentionRule(
+        "authorization_expiring",
+        "The payment is only authorised and the authorisation expires soon: capture or cancel.",
+        {"status": S.PAID, "payment_status": P.AUTHORIZED},
+        stale=("paid_at", authorization_warn_after),
+    ),
+    AttentionRule(
         "placed_after_refund",
-        "Refunded, but the supplier order went through afterwards: the store has bought it.",
+        "Cancelled, but the supplier order went through: the store has bought the stone.",
         {"status": S.CANCELLED, "feed_order_status": F.SUCCESS},
         empty=("confirmed_at",),
     ),
@@ -335,6 +374,14 @@ def attention_rule(order, now: datetime) -> AttentionRule | None:
 
 
 # ---------------------------------------------------------------- questions the rest asks
+
+
+def supplier_order_never_placed(order) -> bool:
+    """No supplier order exists or can still appear: never attempted, refused, or queued but
+    not yet taken on by a worker (whose claim a cancelled order then refuses)."""
+    if order.feed_order_status in (F.NOT_ATTEMPTED, F.FAILED):
+        return True
+    return order.feed_order_status == F.PENDING and order.feed_order_started_at is None
 
 
 def state_of(order) -> tuple[str, str, str]:
@@ -360,8 +407,18 @@ def may(order, name: str, now: datetime) -> bool:
 
 
 def _state_refusal(order, name: str) -> str:
-    if order.payment_status != P.PAID and name in ("feed_order_retried", "refunded"):
+    if name in ("refunded", "partially_refunded") and order.payment_status == P.AUTHORIZED:
+        return "the payment is only authorised, not captured: cancel the order to release it"
+    if name in ("feed_order_retried", "refunded", "partially_refunded", "voided") and (
+        order.payment_status not in HELD
+    ):
         return f"payment is {order.get_payment_status_display().lower()}, not paid"
+    if name == "captured":
+        if order.payment_status != P.AUTHORIZED:
+            return f"payment is {order.get_payment_status_display().lower()}, not authorised"
+        return "the supplier has not confirmed the order yet"
+    if name == "voided":
+        return "the payment was captured: refund it instead"
     if name == "feed_order_retried":
         if order.status != S.PAID:
             return f"order is {order.get_status_display().lower()}"
@@ -416,6 +473,8 @@ def shopper_status(order, *, payment_processing: bool = False) -> ShopperStatus:
             "Your checkout is open: complete the payment to buy this diamond.",
             can_complete_payment=True,
         )
+    if order.status == S.CANCELLED and order.payment_status == P.VOIDED:
+        return ShopperStatus("Cancelled", "This order was cancelled. Your card was not charged.")
     return SHOPPER_WORDS.get(order.status, ShopperStatus("Processing"))
 
 

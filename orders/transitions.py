@@ -27,6 +27,8 @@ def _guard_q(name: str, *, attempt, now) -> Q:
         return ~Q(feed_order_status=FeedOrderStatus.PENDING) | Q(
             feed_order_requested_at__lt=now - FEED_ORDER_STALL_AFTER
         )
+    if name == "no_fraud_hold":
+        return Q(fraud_warning_at__isnull=True) | Q(fraud_cleared_at__isnull=False)
     if name == "unresolved":
         return Q(resolved_at__isnull=True)
     raise ValueError(f"Unknown guard {name!r}")
@@ -43,6 +45,7 @@ def order_transition(
     name: str,
     *,
     attempt: int | None = None,
+    where: Q | None = None,
     diamond: DiamondEffect | None = None,
     actor=None,
     message: str = "",
@@ -52,7 +55,8 @@ def order_transition(
     **values,
 ) -> bool:
     """Make move `name` on `order` if the database still has it in a state the move starts
-    from; `values` are the other columns the move sets. On success `order` carries them."""
+    from (and `where`, when given, holds); `values` are the other columns the move sets. On
+    success `order` carries them."""
     transition = TRANSITIONS[name]
     now = now or timezone.now()
     if "attempt" in transition.guard and attempt is None:
@@ -60,6 +64,8 @@ def order_transition(
     condition = transition.source_q()
     for guard in transition.guard:
         condition &= _guard_q(guard, attempt=attempt, now=now)
+    if where is not None:
+        condition &= where
     values = {**transition.target, **values, "updated_at": now}
     with transaction.atomic(savepoint=False):
         if not Order.objects.filter(condition, pk=order.pk).update(**values):

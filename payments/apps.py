@@ -5,4 +5,5 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
-        from payments import checks  # noqa: F401  (registers the system checks)
+        # Registers the system checks and the order signals' receivers.
+        from payments import checks, receivers  # noqa: F401

@@ -1,5 +1,6 @@
 """Fulfilment from a Checkout Session: the webhook, the success page and reconciliation all
-fulfil through here, so the order is marked paid (and its feed order queued) exactly once."""
+fulfil through here, so the order is marked paid or authorised (and its feed order queued)
+exactly once."""
 
 from __future__ import annotations
 
@@ -12,6 +13,28 @@ from orders.services import PaidSession, order_mark_paid
 from payments.shipping import shipping_from_session
 
 PAID_SESSION_STATES = ("paid", "no_payment_required")
+
+
+def session_payment_state(session: dict) -> str:
+    """ "paid", "authorized", "processing" or "unpaid", decided from Stripe's own fields.
+
+    A session whose `payment_status` is `paid` was charged. With manual capture
+    (`payment_intent_data.capture_method=manual`) Checkout completes with `payment_status`
+    `unpaid` while the card is only authorised, so the PaymentIntent decides: `requires_capture`
+    means the money is held, `processing` a payment still settling, `succeeded` captured.
+    Source: Stripe's "Place a hold on a payment method" (docs.stripe.com/payments/
+    place-a-hold-on-a-payment-method) and the PaymentIntent lifecycle
+    (docs.stripe.com/payments/paymentintents/lifecycle).
+    """
+    if session.get("payment_status") in PAID_SESSION_STATES:
+        return "paid"
+    intent = session.get("payment_intent")
+    status = intent.get("status") if isinstance(intent, dict) else None
+    return {
+        "requires_capture": "authorized",
+        "processing": "processing",
+        "succeeded": "paid",
+    }.get(status, "unpaid")
 
 
 def order_for_session(session: dict) -> Order | None:
@@ -49,7 +72,8 @@ def checkout_session_fulfil(
 ) -> bool:
     """Fulfil from a Checkout Session if it is paid; returns whether this call did."""
     session = session.to_dict() if hasattr(session, "to_dict") else dict(session)
-    if session.get("payment_status") not in PAID_SESSION_STATES:
+    state = session_payment_state(session)
+    if state not in ("paid", "authorized"):
         return False
     order = order or order_for_session(session)
     if order is None:
@@ -62,6 +86,7 @@ def checkout_session_fulfil(
             amount_total=session.get("amount_total"),
             currency=session.get("currency"),
             shipping=shipping_from_session(session),
+            authorized=state == "authorized",
         ),
         stripe_event_id=stripe_event_id,
     )

@@ -16,18 +16,20 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import Order, Status
+from orders.models import Order, PaymentStatus, Status
 
 SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_local_only"
 SIMULATED_PREFIXES = ("cs_sim_", "pi_sim_", "re_sim_")
 
 
 class GatewayError(Exception):
-    """A call to the payment provider failed; `detail` says everything ops need."""
+    """A call to the payment provider failed; `detail` says everything ops need.
+    `outcome_unknown`: the request may have reached Stripe (the connection broke)."""
 
-    def __init__(self, detail: str):
+    def __init__(self, detail: str, *, outcome_unknown: bool = False):
         super().__init__(detail)
         self.detail = detail
+        self.outcome_unknown = outcome_unknown
 
 
 def stripe_error_detail(exc: Exception) -> str:
@@ -92,15 +94,46 @@ class StripeGateway:
         except Exception as exc:
             raise GatewayError(stripe_error_detail(exc)) from exc
 
-    def refund_create(self, *, order: Order, metadata: dict) -> str:
+    def payment_intent_retrieve(self, payment_intent_id: str) -> dict:
+        try:
+            return self.client().v1.payment_intents.retrieve(payment_intent_id).to_dict()
+        except Exception as exc:
+            raise GatewayError(stripe_error_detail(exc)) from exc
+
+    def payment_intent_capture(self, *, order: Order) -> dict:
+        """Capture the held payment. One idempotency key per order: a retry after a timeout
+        repeats the same request (Stripe answers it once), never a second capture."""
+        return self._intent_call(order, "capture", f"capture-{order.pk}")
+
+    def payment_intent_cancel(self, *, order: Order) -> dict:
+        """Release the authorisation (nothing is charged)."""
+        return self._intent_call(order, "cancel", f"void-{order.pk}")
+
+    def _intent_call(self, order: Order, verb: str, key: str) -> dict:
+        intents = self.client().v1.payment_intents
+        try:
+            intent = getattr(intents, verb)(
+                order.stripe_payment_intent_id, options={"idempotency_key": key}
+            )
+        except stripe.APIConnectionError as exc:
+            raise GatewayError(stripe_error_detail(exc), outcome_unknown=True) from exc
+        except Exception as exc:
+            raise GatewayError(stripe_error_detail(exc)) from exc
+        return intent.to_dict()
+
+    def refund_create(self, *, order: Order, amount_cents: int, metadata: dict) -> str:
+        """Refund `amount_cents` of the payment. The key names the refund by what was already
+        refunded, so a repeated request is the same refund and a later one is a new one."""
+        key = f"refund-{order.pk}-{order.amount_refunded_cents}-{amount_cents}"
         try:
             refund = self.client().v1.refunds.create(
                 params={
                     "payment_intent": order.stripe_payment_intent_id,
+                    "amount": amount_cents,
                     "reason": "requested_by_customer",
                     "metadata": metadata,
                 },
-                options={"idempotency_key": f"refund-{order.pk}"},
+                options={"idempotency_key": key},
             )
         except Exception as exc:
             raise GatewayError(stripe_error_detail(exc)) from exc
@@ -141,18 +174,51 @@ class SimulatorGateway:
             status, payment_status = "complete", "unpaid"
         return simulated_session(order, status=status, payment_status=payment_status)
 
-    def refund_create(self, *, order: Order, metadata: dict) -> str:
+    def payment_intent_retrieve(self, payment_intent_id: str) -> dict:
+        order = Order.objects.get(stripe_payment_intent_id=payment_intent_id)
+        return simulated_payment_intent(order)
+
+    def payment_intent_capture(self, *, order: Order) -> dict:
+        return {**simulated_payment_intent(order), "status": "succeeded"}
+
+    def payment_intent_cancel(self, *, order: Order) -> dict:
+        return {**simulated_payment_intent(order), "status": "canceled"}
+
+    def refund_create(self, *, order: Order, amount_cents: int, metadata: dict) -> str:
         intent = order.stripe_payment_intent_id
         if not intent.startswith("pi_sim_"):
             raise GatewayError(
                 f"{intent} is not a simulated payment; the simulator can't refund it"
             )
-        return f"re_sim_{intent.removeprefix('pi_sim_')}"
+        return f"re_sim_{intent.removeprefix('pi_sim_')}_{order.amount_refunded_cents}"
 
 
 def simulated_payment_intent_id(session_id: str) -> str:
     digest = hashlib.sha256(session_id.encode()).hexdigest()[:24]
     return f"pi_sim_{digest}"
+
+
+def simulated_payment_intent(order: Order, *, status: str | None = None) -> dict:
+    """The order's simulated PaymentIntent: held until the order is confirmed when the
+    store captures manually."""
+    if status is None:
+        status = {
+            PaymentStatus.AUTHORIZED: "requires_capture",
+            PaymentStatus.VOIDED: "canceled",
+            PaymentStatus.PENDING: "requires_payment_method",
+        }.get(order.payment_status, "succeeded")
+    return {
+        "id": order.stripe_payment_intent_id
+        or simulated_payment_intent_id(order.stripe_checkout_session_id),
+        "object": "payment_intent",
+        "status": status,
+        "amount": order.amount_cents,
+        "amount_capturable": order.amount_cents if status == "requires_capture" else 0,
+        "currency": order.currency,
+        "capture_method": settings.CHECKOUT_CAPTURE,
+        "latest_charge": None,
+        "metadata": {"order_id": str(order.pk), "order_number": order.order_number},
+    }
 
 
 def simulated_session(order: Order, *, status: str, payment_status: str) -> dict:
@@ -197,6 +263,7 @@ class UnconfiguredGateway:
         raise GatewayError("STRIPE_SECRET_KEY is not configured.")
 
     checkout_session_create = checkout_session_retrieve = refund_create = _refuse
+    payment_intent_retrieve = payment_intent_capture = payment_intent_cancel = _refuse
 
 
 def payment_gateway() -> StripeGateway | SimulatorGateway | UnconfiguredGateway:

@@ -14,11 +14,13 @@ import time
 from dataclasses import dataclass
 
 import stripe
+from django.conf import settings
 
 from orders.models import Order
 from payments.gateway import (
     SIMULATOR_WEBHOOK_SECRET,
     payment_gateway,
+    simulated_payment_intent,
     simulated_payment_intent_id,
     simulated_session,
     simulator_enabled,
@@ -77,17 +79,68 @@ class SimulatorError(Exception):
 @dataclass(frozen=True)
 class SimulatorAction:
     event_type: str
-    status: str
-    payment_status: str
+    status: str = "complete"
+    payment_status: str = "unpaid"
+    # The PaymentIntent's status carried (expanded) in the session, when it decides.
+    intent_status: str | None = None
+    # Actions on a paid order (a dispute, a fraud warning), not on an open checkout.
+    after_payment: bool = False
+
+
+def _pay() -> SimulatorAction:
+    """A card payment: authorised (money held) with manual capture, charged with automatic."""
+    if settings.CHECKOUT_CAPTURE == "manual":
+        return SimulatorAction("checkout.session.completed", intent_status="requires_capture")
+    return SimulatorAction("checkout.session.completed", payment_status="paid")
 
 
 ACTIONS = {
-    "pay": SimulatorAction("checkout.session.completed", "complete", "paid"),
-    "delayed": SimulatorAction("checkout.session.completed", "complete", "unpaid"),
-    "settle": SimulatorAction("checkout.session.async_payment_succeeded", "complete", "paid"),
-    "fail": SimulatorAction("checkout.session.async_payment_failed", "complete", "unpaid"),
-    "expire": SimulatorAction("checkout.session.expired", "expired", "unpaid"),
+    "delayed": SimulatorAction("checkout.session.completed", intent_status="processing"),
+    "settle": SimulatorAction("checkout.session.async_payment_succeeded", payment_status="paid"),
+    "fail": SimulatorAction("checkout.session.async_payment_failed"),
+    "expire": SimulatorAction("checkout.session.expired", status="expired"),
+    "dispute": SimulatorAction("charge.dispute.created", after_payment=True),
+    "fraud_warning": SimulatorAction("radar.early_fraud_warning.created", after_payment=True),
 }
+
+
+def simulator_action(name: str) -> SimulatorAction:
+    if name == "pay":
+        return _pay()
+    try:
+        return ACTIONS[name]
+    except KeyError:
+        raise SimulatorError(f"Unknown simulator action {name!r}.") from None
+
+
+def simulated_object(order: Order, step: SimulatorAction) -> dict:
+    """What the event carries: the session, or the dispute / fraud warning on its charge."""
+    intent = order.stripe_payment_intent_id or simulated_payment_intent_id(
+        order.stripe_checkout_session_id
+    )
+    if step.event_type == "charge.dispute.created":
+        return {
+            "id": f"dp_sim_{secrets.token_hex(8)}",
+            "object": "dispute",
+            "amount": order.amount_cents,
+            "currency": order.currency,
+            "payment_intent": intent,
+            "reason": "fraudulent",
+            "status": "needs_response",
+            "evidence_details": {"due_by": int(time.time()) + 7 * 86400},
+        }
+    if step.event_type == "radar.early_fraud_warning.created":
+        return {
+            "id": f"issfr_sim_{secrets.token_hex(8)}",
+            "object": "radar.early_fraud_warning",
+            "actionable": True,
+            "fraud_type": "made_with_stolen_card",
+            "payment_intent": intent,
+        }
+    session = simulated_session(order, status=step.status, payment_status=step.payment_status)
+    if step.intent_status:
+        session["payment_intent"] = simulated_payment_intent(order, status=step.intent_status)
+    return session
 
 
 def simulator_deliver(*, order: Order, action: str) -> dict:
@@ -95,12 +148,8 @@ def simulator_deliver(*, order: Order, action: str) -> dict:
 
     Returns the event sent. Raises SimulatorError when the webhook did not accept it.
     """
-    try:
-        step = ACTIONS[action]
-    except KeyError:
-        raise SimulatorError(f"Unknown simulator action {action!r}.") from None
-    session = simulated_session(order, status=step.status, payment_status=step.payment_status)
-    event = simulator_event(step.event_type, session)
+    step = simulator_action(action)
+    event = simulator_event(step.event_type, simulated_object(order, step))
     payload = json.dumps(event).encode()
     status, message = webhook_receive(
         payload=payload, signature=signature_header(payload, payment_gateway().webhook_secret)

@@ -2,6 +2,7 @@ import json
 import logging
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
@@ -209,7 +210,11 @@ def checkout_simulator_view(request, session_id):
     order = _simulator_order(request, session_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        if order.status != Status.PENDING_PAYMENT:
+        after_payment = action in simulator.ACTIONS and simulator.ACTIONS[action].after_payment
+        if order.status == Status.PENDING_PAYMENT and after_payment:
+            messages.error(request, "There is no payment to send that about yet.")
+            return _see_other(request.path)
+        if order.status != Status.PENDING_PAYMENT and not after_payment:
             messages.error(request, "This test checkout is closed; nothing was sent.")
             return _see_other(request.path)
         try:
@@ -222,6 +227,9 @@ def checkout_simulator_view(request, session_id):
             return _see_other(simulator.simulator_success_path(order))
         if action == "expire":
             return _see_other(simulator.simulator_cancel_path(order))
+        if after_payment:
+            messages.success(request, "Sent. The order now needs attention in the ops dashboard.")
+            return _see_other(request.path)
         return _see_other(f"{request.path}?stage=processing")
     processing = (
         request.GET.get("stage") == "processing"
@@ -235,6 +243,7 @@ def checkout_simulator_view(request, session_id):
             "diamond": order.diamond,
             "processing": processing,
             "is_open": order.status == Status.PENDING_PAYMENT,
+            "capture_manual": settings.CHECKOUT_CAPTURE == "manual",
             "success_url": simulator.simulator_success_path(order),
             "cancel_url": simulator.simulator_cancel_path(order),
         },

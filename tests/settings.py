@@ -14,6 +14,8 @@ for name, value in {
     "NIVODA_ENDPOINT": "",
     "TASKS_BACKEND": "immediate",
     "DEMO_FEED_FAIL_ORDERS": "False",
+    # Most tests describe a charge taken at Checkout; the money-safety tests set `manual`.
+    "CHECKOUT_CAPTURE": "automatic",
 }.items():
     os.environ.setdefault(name, value)
 

@@ -4,8 +4,9 @@ Permissions are normally created after migrations (post_migrate); they are creat
 first so the group can hold them on a fresh database.
 """
 
-from django.contrib.auth.management import create_permissions
 from django.db import migrations
+
+from config.migrations._ops_permissions import add_permissions
 
 GROUP = "Ops"
 # (app label, codename): see the orders, payments, notifications and catalog admins.
@@ -23,23 +24,6 @@ PERMISSIONS = [
     ("catalog", "change_diamond"),
 ]
 
-
-def ensure_permissions(apps):
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-
-
-def add_permissions(apps, group_name, permissions):
-    ensure_permissions(apps)
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    group, _ = Group.objects.get_or_create(name=group_name)
-    for app_label, codename in permissions:
-        group.permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
 
 
 def create_group(apps, schema_editor):

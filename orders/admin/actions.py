@@ -16,7 +16,7 @@ from django.utils import timezone
 from orders.models import FeedOrderStatus, Order, PaymentStatus
 from orders.services import order_feed_order_retry, order_resolve
 from orders.states import TRANSITIONS, outcome_unknown, refusal
-from payments import services as payment_services
+from payments.services import PaymentActionError, order_cancel, order_capture, order_refund
 
 
 @dataclass(frozen=True)
@@ -186,11 +186,6 @@ def run_retry(*, order: Order, actor) -> Outcome:
     return retry_outcome(Order.objects.get(pk=order.pk))
 
 
-def _payment_error_types() -> tuple[type[Exception], ...]:
-    base = getattr(payment_services, "PaymentActionError", None)
-    return (base,) if base else (payment_services.RefundError,)
-
-
 def run_refund(
     *, order: Order, actor, release_diamond: bool, reason: str, amount_cents: int | None
 ) -> Outcome:
@@ -198,8 +193,8 @@ def run_refund(
     if partial_refunds_supported():
         kwargs["amount_cents"] = amount_cents
     try:
-        refund_id = payment_services.order_refund(**kwargs)
-    except _payment_error_types() as exc:
+        refund_id = order_refund(**kwargs)
+    except PaymentActionError as exc:
         return Outcome(messages.ERROR, str(exc))
     fresh = Order.objects.select_related("diamond").get(pk=order.pk)
     refunded = fresh.amount_refunded_cents or (
@@ -231,42 +226,41 @@ def run_refund(
 
 def run_capture(*, order: Order, actor) -> Outcome:
     try:
-        result = payment_services.order_capture(order=order, actor=actor)
-    except _payment_error_types() as exc:
+        result = order_capture(order=order, actor=actor)
+    except PaymentActionError as exc:
         return Outcome(messages.ERROR, str(exc))
     fresh = Order.objects.get(pk=order.pk)
     if fresh.payment_status == PaymentStatus.PAID:
         return Outcome(
             messages.SUCCESS,
             f"{fresh.display_number}: captured {money(fresh.amount_cents, fresh.currency)}; "
-            f"the order is {fresh.get_status_display().lower()}. {result}".strip(),
+            f"the order is {fresh.get_status_display().lower()}.",
         )
     return Outcome(
         messages.WARNING,
-        f"{fresh.display_number}: the capture did not complete; the payment is "
-        f"{fresh.get_payment_status_display().lower()}. {result}".strip(),
+        f"{fresh.display_number}: the capture did not complete (Stripe: {result}); the "
+        f"payment is {fresh.get_payment_status_display().lower()}.",
     )
 
 
 def run_cancel(*, order: Order, actor, reason: str) -> Outcome:
     try:
-        result = payment_services.order_cancel(order=order, actor=actor, reason=reason)
-    except _payment_error_types() as exc:
+        result = order_cancel(order=order, actor=actor, reason=reason)
+    except PaymentActionError as exc:
         return Outcome(messages.ERROR, str(exc))
     fresh = Order.objects.get(pk=order.pk)
     if fresh.status != "cancelled":
         return Outcome(
             messages.WARNING,
             f"{fresh.display_number}: not cancelled; the order is "
-            f"{fresh.get_status_display().lower()}. {result}".strip(),
+            f"{fresh.get_status_display().lower()}.",
         )
     if fresh.payment_status == "voided":
         money_text = "the authorisation was released and the customer was not charged"
     else:
         money_text = f"the payment is {fresh.get_payment_status_display().lower()}"
-    return Outcome(
-        messages.SUCCESS, f"{fresh.display_number}: cancelled; {money_text}. {result}".strip()
-    )
+    reference = f" (Stripe {result})" if result else ""
+    return Outcome(messages.SUCCESS, f"{fresh.display_number}: cancelled; {money_text}{reference}.")
 
 
 def run_resolve(*, order: Order, actor, note: str) -> Outcome:

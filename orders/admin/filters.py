@@ -66,19 +66,11 @@ class DisputeFilter(admin.SimpleListFilter):
     parameter_name = "dispute"
 
     def lookups(self, request, model_admin):
-        if open_dispute_q() is None:
-            return []
         return [("open", "Open dispute"), ("any", "Any dispute")]
 
-    def has_output(self):
-        return open_dispute_q() is not None
-
     def queryset(self, request, queryset):
-        condition = open_dispute_q()
-        if condition is None:
-            return queryset
         if self.value() == "open":
-            return queryset.filter(condition)
+            return queryset.filter(open_dispute_q())
         if self.value() == "any":
             return queryset.exclude(dispute_status="")
         return queryset

@@ -70,7 +70,9 @@ def test_refund_through_stripe_releases_or_keeps_the_diamond(
     )
     (call,) = stripe_api.calls("POST", "/v1/refunds")
     assert call["params"]["payment_intent"] == "pi_test_refundme"
-    assert call["headers"]["idempotency-key"] == f"refund-{paid_order.pk}"
+    assert (
+        call["headers"]["idempotency-key"] == f"refund-{paid_order.pk}-0-{paid_order.amount_cents}"
+    )
     (refund_id,) = stripe_api.refunds
 
     paid_order.refresh_from_db()
@@ -80,7 +82,7 @@ def test_refund_through_stripe_releases_or_keeps_the_diamond(
     assert paid_order.diamond.availability == availability
     event = paid_order.events.get(kind="refunded")
     assert event.actor == staff
-    assert event.data == {"refund": refund_id}
+    assert event.data == {"refund": refund_id, "amount_refunded_cents": paid_order.amount_cents}
     kept = "the diamond is back on sale" if release == "yes" else "the diamond is reserved"
     assert (
         "success",

@@ -38,7 +38,9 @@ def test_refund_goes_through_stripe_then_cancels_the_order_and_frees_the_diamond
     )
 
     (call,) = stripe_api.calls("POST", REFUNDS)
-    assert call["headers"]["idempotency-key"] == f"refund-{paid_order.pk}"
+    assert (
+        call["headers"]["idempotency-key"] == f"refund-{paid_order.pk}-0-{paid_order.amount_cents}"
+    )
     assert call["params"]["payment_intent"] == paid_order.stripe_payment_intent_id
     assert call["params"]["reason"] == "requested_by_customer"
     assert call["params"]["metadata"] == {
@@ -48,7 +50,7 @@ def test_refund_goes_through_stripe_then_cancels_the_order_and_frees_the_diamond
         "refunded_by": staff.username,
     }
     assert refund_id in stripe_api.refunds
-    assert "amount" not in call["params"]  # the whole payment
+    assert call["params"]["amount"] == str(paid_order.amount_cents)  # the whole payment
     paid_order.refresh_from_db()
     assert (paid_order.status, paid_order.payment_status) == (
         Status.CANCELLED,
@@ -56,7 +58,7 @@ def test_refund_goes_through_stripe_then_cancels_the_order_and_frees_the_diamond
     )
     event = paid_order.events.get(kind="refunded")
     assert event.actor == staff
-    assert event.data == {"refund": refund_id}
+    assert event.data == {"refund": refund_id, "amount_refunded_cents": paid_order.amount_cents}
     paid_order.diamond.refresh_from_db()
     assert paid_order.diamond.availability == Availability.AVAILABLE
 
@@ -134,7 +136,7 @@ def test_a_retried_refund_reuses_the_idempotency_key(stripe_api, settings, paid_
     order_refund(order=paid_order, actor=staff, release_diamond=True)
 
     keys = [c["headers"]["idempotency-key"] for c in stripe_api.calls("POST", REFUNDS)]
-    assert keys == [f"refund-{paid_order.pk}"] * 2
+    assert keys == [f"refund-{paid_order.pk}-0-{paid_order.amount_cents}"] * 2
     assert len(stripe_api.refunds) == 1
 
 

@@ -228,7 +228,7 @@ def test_a_full_refund_cancels_the_order_and_leaves_the_rest(client, order):
     assert order.events.filter(kind="refunded").count() == 1
 
 
-def test_a_partial_refund_leaves_the_order(client, order):
+def test_a_partial_refund_is_recorded_and_leaves_the_order_open(client, order):
     deliver(client, "checkout.session.completed", session_for(order))
     charge = {
         "id": "ch_test_1",
@@ -240,7 +240,13 @@ def test_a_partial_refund_leaves_the_order(client, order):
     }
     response = deliver(client, "charge.refunded", charge)[1]
     assert response.status_code == 200
-    assert refresh(order).payment_status == PaymentStatus.PAID
+    order = refresh(order)
+    assert (order.status, order.payment_status) == (
+        Status.CONFIRMED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+    )
+    assert order.amount_refunded_cents == 100
+    assert order.events.filter(kind="partially_refunded").count() == 1
 
 
 def test_other_event_types_are_stored_and_answered_200(client):
