@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from orders.models import FeedOrderStatus, Order, PaymentStatus
 from orders.services import order_feed_order_retry, order_resolve
-from orders.states import TRANSITIONS, outcome_unknown, refusal
+from orders.states import TRANSITIONS, attention_rule, outcome_unknown, refusal
 from payments.services import PaymentActionError, order_cancel, order_capture, order_refund
 
 
@@ -26,6 +26,8 @@ class OrderAction:
     moves: tuple[str, ...]  # state-table moves, any of which makes it apply
     permission: str
     destructive: bool = False
+    # Offered only while the order needs attention (resolving takes it off that list).
+    when_attention: bool = False
 
     @property
     def known(self) -> bool:
@@ -37,7 +39,11 @@ class OrderAction:
         reasons = [refusal(order, move, now) for move in self.moves if move in TRANSITIONS]
         if not reasons:
             return "not available in this version"
-        return None if any(reason is None for reason in reasons) else reasons[0]
+        if all(reason is not None for reason in reasons):
+            return reasons[0]
+        if self.when_attention and attention_rule(order, now) is None:
+            return "it does not need attention"
+        return None
 
     def applies(self, order: Order, now) -> bool:
         return self.refusal(order, now) is None
@@ -56,7 +62,9 @@ ORDER_ACTIONS = (
         "orders.refund_order",
         destructive=True,
     ),
-    OrderAction("resolve", "Mark resolved", ("resolved",), "orders.resolve_order"),
+    OrderAction(
+        "resolve", "Mark resolved", ("resolved",), "orders.resolve_order", when_attention=True
+    ),
 )
 ACTIONS_BY_NAME = {action.name: action for action in ORDER_ACTIONS}
 

@@ -32,7 +32,7 @@ class RefundForm(forms.Form):
         if not partial:
             del self.fields["amount"]
         else:
-            rest = Decimal(rest_cents) / 100
+            rest = (Decimal(rest_cents) / 100).quantize(Decimal("0.01"))
             amount = self.fields["amount"]
             amount.initial = rest
             amount.max_value = rest
