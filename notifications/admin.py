@@ -22,10 +22,14 @@ def next_attempt_words(notification: Notification, now=None) -> str:
         late = now - when
         if late.total_seconds() < 60:
             return "due now"
-        return f"due now (waiting {timesince(when, now)})"
+        return f"due now (waiting {_plain(timesince(when, now))})"
     if (when - now).total_seconds() < 60:
         return "in less than a minute"
-    return f"in {timeuntil(when, now)}"
+    return f"in {_plain(timeuntil(when, now))}"
+
+
+def _plain(words: str) -> str:
+    return words.replace("\xa0", " ")
 
 
 @admin.register(Notification)
