@@ -21,7 +21,8 @@ install: $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
 
-# Debian's Chromium for the browser tests (a test tool's own browser download fails offline).
+# Debian's Chromium for the browser tests (a test tool's own browser download fails offline),
+# and axe-core from the npm registry (package.json) for their accessibility checks.
 # As root (CI) apt-get runs directly; otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
@@ -29,6 +30,7 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -f node_modules/axe-core/axe.min.js || npm install --no-audit --no-fund --silent  # axe-core for the accessibility checks
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput
@@ -43,6 +45,7 @@ worker: install
 lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-test
 	$(VENV)/bin/ruff check --fix .

@@ -23,6 +23,7 @@ class DiamondAdmin(admin.ModelAdmin):
         "feed",
         "shape",
         "carats",
+        "origin",
         "color",
         "clarity",
         "cut",
@@ -33,7 +34,7 @@ class DiamondAdmin(admin.ModelAdmin):
         "availability",
         "updated_at",
     )
-    list_filter = ("feed", "availability", "shape", "color", "clarity", "lab")
+    list_filter = ("feed", "availability", "lab_grown", "shape", "color", "clarity", "lab")
     search_fields = ("=supplier_stone_id", "=offer_id", "=certificate_number")
     search_help_text = "Exact supplier stone id, offer id or certificate number."
     ordering = ("feed", "supplier_stone_id")
@@ -98,6 +99,10 @@ class DiamondAdmin(admin.ModelAdmin):
                 + ", ".join(f"{stone} ({state})" for stone, state in skipped),
                 messages.WARNING,
             )
+
+    @admin.display(description="Origin", ordering="lab_grown")
+    def origin(self, obj: Diamond) -> str:
+        return obj.origin_label
 
     @admin.display(description="Retail price", ordering="price_model_nzd")
     def retail_price(self, obj: Diamond) -> str:

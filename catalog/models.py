@@ -1,5 +1,6 @@
 import uuid
 from decimal import Decimal
+from urllib.parse import quote
 
 from django.db import models
 from django.db.models import Q
@@ -29,6 +30,31 @@ SHAPE_ORDER = (
 )
 
 
+class Origin(models.TextChoices):
+    NATURAL = "natural", "Natural"
+    LAB_GROWN = "lab_grown", "Lab-grown"
+
+
+# The labs' own report checks, by lab: a shopper can confirm the grading there.
+CERTIFICATE_CHECK_URLS = {
+    "GIA": "https://www.gia.edu/report-check?reportno={number}",
+    "IGI": "https://www.igi.org/verify-your-report/?r={number}",
+    "HRD": "https://my.hrdantwerp.com/?record_number={number}",
+}
+
+
+def certificate_check_url(*, lab: str, number: str) -> str:
+    """The lab's report-check URL for the certificate number; empty for other labs."""
+    template = CERTIFICATE_CHECK_URLS.get((lab or "").strip().upper())
+    number = (number or "").strip()
+    if not template or not number:
+        return ""
+    return template.format(number=quote(number, safe=""))
+
+
+LAB_ORDER = ("GIA", "IGI", "HRD", "AGS", "GCAL")
+
+
 class Availability(models.TextChoices):
     AVAILABLE = "available", "Available"
     RESERVED = "reserved", "Reserved"
@@ -53,6 +79,30 @@ class Diamond(models.Model):
     lab = models.CharField(max_length=20, blank=True)
     certificate_number = models.CharField(max_length=50, blank=True)
     image_url = models.URLField(max_length=500, blank=True)
+    lab_grown = models.BooleanField("lab-grown", default=False)
+    video_url = models.URLField("360° video URL", max_length=500, blank=True)
+    certificate_url = models.URLField(
+        "certificate URL",
+        max_length=500,
+        blank=True,
+        help_text="The lab PDF or report check; else built from lab and number.",
+    )
+    fluorescence = models.CharField(max_length=20, blank=True)
+    length_mm = models.DecimalField(
+        "length (mm)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    width_mm = models.DecimalField(
+        "width (mm)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    depth_mm = models.DecimalField(
+        "depth (mm)", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    depth_percent = models.DecimalField(
+        "depth %", max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    table_percent = models.DecimalField(
+        "table %", max_digits=5, decimal_places=2, null=True, blank=True
+    )
 
     price_nzd = models.DecimalField(
         "supplier cost (NZD)", max_digits=12, decimal_places=2, null=True, blank=True
@@ -93,15 +143,19 @@ class Diamond(models.Model):
             # carat indexes cover only available stones and each carries the other column, so
             # a carat range sorted by price (or a price range sorted by carats) is checked in
             # the index, not in the table.
+            # Both also include `lab_grown`, so the origin filter (and the capped count under
+            # it) is answered from the index.
             models.Index(
                 fields=["price_model_nzd", "carats"],
+                include=["lab_grown"],
                 condition=Q(availability="available"),
-                name="diamond_avail_price_carats",
+                name="diamond_avail_price_carats_o",
             ),
             models.Index(
                 fields=["carats", "price_model_nzd"],
+                include=["lab_grown"],
                 condition=Q(availability="available"),
-                name="diamond_avail_carats_price",
+                name="diamond_avail_carats_price_o",
             ),
             models.Index(
                 fields=["availability", "shape", "price_model_nzd"], name="diamond_avail_shape"
@@ -123,3 +177,19 @@ class Diamond(models.Model):
     @property
     def title(self) -> str:
         return f"{self.shape.title()} {self.carats}ct Diamond"
+
+    @property
+    def origin(self) -> str:
+        """`lab_grown` or `natural`: the catalog's `origin` filter values."""
+        return Origin.LAB_GROWN if self.lab_grown else Origin.NATURAL
+
+    @property
+    def origin_label(self) -> str:
+        return Origin(self.origin).label
+
+    @property
+    def certificate_link(self) -> str:
+        """The certificate: the feed's link, else the lab's own report check (or empty)."""
+        return self.certificate_url or certificate_check_url(
+            lab=self.lab, number=self.certificate_number
+        )

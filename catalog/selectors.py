@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
-
 from django.core.cache import cache
 from django.db.models import QuerySet
 
@@ -12,11 +9,12 @@ from catalog.models import (
     CLARITY_SCALE,
     COLOR_SCALE,
     CUT_SCALE,
+    LAB_ORDER,
     SHAPE_ORDER,
     Availability,
     Diamond,
+    Origin,
 )
-from orders.models import Order, Status
 
 # Sort keys and their orderings; each leads with a column of an (availability, …) index.
 SORTS = {
@@ -32,13 +30,22 @@ DEFAULT_SORT = "price"
 def diamond_list(*, filters: dict, sort: str = DEFAULT_SORT) -> QuerySet[Diamond]:
     """Available stones with a retail price, filtered and sorted for the catalog.
 
-    `filters` may hold `shape`, `carat_min`, `carat_max`, `price_min`, `price_max` (NZD,
-    on `price_model_nzd`, bounds inclusive) and lists `color`, `clarity`, `cut` (any of).
-    Empty values are ignored. An unknown `sort` falls back to price, lowest first.
+    `filters` may hold `origin` (`natural` or `lab_grown`), `shape` (one or a list: any of),
+    `carat_min`, `carat_max`, `price_min`, `price_max` (NZD, on `price_model_nzd`, bounds
+    inclusive), lists `color`, `clarity`, `cut` (any of; the form turns grade ranges into
+    these lists) and `lab`. Empty values are ignored. An unknown `sort` falls back to price,
+    lowest first.
     """
     qs = Diamond.objects.filter(availability=Availability.AVAILABLE, price_model_nzd__isnull=False)
-    if filters.get("shape"):
-        qs = qs.filter(shape=filters["shape"])
+    origin = filters.get("origin")
+    if origin in (Origin.NATURAL, Origin.LAB_GROWN):
+        qs = qs.filter(lab_grown=origin == Origin.LAB_GROWN)
+    shapes = filters.get("shape")
+    if isinstance(shapes, str):
+        shapes = [shapes]
+    shapes = [shape for shape in shapes or () if shape]
+    if shapes:
+        qs = qs.filter(shape__in=list(shapes)) if len(shapes) > 1 else qs.filter(shape=shapes[0])
     for key, lookup in (
         ("carat_min", "carats__gte"),
         ("carat_max", "carats__lte"),
@@ -51,7 +58,16 @@ def diamond_list(*, filters: dict, sort: str = DEFAULT_SORT) -> QuerySet[Diamond
         values = filters.get(field)
         if values:
             qs = qs.filter(**{f"{field}__in": list(values)})
+    if filters.get("lab"):
+        qs = qs.filter(lab=filters["lab"])
     return qs.order_by(*SORTS.get(sort, SORTS[DEFAULT_SORT]))
+
+
+def diamonds_by_ids(ids) -> list[Diamond]:
+    """The stones with these ids (any availability), in the order of `ids`; unknown ids are
+    left out."""
+    found = {str(d.pk): d for d in Diamond.objects.filter(pk__in=list(ids))}
+    return [found[str(pk)] for pk in ids if str(pk) in found]
 
 
 def _scale_sorted(values, scale) -> list[str]:
@@ -64,6 +80,7 @@ FILTER_SCALES = {
     "color": COLOR_SCALE,
     "clarity": CLARITY_SCALE,
     "cut": CUT_SCALE,
+    "lab": LAB_ORDER,
 }
 
 
@@ -72,8 +89,8 @@ FILTER_VALUES_CACHE_SECONDS = 300
 
 
 def _available_filter_values() -> dict[str, list[str]]:
-    """The distinct shapes and grades of the available stones, cached for a few minutes:
-    four DISTINCT scans of the catalog would otherwise run on every catalog page."""
+    """The distinct shapes, grades and labs of the available stones, cached for a few
+    minutes: five DISTINCT scans of the catalog would otherwise run on every catalog page."""
     values = cache.get(FILTER_VALUES_CACHE_KEY)
     if values is None:
         available = Diamond.objects.filter(availability=Availability.AVAILABLE).order_by()
@@ -111,50 +128,13 @@ def diamond_filter_values(*, keep: dict[str, list[str]] | None = None) -> dict[s
     return result
 
 
-# ---------------------------------------------------------------- purchase state
+# ---------------------------------------------------------------- compare
 
-UNAVAILABLE_REASONS = {
-    Availability.RESERVED: (
-        "Another customer is checking out this diamond. It may become available again shortly."
-    ),
-    Availability.SOLD: "This diamond has been sold.",
-    Availability.ON_HOLD: (
-        "This diamond is on hold with our supplier and can't be purchased right now. "
-        "Please check back later."
-    ),
-    Availability.UNAVAILABLE: "This diamond is no longer available.",
-}
-NO_PRICE_REASON = "This diamond can't be purchased online right now."
-OWN_CHECKOUT_NOTE = (
-    "You have already started checking out this diamond, and it is held for you while "
-    "your checkout is open."
-)
+COMPARE_SESSION_KEY = "compare"
+COMPARE_LIMIT = 4
 
 
-@dataclass(frozen=True)
-class PurchaseState:
-    """Whether the shopper can buy the stone now and, if not, why (in customer words)."""
-
-    purchasable: bool
-    reason: str = ""
-    own_checkout_open: bool = False
-
-
-def diamond_purchase_state(*, diamond: Diamond, user) -> PurchaseState:
-    if diamond.availability == Availability.AVAILABLE:
-        price = diamond.price
-        if price is None or price <= Decimal("0"):
-            return PurchaseState(purchasable=False, reason=NO_PRICE_REASON)
-        return PurchaseState(purchasable=True)
-    if (
-        diamond.availability == Availability.RESERVED
-        and user.is_authenticated
-        and Order.objects.filter(diamond=diamond, user=user, status=Status.PENDING_PAYMENT).exists()
-    ):
-        return PurchaseState(purchasable=False, reason=OWN_CHECKOUT_NOTE, own_checkout_open=True)
-    return PurchaseState(
-        purchasable=False,
-        reason=UNAVAILABLE_REASONS.get(
-            diamond.availability, UNAVAILABLE_REASONS[Availability.UNAVAILABLE]
-        ),
-    )
+def compare_ids(*, session) -> list[str]:
+    """The ids of the stones the shopper is comparing (kept in the session), oldest first."""
+    ids = session.get(COMPARE_SESSION_KEY, [])
+    return [str(pk) for pk in ids] if isinstance(ids, list) else []

@@ -1,14 +1,27 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_GET
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
 
-from catalog.forms import CatalogFilterForm
+from catalog.forms import GRADE_HELP, CatalogFilterForm
 from catalog.models import Diamond
-from catalog.selectors import diamond_list, diamond_purchase_state
+from catalog.selectors import (
+    COMPARE_LIMIT,
+    compare_ids,
+    diamond_list,
+    diamonds_by_ids,
+)
+from catalog.services import CompareFull, compare_add, compare_clear, compare_remove
 
 PAGE_SIZE = 24
+# The catalog's own query parameters: all a "back to results" link may carry.
+CATALOG_PARAMETERS = (*CatalogFilterForm.base_fields, "page")
 
 
 class CappedPaginator(Paginator):
@@ -37,30 +50,66 @@ class CappedPaginator(Paginator):
         return f"{self.count:,}+" if self.capped else f"{self.count:,}"
 
 
+def catalog_query(query: QueryDict | str) -> str:
+    """The catalog's own parameters of a query string, re-encoded (anything else dropped):
+    what "back to results" links carry, never a foreign URL."""
+    if isinstance(query, str):
+        query = QueryDict(query[:2000])
+    kept = QueryDict(mutable=True)
+    for name in CATALOG_PARAMETERS:
+        values = [v for v in query.getlist(name) if v][:20]
+        if values:
+            kept.setlist(name, values)
+    return kept.urlencode()
+
+
+def _page_notice(raw: str | None, page) -> str:
+    if not raw or raw == str(page.number):
+        return ""
+    return f"There is no page “{raw[:20]}” of these results, so page {page.number} is shown."
+
+
 @require_GET
 def diamond_list_view(request):
     form = CatalogFilterForm(request.GET or None)
     filters = form.chosen_filters()
     diamonds = diamond_list(filters=filters, sort=form.chosen_sort())
-    page = CappedPaginator(diamonds, PAGE_SIZE).get_page(request.GET.get("page"))
+    raw_page = request.GET.get("page")
+    page = CappedPaginator(diamonds, PAGE_SIZE).get_page(raw_page)
+    query = catalog_query(request.GET)
     return render(
         request,
         "catalog/list.html",
-        {"form": form, "page": page, "filters_active": bool(filters)},
+        {
+            "form": form,
+            "page": page,
+            "filters_active": bool(filters),
+            "view": form.chosen_view(),
+            "back_query": query,
+            "page_notice": _page_notice(raw_page, page),
+            "help": GRADE_HELP,
+            "compare_ids": compare_ids(session=request.session),
+            "compare_limit": COMPARE_LIMIT,
+        },
     )
-
-
-def _purchase_context(request, diamond: Diamond) -> dict:
-    return {
-        "diamond": diamond,
-        "state": diamond_purchase_state(diamond=diamond, user=request.user),
-    }
 
 
 @require_GET
 def diamond_detail_view(request, pk):
     diamond = get_object_or_404(Diamond, pk=pk)
-    return render(request, "catalog/detail.html", _purchase_context(request, diamond))
+    back = catalog_query(request.GET.get("back", ""))
+    return render(
+        request,
+        "catalog/detail.html",
+        {
+            "diamond": diamond,
+            "back_query": back,
+            "results_url": reverse("catalog:list") + (f"?{back}" if back else ""),
+            "compare_ids": compare_ids(session=request.session),
+            "compare_limit": COMPARE_LIMIT,
+            "help": GRADE_HELP,
+        },
+    )
 
 
 @require_GET
@@ -68,4 +117,79 @@ def diamond_detail_view(request, pk):
 def diamond_purchase_view(request, pk):
     """The confirmation page: what the Purchase dialog shows, for browsers without script."""
     diamond = get_object_or_404(Diamond, pk=pk)
-    return render(request, "catalog/purchase.html", _purchase_context(request, diamond))
+    return render(request, "catalog/purchase.html", {"diamond": diamond})
+
+
+# ---------------------------------------------------------------- compare
+
+
+@require_GET
+def compare_view(request):
+    diamonds = diamonds_by_ids(compare_ids(session=request.session))
+    return render(
+        request,
+        "catalog/compare.html",
+        {
+            "diamonds": diamonds,
+            "compare_limit": COMPARE_LIMIT,
+            "back_query": catalog_query(request.GET.get("back", "")),
+        },
+    )
+
+
+def _next_url(request, default: str) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return default
+
+
+def _posted_diamond(request) -> Diamond | None:
+    try:
+        return Diamond.objects.filter(pk=request.POST.get("diamond", "")).first()
+    except ValidationError:
+        return None
+
+
+@require_POST
+def compare_add_view(request):
+    diamond = _posted_diamond(request)
+    if diamond is None:
+        messages.warning(request, "That diamond could not be found, so it was not added.")
+        return redirect(_next_url(request, reverse("catalog:compare")), permanent=False)
+    try:
+        ids = compare_add(session=request.session, diamond=diamond)
+    except CompareFull:
+        messages.warning(
+            request,
+            f"You can compare up to {COMPARE_LIMIT} diamonds. Remove one on the compare "
+            "page first.",
+        )
+    else:
+        messages.success(
+            request,
+            f"The {diamond.shape.title()} {diamond.carats}ct diamond is in your comparison "
+            f"({len(ids)} of {COMPARE_LIMIT}).",
+        )
+    return redirect(_next_url(request, reverse("catalog:compare")))
+
+
+@require_POST
+def compare_remove_view(request):
+    if request.POST.get("all"):
+        compare_clear(session=request.session)
+        messages.success(request, "Your comparison is empty.")
+    else:
+        compare_remove(session=request.session, diamond_id=request.POST.get("diamond", ""))
+        messages.success(request, "Removed from your comparison.")
+    return redirect(_next_url(request, reverse("catalog:compare")))
+
+
+# ---------------------------------------------------------------- content
+
+
+@require_GET
+def guide_view(request):
+    return render(request, "catalog/guide.html", {"help": GRADE_HELP})

@@ -6,11 +6,14 @@ from django.conf import settings
 def content_security_policy() -> str:
     # Forms post to this site and are redirected to Stripe Checkout or, with the
     # simulator, to the storefront's own URL (which may differ from the host in use).
+    # Stone photos and videos come from the feeds' hosts (MEDIA_HOSTS).
     storefront = urlsplit(settings.STOREFRONT_URL)
+    media = " ".join(getattr(settings, "MEDIA_HOSTS", ["https:"]))
     return "; ".join(
         [
             "default-src 'self'",
-            "img-src 'self' https: data:",
+            f"img-src 'self' data: {media}".rstrip(),
+            f"media-src 'self' {media}".rstrip(),
             "style-src 'self'",
             "script-src 'self'",
             f"form-action 'self' {storefront.scheme}://{storefront.netloc} "

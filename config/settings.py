@@ -145,6 +145,7 @@ CHECKOUT_CAPTURE = env("CHECKOUT_CAPTURE", default="manual")
 # An authorisation not captured this long after it was made needs attention (cards: 7 days).
 AUTHORIZATION_WARN_HOURS = env.int("AUTHORIZATION_WARN_HOURS", default=120)
 STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=30)
 CHECKOUT_RATE_LIMIT = env("CHECKOUT_RATE_LIMIT", default="10/10m")
 
 # Slack. No token means notifications are logged, not sent.
@@ -161,6 +162,8 @@ NIVODA_DESTINATION_ID = env("NIVODA_DESTINATION_ID", default="")
 NIVODA_TIMEOUT_SECONDS = env.float("NIVODA_TIMEOUT_SECONDS", default=20.0)
 FEED_USD_TO_NZD_RATE = Decimal(env("FEED_USD_TO_NZD_RATE", default="1.68"))
 FEED_MARKUP_PERCENT = Decimal(env("FEED_MARKUP_PERCENT", default="25"))
+FEED_MARKUP_PERCENT_LAB_GROWN = Decimal(env("FEED_MARKUP_PERCENT_LAB_GROWN", default="40"))
+PRICE_ROUNDING_NZD = Decimal(env("PRICE_ROUNDING_NZD", default="1"))
 DEMO_FEED_FAIL_ORDERS = env.bool("DEMO_FEED_FAIL_ORDERS", default=False)
 
 # Background work: Django's Tasks framework (django-tasks backport + django-tasks-db).
@@ -174,6 +177,17 @@ TASKS = {
         }.get(TASKS_BACKEND, TASKS_BACKEND),
     }
 }
+
+# Hosts the feeds' photos and videos come from, allowed by the Content-Security-Policy
+# (img-src, media-src), e.g. https://images.nivoda.net. The default allows any https host.
+MEDIA_HOSTS = env.list("MEDIA_HOSTS", default=["https:"])
+
+# The catalog's covering indexes INCLUDE a column; SQLite builds them without it (harmless).
+SILENCED_SYSTEM_CHECKS = ["models.W040"]
+
+# Content pages (shipping, returns, …) are flatpages, edited in the admin.
+INSTALLED_APPS += ["django.contrib.sites", "django.contrib.flatpages"]
+SITE_ID = 1
 
 LOGGING = {
     "version": 1,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -42,6 +42,15 @@ class Stone:
     price_nzd: Decimal
     price_model_nzd: Decimal
     availability: str
+    lab_grown: bool = False
+    video_url: str = ""
+    certificate_url: str = ""
+    fluorescence: str = ""
+    length_mm: Decimal | None = None
+    width_mm: Decimal | None = None
+    depth_mm: Decimal | None = None
+    depth_percent: Decimal | None = None
+    table_percent: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,8 @@ class Page:
     stones: list[Stone]
     total_count: int
     skipped: int = 0
+    skipped_reasons: dict[str, int] = field(default_factory=dict)
+    """Why records were skipped (e.g. "no certificate": 3); the counts add up to `skipped`."""
 
 
 class FeedAdapter:

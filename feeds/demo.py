@@ -1,7 +1,10 @@
 """The `demo` feed: a fixed, deterministic set of stones, no network.
 
 Prices are computed by the pricing model (`feeds/pricing.py`) from a supplier price in US
-cents, like a real feed. Demo stones have no image: the storefront draws the shape.
+cents, like a real feed. About 40% of the stones are lab-grown (priced lower by the supplier and
+with the lab-grown markup). Photos are local static renders (`static/catalog/photos/`, so the
+demo stays offline); one stone in nine has none, to show the shape drawing instead. Every stone
+has measurements, proportions, fluorescence and a certificate link (the lab's report check).
 
 Orders can be made to fail, to show the failure path:
 - every order fails while `settings.DEMO_FEED_FAIL_ORDERS` is true (read at call time);
@@ -11,16 +14,32 @@ Orders can be made to fail, to show the failure path:
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
 
 from django.conf import settings
 
-from catalog.models import CLARITY_SCALE, COLOR_SCALE, SHAPE_ORDER, Availability
+from catalog.models import (
+    CLARITY_SCALE,
+    COLOR_SCALE,
+    SHAPE_ORDER,
+    Availability,
+    certificate_check_url,
+)
 from feeds.base import FeedAdapter, FeedError, Page, Stone, register
 from feeds.pricing import prices_from_usd_cents
 
-STONE_COUNT = 36
+# 36 stones drawn from the grading scales, then a few chosen ones a shopper will look for
+# (1.0-1.5 ct ovals, lab-grown and natural, near-colourless and VS) — 40 in all.
+_GENERATED = 36
+_CHOSEN = (
+    # shape, carats, color, clarity, cut, lab-grown
+    ("OVAL", "1.20", "G", "VS1", "EX", True),
+    ("OVAL", "1.21", "H", "VS2", "EX", False),
+    ("ROUND", "1.02", "H", "VS1", "EX", True),
+    ("CUSHION", "1.50", "G", "VVS2", "VG", False),
+)
+STONE_COUNT = _GENERATED + len(_CHOSEN)
 FAIL_PREFIX = "DEMO-FAIL-"
 _FAILING_INDEXES = frozenset({4, 13, 27})
 
@@ -43,6 +62,17 @@ _COLOR_FACTOR = {"D": "1.45", "E": "1.35", "F": "1.25", "G": "1.15",
 _CLARITY_FACTOR = {"FL": "1.60", "IF": "1.45", "VVS1": "1.30", "VVS2": "1.20",
                    "VS1": "1.10", "VS2": "1.00", "SI1": "0.88", "SI2": "0.78"}  # fmt: skip
 _GRADE_FACTOR = {"EX": "1.00", "VG": "0.93", "GD": "0.85"}
+# Lab-grown stones trade at a fraction of a natural stone's price.
+_LAB_GROWN_FACTOR = Decimal("0.22")
+_LAB_GROWN_INDEXES = frozenset(i for i in range(_GENERATED) if i % 5 in (0, 3))
+_NO_PHOTO = 8  # every ninth stone (i % 9 == 8) has no photo
+# Length-to-width ratio by shape; the width follows from the carat weight.
+_RATIO = {"ROUND": "1.00", "OVAL": "1.40", "PRINCESS": "1.00", "EMERALD": "1.42",
+          "CUSHION": "1.05", "PEAR": "1.55", "RADIANT": "1.25", "MARQUISE": "2.00",
+          "ASSCHER": "1.00", "HEART": "0.95"}  # fmt: skip
+_FLUORESCENCE = ("None", "None", "Faint", "None", "Medium", "None", "Faint", "Strong")
+_MM = Decimal("0.01")
+_PCT = Decimal("0.1")
 
 
 def _stone_id(index: int) -> str:
@@ -51,6 +81,26 @@ def _stone_id(index: int) -> str:
 
 
 FAILING_STONE_IDS = tuple(_stone_id(i) for i in sorted(_FAILING_INDEXES))
+
+
+def _photo_url(shape: str) -> str:
+    return f"{settings.STATIC_URL}catalog/photos/{shape.lower()}.svg"
+
+
+def _measurements(*, index: int, shape: str, carats: Decimal) -> dict:
+    """Plausible measurements and proportions: a 1 ct round is about 6.4 mm across."""
+    ratio = Decimal(_RATIO[shape])
+    round_diameter = Decimal(str(6.42 * float(carats) ** (1 / 3)))
+    width = round_diameter / ratio.sqrt() * Decimal("0.97" if shape != "ROUND" else "1")
+    depth_percent = Decimal("59.8") + Decimal(index * 7 % 31) / 10
+    table_percent = Decimal("54") + Decimal(index * 3 % 11) / 2
+    return {
+        "length_mm": (width * ratio).quantize(_MM, ROUND_HALF_UP),
+        "width_mm": width.quantize(_MM, ROUND_HALF_UP),
+        "depth_mm": (width * depth_percent / 100).quantize(_MM, ROUND_HALF_UP),
+        "depth_percent": depth_percent.quantize(_PCT),
+        "table_percent": table_percent.quantize(_PCT),
+    }
 
 
 def _usd_cents(*, carats: Decimal, shape: str, color: str, clarity: str, cut: str) -> int:
@@ -75,8 +125,19 @@ def _specs() -> tuple[dict, ...]:
         color = COLORS[(i * 3) % len(COLORS)]
         clarity = CLARITIES[(i * 5 + i // 8) % len(CLARITIES)]
         cut = GRADES[(i // 2) % len(GRADES)] if shape != "ROUND" else GRADES[(i // 10) % 2]
-        lab = "IGI" if i % 3 == 2 else "GIA"
-        certificate = f"{2_141_300_000 + i * 7919}" if lab == "GIA" else f"{612_400_000 + i * 613}"
+        lab_grown = i in _LAB_GROWN_INDEXES
+        if i >= _GENERATED:
+            shape, chosen_carats, color, clarity, cut, lab_grown = _CHOSEN[i - _GENERATED]
+            carats = Decimal(chosen_carats)
+        if lab_grown:
+            lab, certificate = "IGI", f"LG{612_400_000 + i * 613}"
+        elif i % 7 == 6:
+            lab, certificate = "HRD", f"{240_001_000 + i * 37}"
+        else:
+            lab, certificate = "GIA", f"{2_141_300_000 + i * 7919}"
+        usd_cents = _usd_cents(carats=carats, shape=shape, color=color, clarity=clarity, cut=cut)
+        if lab_grown:
+            usd_cents = int(usd_cents * _LAB_GROWN_FACTOR) // 100 * 100
         specs.append(
             {
                 "supplier_stone_id": _stone_id(i),
@@ -90,9 +151,12 @@ def _specs() -> tuple[dict, ...]:
                 "symmetry": GRADES[(i // 5) % 2],
                 "lab": lab,
                 "certificate_number": certificate,
-                "usd_cents": _usd_cents(
-                    carats=carats, shape=shape, color=color, clarity=clarity, cut=cut
-                ),
+                "certificate_url": certificate_check_url(lab=lab, number=certificate),
+                "lab_grown": lab_grown,
+                "fluorescence": _FLUORESCENCE[i % len(_FLUORESCENCE)],
+                "has_photo": i % 9 != _NO_PHOTO,
+                **_measurements(index=i, shape=shape, carats=carats),
+                "usd_cents": usd_cents,
             }
         )
     return tuple(specs)
@@ -103,11 +167,14 @@ def demo_stones() -> list[Stone]:
     stones = []
     for spec in _specs():
         fields = dict(spec)
-        price_nzd, price_model_nzd = prices_from_usd_cents(fields.pop("usd_cents"))
+        price_nzd, price_model_nzd = prices_from_usd_cents(
+            fields.pop("usd_cents"), lab_grown=spec["lab_grown"]
+        )
+        has_photo = fields.pop("has_photo")
         stones.append(
             Stone(
                 **fields,
-                image_url="",
+                image_url=_photo_url(spec["shape"]) if has_photo else "",
                 price_nzd=price_nzd,
                 price_model_nzd=price_model_nzd,
                 availability=Availability.AVAILABLE,

@@ -10,8 +10,15 @@
 
 Availability mapping (Nivoda → catalog): `AVAILABLE` → available, or on_hold when a `HoldId`
 is set; `ON HOLD` / `HOLD` → on_hold; `SOLD` and `MEMO` → unavailable (the catalog's `sold`
-means sold by this store); anything else → unavailable. A record without a certificate, an
-image, an offer id, a price or carats cannot be sold: it is skipped and counted.
+means sold by this store); anything else → unavailable. A record without a certificate (or a
+certificate number), an image, an offer id, a price or carats cannot be sold: it is skipped and
+counted by reason (`Page.skipped_reasons`).
+
+Mapping of the rest: `certificate.labgrown` → `lab_grown` (priced with the lab-grown markup),
+`diamond.video` → `video_url`, `floInt` → `fluorescence`, `length`/`width`/`depth` → the
+measurements in mm, `depthPercentage` / `table` → `depth_percent` / `table_percent`. The
+certificate link is the record's PDF (`certificate.pdfUrl`, when Nivoda sends one) or the lab's
+own report check built from lab and number (`catalog.models.certificate_check_url`).
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ import requests
 from django.conf import settings
 from urllib3.exceptions import NewConnectionError
 
-from catalog.models import Availability
+from catalog.models import Availability, certificate_check_url
 from feeds.base import FeedAdapter, FeedError, Page, Stone, register
 from feeds.pricing import prices_from_usd_cents
 
@@ -325,18 +332,23 @@ class NivodaFeed(FeedAdapter):
         ).get("diamonds_by_query")
         if not isinstance(found, dict) or not isinstance(found.get("items"), list):
             raise FeedError(f"Nivoda's answer to {action} had no items list. Try again later.")
-        stones, skipped = [], 0
+        stones, reasons = [], {}
         for item in found["items"]:
-            stone = stone_from_item(item)
+            stone, reason = _map_item(item)
             if stone is None:
-                skipped += 1
+                reasons[reason] = reasons.get(reason, 0) + 1
             else:
                 stones.append(stone)
         try:
             total_count = int(found.get("total_count") or 0)
         except (TypeError, ValueError):
             total_count = 0
-        return Page(stones=stones, total_count=total_count, skipped=skipped)
+        return Page(
+            stones=stones,
+            total_count=total_count,
+            skipped=sum(reasons.values()),
+            skipped_reasons=reasons,
+        )
 
     def check_availability(self, diamond) -> str:
         found = self._call(
@@ -412,23 +424,72 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def stone_from_item(item) -> Stone | None:
-    """A Nivoda search item as a catalog stone, or None when it cannot be sold."""
-    if not isinstance(item, dict):
-        return None
-    diamond = item.get("diamond") or {}
-    certificate = diamond.get("certificate") or {}
-    image = _text(diamond.get("image"))
-    if not (item.get("id") and diamond.get("id") and certificate and image):
+def _measure(value) -> Decimal | None:
+    """A measurement or percentage as a Decimal; None when missing, zero or unreadable."""
+    if value is None or value == "":
         return None
     try:
-        carats = Decimal(str(certificate.get("carats")))
-        price_nzd, price_model_nzd = prices_from_usd_cents(item["price"])
-        if not (carats.is_finite() and carats > 0 and price_nzd.is_finite() and price_nzd >= 0):
-            return None
-    except (ArithmeticError, KeyError, TypeError, ValueError):
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
         return None
-    return Stone(
+    return number if number.is_finite() and 0 < number < 1000 else None
+
+
+def _flag(value) -> bool:
+    """Nivoda's `labgrown`: a boolean, sometimes sent as a string."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "yes", "1", "y")
+    return bool(value)
+
+
+def _fluorescence(value) -> str:
+    """`floInt` as the catalog shows it: `NONE` → `None`, `MEDIUM` → `Medium`."""
+    return _text(value).replace("_", " ").title()
+
+
+SKIP_NO_CERTIFICATE = "without a certificate"
+SKIP_NO_IMAGE = "without an image"
+SKIP_NO_OFFER = "without an offer or stone id"
+SKIP_BAD_PRICE_OR_CARATS = "without a usable price or carat weight"
+
+
+def skip_reason(item) -> str | None:
+    """Why a Nivoda search item cannot be sold, or None when it can be mapped."""
+    if not isinstance(item, dict):
+        return SKIP_NO_OFFER
+    diamond = item.get("diamond") or {}
+    certificate = diamond.get("certificate") or {}
+    if not (item.get("id") and diamond.get("id")):
+        return SKIP_NO_OFFER
+    if not certificate or not _text(certificate.get("certNumber")):
+        return SKIP_NO_CERTIFICATE
+    if not _text(diamond.get("image")):
+        return SKIP_NO_IMAGE
+    return None
+
+
+def stone_from_item(item) -> Stone | None:
+    """A Nivoda search item as a catalog stone, or None when it cannot be sold."""
+    return _map_item(item)[0]
+
+
+def _map_item(item) -> tuple[Stone | None, str | None]:
+    reason = skip_reason(item)
+    if reason:
+        return None, reason
+    diamond = item["diamond"]
+    certificate = diamond["certificate"]
+    lab_grown = _flag(certificate.get("labgrown"))
+    try:
+        carats = Decimal(str(certificate.get("carats")))
+        price_nzd, price_model_nzd = prices_from_usd_cents(item["price"], lab_grown=lab_grown)
+        if not (carats.is_finite() and carats > 0 and price_nzd.is_finite() and price_nzd >= 0):
+            return None, SKIP_BAD_PRICE_OR_CARATS
+    except (ArithmeticError, KeyError, TypeError, ValueError):
+        return None, SKIP_BAD_PRICE_OR_CARATS
+    lab = _text(certificate.get("lab")).upper()
+    number = _text(certificate.get("certNumber"))
+    stone = Stone(
         supplier_stone_id=_text(diamond["id"]),
         offer_id=_text(item["id"]),
         shape=_text(certificate.get("shape")).upper(),
@@ -438,10 +499,21 @@ def stone_from_item(item) -> Stone | None:
         cut=_text(certificate.get("cut")),
         polish=_text(certificate.get("polish")),
         symmetry=_text(certificate.get("symmetry")),
-        lab=_text(certificate.get("lab")),
-        certificate_number=_text(certificate.get("certNumber")),
-        image_url=image,
+        lab=lab,
+        certificate_number=number,
+        image_url=_text(diamond.get("image")),
         price_nzd=price_nzd,
         price_model_nzd=price_model_nzd,
         availability=availability_from_nivoda(diamond.get("availability"), diamond.get("HoldId")),
+        lab_grown=lab_grown,
+        video_url=_text(diamond.get("video")),
+        certificate_url=_text(certificate.get("pdfUrl"))
+        or certificate_check_url(lab=lab, number=number),
+        fluorescence=_fluorescence(certificate.get("floInt")),
+        length_mm=_measure(certificate.get("length")),
+        width_mm=_measure(certificate.get("width")),
+        depth_mm=_measure(certificate.get("depth")),
+        depth_percent=_measure(certificate.get("depthPercentage")),
+        table_percent=_measure(certificate.get("table")),
     )
+    return stone, None

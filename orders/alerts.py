@@ -108,3 +108,17 @@ def alert_fraud_warning(*, order: Order, stopped: bool):
             else "The supplier order was already placed or on its way: review the order."
         ),
     )
+
+
+def alert_authorization_expiring(*, order: Order):
+    """Once per order."""
+    return _alert(
+        order,
+        category=Category.ORDER_PAYMENT_FAILURE,
+        title=f"Authorisation for {order.order_number} expires soon: capture or cancel",
+        text=(
+            "The payment is only authorised. Card authorisations lapse after about 7 days; "
+            "then the money is released and the order cannot be charged."
+        ),
+        dedupe_key=f"authorization-expiring-{order.pk}",
+    )

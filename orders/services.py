@@ -346,19 +346,16 @@ def order_dispute_update(
         Order.objects.filter(pk=order.pk).update(updated_at=timezone.now(), **values)
         for key, value in values.items():
             setattr(order, key, value)
+        due = f"; evidence due by {evidence_due_by:%Y-%m-%d %H:%M} UTC" if evidence_due_by else ""
         order_event_record(
             order=order,
             kind="dispute_opened" if opened else "dispute_updated",
-            message=f"Dispute {dispute_status.replace('_', ' ')}"
-            + (
-                f"; evidence due by {evidence_due_by:%Y-%m-%d %H:%M} UTC."
-                if evidence_due_by
-                else "."
-            ),
+            message=f"Dispute {dispute_id}: {dispute_status.replace('_', ' ')}{due}.",
             stripe_event_id=stripe_event_id,
+            data={"dispute": dispute_id, "status": dispute_status, "event_created": event_created},
         )
         if opened:
-            alert_dispute(order=order)
+            alert_dispute(order=order, dispute_id=dispute_id)
     return True
 
 

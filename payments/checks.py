@@ -65,3 +65,17 @@ def check_checkout_rate_limit(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_checkout_capture(app_configs, **kwargs):
+    if settings.CHECKOUT_CAPTURE not in ("manual", "automatic"):
+        return [
+            Error(
+                f"CHECKOUT_CAPTURE is {settings.CHECKOUT_CAPTURE!r}.",
+                hint="Use 'manual' (authorise, capture when the supplier confirms) or "
+                "'automatic' (charge at Checkout).",
+                id="payments.E006",
+            )
+        ]
+    return []

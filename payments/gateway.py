@@ -75,6 +75,7 @@ class StripeGateway:
             settings.STRIPE_SECRET_KEY,
             base_addresses=base_addresses,
             max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
         )
 
     def checkout_session_create(self, *, order: Order, params: dict) -> tuple[str, str]:

@@ -11,16 +11,19 @@ import logging
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 
 from notifications.delivery import notifications_deliver_due
+from orders.alerts import alert_authorization_expiring
 from orders.feed_orders import feed_order_abandon
-from orders.models import FeedOrderStatus, Order, Status
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.services import order_fail_checkout, order_feed_order_retry, order_mark_expired
-from orders.states import FEED_ORDER_STALL_AFTER
+from orders.states import FEED_ORDER_STALL_AFTER, authorization_warn_after, may
 from payments.fulfilment import checkout_session_fulfil
 from payments.gateway import GatewayError, payment_gateway
 from payments.models import WebhookEvent
+from payments.services import PaymentActionError, order_capture, payment_intent_reconcile
 from payments.webhooks import webhook_event_process
 
 logger = logging.getLogger(__name__)
@@ -29,6 +32,8 @@ logger = logging.getLogger(__name__)
 # that failed once to be retried by Stripe before we retry it ourselves.
 EXPIRY_GRACE = timedelta(minutes=5)
 UNPROCESSED_AFTER = timedelta(minutes=2)
+# A capture runs right after the supplier confirms; after this long its outcome is asked.
+CAPTURE_GRACE = timedelta(minutes=2)
 
 
 def payments_reconcile(*, now=None) -> list[str]:
@@ -37,6 +42,7 @@ def payments_reconcile(*, now=None) -> list[str]:
     changes: list[str] = []
     changes += stale_checkouts_reconcile(now=now)
     changes += stalled_feed_orders_reconcile(now=now)
+    changes += held_payments_reconcile(now=now)
     changes += unprocessed_events_reconcile(now=now)
     sent = notifications_deliver_due()
     if sent:
@@ -93,6 +99,33 @@ def stalled_feed_orders_reconcile(*, now) -> list[str]:
                 f"{order.order_number}: feed order started but never finished; "
                 "marked outcome unknown for ops."
             )
+    return changes
+
+
+def held_payments_reconcile(*, now) -> list[str]:
+    """Authorised payments: a capture (the supplier confirmed) or a void whose outcome we did
+    not see is asked of Stripe and applied; a capture still due is repeated with its one
+    idempotency key (never a new one); an authorisation near its expiry is flagged once."""
+    changes = []
+    held = Order.objects.filter(status=Status.PAID, payment_status=PaymentStatus.AUTHORIZED)
+    unseen = held.filter(
+        Q(feed_order_status=FeedOrderStatus.SUCCESS, updated_at__lt=now - CAPTURE_GRACE)
+        | ~Q(payment_error="")
+    )
+    for order in unseen.iterator():
+        try:
+            intent = payment_gateway().payment_intent_retrieve(order.stripe_payment_intent_id)
+            if intent.get("status") == "requires_capture" and may(order, "captured", now):
+                outcome = order_capture(order=order)
+            else:
+                outcome = payment_intent_reconcile(order=order, intent=intent)
+        except (GatewayError, PaymentActionError) as exc:
+            outcome = f"still not settled ({getattr(exc, 'detail', exc)})"
+        changes.append(f"{order.order_number}: held payment {outcome}.")
+    expiring = held.filter(paid_at__lt=now - authorization_warn_after())
+    for order in expiring.iterator():
+        if alert_authorization_expiring(order=order):
+            changes.append(f"{order.order_number}: authorisation near expiry; ops alerted.")
     return changes
 
 

@@ -2,6 +2,7 @@
 
 import re
 from decimal import Decimal, InvalidOperation
+from urllib.parse import urlencode, urlsplit
 
 from django import template
 from django.templatetags.static import static
@@ -105,3 +106,92 @@ def checkout_create_url() -> str:
         return reverse("payments:checkout-create")
     except NoReverseMatch:
         return CHECKOUT_CREATE_PATH
+
+
+@register.filter
+def price(value) -> str:
+    """A retail price: `12345` → `$12,345 NZD` (whole dollars show no cents; an amount with
+    cents, from an older price model, shows them); "Price on request" when missing."""
+    amount = _decimal(value)
+    if amount is None:
+        return "Price on request"
+    if amount == amount.to_integral_value():
+        return f"${amount:,.0f} NZD"
+    return f"${amount:,.2f} NZD"
+
+
+@register.filter
+def dollars(value) -> str:
+    """`12345` → `$12,345` (no currency code; cents only when there are some)."""
+    return price(value).removesuffix(" NZD") if _decimal(value) is not None else ""
+
+
+@register.filter
+def measure(value, unit: str = "") -> str:
+    """`Decimal("6.40")` → `6.40` + unit; a dash when missing."""
+    amount = _decimal(value)
+    if amount is None:
+        return "\N{EN DASH}"
+    return f"{amount.normalize():f}{unit}" if unit == "%" else f"{amount:.2f}{unit}"
+
+
+@register.filter
+def contains(values, item) -> bool:
+    """`{% if compare_ids|contains:diamond.pk %}`: membership by string value."""
+    return str(item) in {str(v) for v in values or ()}
+
+
+@register.simple_tag
+def shape_icon(shape: str) -> str:
+    """The static URL of the shape's outline drawing (the shape filter's icons)."""
+    return static(shape_illustration_path(shape))
+
+
+@register.simple_tag
+def detail_url(diamond, back_query: str = "") -> str:
+    """The stone's page; `back_query` (the catalog's query) lets it link back to the results."""
+    url = diamond.get_absolute_url()
+    return f"{url}?{urlencode({'back': back_query})}" if back_query else url
+
+
+VIDEO_FILE_SUFFIXES = (".mp4", ".webm", ".mov", ".m4v")
+
+
+@register.filter
+def is_video_file(url) -> bool:
+    """True for a URL of a video file the page can play itself (else it is a viewer page)."""
+    path = urlsplit(str(url or "")).path.lower()
+    return path.endswith(VIDEO_FILE_SUFFIXES)
+
+
+@register.filter
+def host(url) -> str:
+    """`https://www.gia.edu/report-check?…` → `gia.edu`."""
+    name = urlsplit(str(url or "")).hostname or ""
+    return name.removeprefix("www.")
+
+
+@register.filter
+def ratio(diamond) -> str:
+    """The length-to-width ratio, `1.40`; empty without both measurements."""
+    if not diamond.length_mm or not diamond.width_mm:
+        return ""
+    return f"{diamond.length_mm / diamond.width_mm:.2f}"
+
+
+@register.filter
+def choice_options(bound_field) -> list[dict]:
+    """A choice field's options as plain dicts (value, label, id, checked), for templates that
+    write the inputs themselves: much cheaper than rendering each option's widget template."""
+    value = bound_field.value()
+    chosen = {str(v) for v in value} if isinstance(value, (list, tuple)) else {str(value or "")}
+    choices = bound_field.field.widget.choices
+    return [
+        {
+            "value": option,
+            "label": label,
+            "id": f"{bound_field.auto_id}_{index}",
+            "checked": str(option) in chosen,
+        }
+        for index, (option, label) in enumerate(choices)
+    ]

@@ -20,7 +20,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from catalog.models import Diamond
-from catalog.services import feed_import
+from feeds.importing import feed_import
 from orders.models import Order
 from tests.factories import PASSWORD
 

@@ -16,8 +16,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
-from catalog.selectors import UNAVAILABLE_REASONS
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.selectors import RESERVED_BY_OTHER, UNAVAILABLE_REASONS
 from tests.browser.conftest import (
     ATTENTION_BG,
     ATTENTION_BORDER,
@@ -41,7 +41,7 @@ SUCCESS_TEXT = "\n".join(
         "Continue Shopping",
     ]
 )
-RESERVED = UNAVAILABLE_REASONS[Availability.RESERVED]
+RESERVED = RESERVED_BY_OTHER
 
 
 def confirm_pay_copy(diamond) -> str:
@@ -105,8 +105,10 @@ def test_a_new_shopper_signs_up_filters_and_buys_a_diamond(page, stones, slack_a
     assert page.get_by_role("heading", level=1).inner_text() == "Diamonds"
     screenshot(page, "catalog")
 
-    page.get_by_label("Shape").select_option(label="Oval")
+    page.get_by_label("Natural", exact=True).check()
+    page.get_by_label("Oval", exact=True).check()
     page.get_by_label("From carat").fill("0.7")
+    page.get_by_label("To carat").fill("1.1")
     page.get_by_label("To price, NZD").fill("15000")
     with page.expect_navigation():
         page.get_by_role("button", name="Apply").click()

@@ -1,10 +1,28 @@
+import importlib
+
 import pytest
-from django.core.cache import cache
+from django.apps import apps
+
+from catalog.selectors import diamond_filter_values_forget
+
+_content_migration = importlib.import_module("catalog.migrations.0004_content_pages")
+
+
+def seed_content_pages():
+    """What migration catalog.0004 does (get-or-create, so it keeps pages staff edited)."""
+    _content_migration.seed_pages(apps, None)
+
+
+@pytest.fixture
+def content_pages(db):
+    """The content pages the migration seeds. A transactional test (the browser tests)
+    empties every table when it ends, so tests that need the pages ask for them."""
+    seed_content_pages()
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """The catalog caches its filter choices; every test starts from the stock it creates."""
-    cache.clear()
+def _fresh_filter_values():
+    """The catalog's filter choices are cached (per process): each test starts without."""
+    diamond_filter_values_forget()
     yield
-    cache.clear()
+    diamond_filter_values_forget()

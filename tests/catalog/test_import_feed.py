@@ -23,9 +23,9 @@ def run(*args, stdout=None, stderr=None):
 @pytest.mark.django_db
 def test_first_import_creates_every_stone():
     out, err = run("demo", "--batch-size", "10")
-    assert out.strip() == "Imported demo: 36 created, 0 updated, 0 unchanged, 0 skipped."
+    assert out.strip() == "Imported demo: 40 created, 0 updated, 0 unchanged, 0 skipped."
     assert err == ""  # no progress bar when output is not a terminal
-    assert Diamond.objects.filter(feed=Feed.DEMO).count() == 36
+    assert Diamond.objects.filter(feed=Feed.DEMO).count() == 40
     stone = demo_stones()[5]
     diamond = Diamond.objects.get(feed=Feed.DEMO, supplier_stone_id=stone.supplier_stone_id)
     for field in ("offer_id", "shape", "carats", "color", "clarity", "cut", "polish", "symmetry"):
@@ -33,8 +33,20 @@ def test_first_import_creates_every_stone():
     assert (diamond.lab, diamond.certificate_number, diamond.image_url) == (
         stone.lab,
         stone.certificate_number,
-        "",
+        "/static/catalog/photos/pear.svg",
     )
+    for field in (
+        "lab_grown",
+        "certificate_url",
+        "fluorescence",
+        "length_mm",
+        "width_mm",
+        "depth_mm",
+        "depth_percent",
+        "table_percent",
+    ):
+        assert getattr(diamond, field) == getattr(stone, field), field
+    assert diamond.lab_grown is True
     assert (diamond.price_nzd, diamond.price_model_nzd) == (stone.price_nzd, stone.price_model_nzd)
     assert diamond.availability == Availability.AVAILABLE
 
@@ -44,7 +56,7 @@ def test_a_rerun_changes_nothing():
     run("demo")
     before = {d.pk: d.updated_at for d in Diamond.objects.all()}
     out, _ = run("demo", "--batch-size", "7")
-    assert "0 created, 0 updated, 36 unchanged, 0 skipped" in out
+    assert "0 created, 0 updated, 40 unchanged, 0 skipped" in out
     assert {d.pk: d.updated_at for d in Diamond.objects.all()} == before
 
 
@@ -57,13 +69,14 @@ def test_changed_stones_are_updated_and_only_those(settings):
     )
     untouched = Diamond.objects.exclude(supplier_stone_id__in=stone_ids).first()
     out, _ = run("demo")
-    assert "0 created, 3 updated, 33 unchanged" in out
+    assert "0 created, 3 updated, 37 unchanged" in out
     assert not Diamond.objects.filter(color="Z").exists()
     assert Diamond.objects.get(pk=untouched.pk).updated_at == untouched.updated_at
 
     settings.FEED_MARKUP_PERCENT = Decimal("30")
+    settings.FEED_MARKUP_PERCENT_LAB_GROWN = Decimal("50")
     out, _ = run("demo")
-    assert "0 created, 36 updated, 0 unchanged" in out
+    assert "0 created, 40 updated, 0 unchanged" in out
 
 
 @pytest.mark.django_db
@@ -76,7 +89,7 @@ def test_store_owned_availability_survives_an_import():
         Diamond.objects.filter(supplier_stone_id=stone_id).update(availability=availability)
     Diamond.objects.filter(supplier_stone_id__in=ids[:2]).update(price_nzd=Decimal("1.00"))
     out, _ = run("demo")
-    assert "4 updated, 32 unchanged" in out
+    assert "4 updated, 36 unchanged" in out
     found = dict(
         Diamond.objects.filter(supplier_stone_id__in=ids).values_list(
             "supplier_stone_id", "availability"
@@ -100,8 +113,8 @@ def test_limit_imports_only_that_many():
 @pytest.mark.django_db
 def test_a_progress_bar_is_drawn_on_a_terminal():
     out, err = run("demo", "--batch-size", "10", stdout=Terminal())
-    assert "Importing demo" in err and "36/36" in err
-    assert "36 created" in out
+    assert "Importing demo" in err and "40/40" in err
+    assert "40 created" in out
 
 
 @pytest.mark.django_db
@@ -117,7 +130,9 @@ def test_importing_nivoda_pages_through_and_counts_skipped_records(nivoda_api):
     for n in range(120):
         nivoda_api.add_stone(**({"diamond": {"image": ""}} if n % 40 == 0 else {}))
     out, _ = run("nivoda", "--batch-size", "100")
-    assert out.strip() == "Imported nivoda: 117 created, 0 updated, 0 unchanged, 3 skipped."
+    assert out.strip() == (
+        "Imported nivoda: 117 created, 0 updated, 0 unchanged, 3 skipped (3 without an image)."
+    )
     assert Diamond.objects.filter(feed=Feed.NIVODA).count() == 117
     assert {c.variables["limit"] for c in nivoda_api.calls("diamonds_by_query")} == {50}
 
@@ -161,12 +176,14 @@ def test_withdraw_missing_makes_delisted_stones_unavailable(nivoda_api):
     nivoda_api.stones[-1]["diamond"]["image"] = ""  # offer-5 can no longer be sold
 
     out, _ = run("nivoda")
-    assert "0 created, 0 updated, 2 unchanged, 1 skipped." in out  # nothing withdrawn unasked
+    # Nothing is withdrawn unasked.
+    assert "0 created, 0 updated, 2 unchanged, 1 skipped (1 without an image)." in out
     assert Diamond.objects.filter(availability=Availability.AVAILABLE).count() == 3
 
     out, _ = run("nivoda", "--withdraw-missing")
     assert out.strip() == (
-        "Imported nivoda: 0 created, 0 updated, 2 unchanged, 1 skipped, 2 withdrawn."
+        "Imported nivoda: 0 created, 0 updated, 2 unchanged, 1 skipped (1 without an image), "
+        "2 withdrawn."
     )
     found = dict(Diamond.objects.values_list("offer_id", "availability"))
     assert found == {
@@ -192,3 +209,44 @@ def test_withdraw_missing_needs_a_complete_import(nivoda_api):
     with pytest.raises(CommandError, match="HTTP 500"):
         run("nivoda", "--withdraw-missing")
     assert Diamond.objects.get().availability == Availability.AVAILABLE
+
+
+@pytest.mark.django_db
+def test_lab_grown_nivoda_stones_are_stored_and_priced_as_lab_grown(nivoda_api, settings):
+    settings.FEED_USD_TO_NZD_RATE = Decimal("1.70")
+    settings.FEED_MARKUP_PERCENT = Decimal("25")
+    settings.FEED_MARKUP_PERCENT_LAB_GROWN = Decimal("60")
+    nivoda_api.add_stone(price=400_033, certificate={"labgrown": True, "lab": "IGI"})
+    nivoda_api.add_stone(price=400_033, certificate={"labgrown": False})
+    run("nivoda")
+
+    lab = Diamond.objects.get(offer_id="offer-1")
+    natural = Diamond.objects.get(offer_id="offer-2")
+    assert (lab.lab_grown, natural.lab_grown) == (True, False)
+    assert lab.price_nzd == natural.price_nzd == Decimal("6800.56")
+    assert lab.price_model_nzd == Decimal("10881.00")  # +60%, whole dollars
+    assert natural.price_model_nzd == Decimal("8501.00")  # +25%, whole dollars
+
+    # The feed corrects a stone to lab-grown: the next import relabels and reprices it.
+    nivoda_api.stones[1]["diamond"]["certificate"]["labgrown"] = True
+    out, _ = run("nivoda")
+    assert "1 updated, 1 unchanged" in out
+    natural.refresh_from_db()
+    assert natural.lab_grown is True
+    assert natural.price_model_nzd == Decimal("10881.00")
+
+
+@pytest.mark.django_db
+def test_stripe_is_charged_exactly_the_whole_dollar_price_shown(client):
+    from payments.services import checkout_amount_cents
+
+    run("demo")
+    for diamond in Diamond.objects.all():
+        shown = diamond.price_model_nzd
+        assert shown == shown.to_integral_value(), diamond.supplier_stone_id
+        assert checkout_amount_cents(diamond) == int(shown) * 100
+    diamond = Diamond.objects.get(supplier_stone_id="DEMO-0037")
+    assert (
+        f"${diamond.price_model_nzd:,.0f} NZD"
+        in client.get(diamond.get_absolute_url()).content.decode()
+    )

@@ -21,10 +21,10 @@ def debug(settings):
 @pytest.mark.django_db
 def test_seeds_diamonds_and_users_with_known_passwords(debug):
     out = seed()
-    assert "Demo diamonds: 36 created" in out
+    assert "Demo diamonds: 40 created" in out
     assert "staff / staff-demo-pass (created)" in out
     assert "shopper / shopper-demo-pass (created)" in out
-    assert Diamond.objects.filter(feed=Feed.DEMO).count() == 36
+    assert Diamond.objects.filter(feed=Feed.DEMO).count() == 40
     users = get_user_model().objects
     staff, shopper = users.get(username="staff"), users.get(username="shopper")
     assert staff.is_staff and staff.check_password("staff-demo-pass")
@@ -41,7 +41,7 @@ def test_running_it_again_changes_nothing(debug):
     before = {u.username: u.password for u in users.all()}
     diamonds = {d.pk: d.updated_at for d in Diamond.objects.all()}
     out = seed()
-    assert "Demo diamonds: 0 created, 0 updated, 36 unchanged" in out
+    assert "Demo diamonds: 0 created, 0 updated, 40 unchanged" in out
     assert "staff / staff-demo-pass (unchanged)" in out
     assert "shopper / shopper-demo-pass (unchanged)" in out
     assert {u.username: u.password for u in users.all()} == before  # hashes not redone
@@ -70,4 +70,4 @@ def test_refuses_with_debug_off_unless_forced(settings):
         seed()
     assert not Diamond.objects.exists()
     assert not get_user_model().objects.exists()
-    assert "36 created" in seed("--force")
+    assert "40 created" in seed("--force")

@@ -6,15 +6,13 @@ from django.utils import timezone
 
 from catalog.models import Availability, Diamond
 from catalog.selectors import (
-    UNAVAILABLE_REASONS,
     diamond_filter_values,
     diamond_filter_values_forget,
     diamond_list,
-    diamond_purchase_state,
 )
-from catalog.services import diamonds_upsert, diamonds_withdraw_missing
 from feeds.base import Stone
-from tests.factories import DiamondFactory, OrderFactory, UserFactory
+from feeds.importing import diamonds_upsert, diamonds_withdraw_missing
+from tests.factories import DiamondFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -136,56 +134,8 @@ def test_filter_values_come_from_available_stock_in_grading_order():
         "color": ["D", "H"],
         "clarity": ["VS1", "SI1"],
         "cut": ["EX", "VG"],
+        "lab": ["GIA"],
     }
-
-
-class TestPurchaseState:
-    def test_available_stone_can_be_bought(self, shopper):
-        state = diamond_purchase_state(diamond=DiamondFactory(), user=shopper)
-        assert state.purchasable
-        assert state.reason == ""
-
-    @pytest.mark.parametrize(
-        "availability",
-        [Availability.RESERVED, Availability.SOLD, Availability.ON_HOLD, Availability.UNAVAILABLE],
-    )
-    def test_unavailable_stones_say_why(self, shopper, availability):
-        state = diamond_purchase_state(
-            diamond=DiamondFactory(availability=availability), user=shopper
-        )
-        assert not state.purchasable
-        assert state.reason == UNAVAILABLE_REASONS[availability]
-        assert not state.own_checkout_open
-
-    def test_reserved_by_another_shoppers_checkout(self, shopper):
-        order = OrderFactory(user=UserFactory())
-
-        state = diamond_purchase_state(diamond=order.diamond, user=shopper)
-
-        assert not state.own_checkout_open
-        assert state.reason.startswith("Another customer is checking out this diamond.")
-
-    def test_reserved_by_the_shoppers_own_open_checkout(self, shopper):
-        order = OrderFactory(user=shopper)
-
-        state = diamond_purchase_state(diamond=order.diamond, user=shopper)
-
-        assert not state.purchasable
-        assert state.own_checkout_open
-
-    def test_own_closed_checkout_does_not_count(self, shopper):
-        order = OrderFactory(user=shopper, status="expired", payment_status="expired")
-
-        state = diamond_purchase_state(diamond=order.diamond, user=shopper)
-
-        assert not state.own_checkout_open
-
-    def test_stone_without_any_price_cannot_be_bought(self, shopper):
-        diamond = DiamondFactory(price_model_nzd=None, price_nzd=None)
-
-        state = diamond_purchase_state(diamond=diamond, user=shopper)
-
-        assert not state.purchasable
 
 
 def test_requested_values_on_the_standard_scale_stay_offered():
@@ -200,6 +150,7 @@ def test_requested_values_on_the_standard_scale_stay_offered():
         "color": ["D", "G"],
         "clarity": ["FL", "VS1"],
         "cut": ["EX"],
+        "lab": ["GIA"],
     }
 
 
@@ -230,7 +181,7 @@ def stone(stone_id: str, **changes) -> Stone:
 
 def test_filter_values_are_read_once_then_served_from_the_cache(django_assert_num_queries):
     DiamondFactory(shape="OVAL", color="H", clarity="SI1", cut="VG")
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         first = diamond_filter_values()
     with django_assert_num_queries(0):
         again = diamond_filter_values(keep={"color": ["D"]})

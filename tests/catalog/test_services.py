@@ -6,8 +6,8 @@ import pytest
 from django.db import connections
 
 from catalog.models import Availability, Diamond
-from catalog.services import diamonds_upsert
 from feeds.base import Stone
+from feeds.importing import diamonds_upsert
 
 STONE = Stone(
     supplier_stone_id="S-0",

@@ -54,6 +54,8 @@ class StripeDouble:
     def __init__(self):
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
+        self.intents: dict[str, dict] = {}
+        self._delays: list[dict] = []
         self.requests: list[dict] = []
         self._idempotent: dict[str, tuple[int, dict]] = {}
         self._failures: list[dict] = []
@@ -85,6 +87,13 @@ class StripeDouble:
             }
         )
 
+    def hang(self, method: str, path_prefix: str, *, seconds: float, times=1):
+        """Answer the next `times` matching requests only after `seconds` (a timeout for a
+        client that waits less), having done the work: the outcome the client never saw."""
+        self._delays.append(
+            {"method": method, "prefix": path_prefix, "seconds": seconds, "times": times}
+        )
+
     def calls(self, method: str, path_prefix: str) -> list[dict]:
         return [
             r for r in self.requests if r["method"] == method and r["path"].startswith(path_prefix)
@@ -94,13 +103,34 @@ class StripeDouble:
         """The shopper finished Checkout: returns the session as a webhook would carry it."""
         session = self.sessions[session_id]
         session["status"] = "complete"
+        manual = session.get("capture_method") == "manual"
+        if manual and payment_status == "paid":
+            payment_status = "unpaid"  # an authorised card: Checkout reports it unpaid
         session["payment_status"] = payment_status
         session["payment_intent"] = session["payment_intent"] or new_id("pi")
         if amount_total is not None:
             session["amount_total"] = amount_total
         if currency is not None:
             session["currency"] = currency
+        status = "requires_capture" if manual else "succeeded"
+        if payment_status == "unpaid" and not manual:
+            status = "processing"
+        self.intents[session["payment_intent"]] = {
+            "id": session["payment_intent"],
+            "object": "payment_intent",
+            "status": status,
+            "amount": session["amount_total"],
+            "amount_capturable": session["amount_total"] if status == "requires_capture" else 0,
+            "amount_received": session["amount_total"] if status == "succeeded" else 0,
+            "currency": session["currency"],
+            "capture_method": "manual" if manual else "automatic",
+            "metadata": session["payment_intent_metadata"],
+            "latest_charge": new_id("ch"),
+        }
         return dict(session)
+
+    def intent_for(self, session_id: str) -> dict:
+        return dict(self.intents[self.sessions[session_id]["payment_intent"]])
 
     def settle(self, session_id: str, *, succeeded=True):
         session = self.sessions[session_id]
@@ -152,6 +182,8 @@ class StripeDouble:
             ),
             "cancel_url": params.get("cancel_url"),
             "payment_intent": None,
+            "capture_method": params.get("payment_intent_data", {}).get("capture_method"),
+            "payment_intent_metadata": params.get("payment_intent_data", {}).get("metadata", {}),
             "line_items_requested": items,
             "livemode": False,
             "url": f"https://checkout.stripe.com/c/pay/{session_id}",
@@ -170,6 +202,9 @@ class StripeDouble:
                     return _error(400, "Only open Checkout Sessions can be expired.")
                 session["status"] = "expired"
             return 200, session
+        match = re.fullmatch(r"/v1/payment_intents/([^/]+)(/capture|/cancel)?", path)
+        if match:
+            return self._intent_action(match.group(1), method, match.group(2))
         if method == "POST" and path == "/v1/refunds":
             intent = params.get("payment_intent")
             session = next(
@@ -177,10 +212,18 @@ class StripeDouble:
             )
             if session is None:
                 return _error(404, f"No such payment_intent: '{intent}'", code="resource_missing")
+            record = self.intents.get(intent)
+            if record is not None and record["status"] != "succeeded":
+                return _error(400, f"This PaymentIntent ({intent}) is {record['status']}.")
+            refunds = self.refunds.values()
+            already = sum(r["amount"] for r in refunds if r["payment_intent"] == intent)
+            amount = int(params.get("amount", session["amount_total"] - already))
+            if amount <= 0 or already + amount > session["amount_total"]:
+                return _error(400, "Refund amount is greater than the unrefunded amount.")
             refund = {
                 "id": new_id("re"),
                 "object": "refund",
-                "amount": int(params.get("amount", session["amount_total"])),
+                "amount": amount,
                 "currency": session["currency"],
                 "payment_intent": intent,
                 "status": "succeeded",
@@ -189,6 +232,25 @@ class StripeDouble:
             self.refunds[refund["id"]] = refund
             return 200, refund
         return _error(404, f"Unrecognized request URL ({method}: {path}).", code="resource_missing")
+
+    def _intent_action(self, intent_id: str, method: str, action: str | None):
+        intent = self.intents.get(intent_id)
+        if intent is None:
+            return _error(404, f"No such payment_intent: '{intent_id}'", code="resource_missing")
+        if method == "POST" and action:
+            if intent["status"] != "requires_capture":
+                return _error(
+                    400,
+                    f"This PaymentIntent could not be {action[1:]}d: it is {intent['status']}.",
+                    code="payment_intent_unexpected_state",
+                )
+            if action == "/capture":
+                intent.update(
+                    status="succeeded", amount_received=intent["amount"], amount_capturable=0
+                )
+            else:
+                intent.update(status="canceled", amount_capturable=0)
+        return 200, dict(intent)
 
     def _handle(self, method, path, headers, body) -> tuple[int, dict]:
         params = parse_form(body)
@@ -207,7 +269,19 @@ class StripeDouble:
             answer = self._route(method, path, params)
             if key:
                 self._idempotent[(method, key)] = answer
-            return answer
+            delay = next(
+                (
+                    d
+                    for d in self._delays
+                    if d["times"] and d["method"] == method and path.startswith(d["prefix"])
+                ),
+                None,
+            )
+            if delay is not None:
+                delay["times"] -= 1
+        if delay is not None:
+            time.sleep(delay["seconds"])
+        return answer
 
     def _handler(self):
         double = self

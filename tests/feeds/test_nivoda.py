@@ -58,8 +58,85 @@ def test_search_maps_items_to_stones(adapter, nivoda_api, settings):
     assert (stone.lab, stone.certificate_number) == ("IGI", "LG612345")
     assert stone.image_url == "https://img.example/abc.jpg"
     assert stone.price_nzd == Decimal("20987.64")  # 12,345.67 USD x 1.70
-    assert stone.price_model_nzd == Decimal("25185.17")  # x 1.20
+    assert stone.price_model_nzd == Decimal("25185.00")  # x 1.20, to whole dollars
     assert stone.availability == Availability.AVAILABLE
+
+
+def test_search_maps_origin_media_and_proportions(adapter, nivoda_api, settings):
+    settings.FEED_USD_TO_NZD_RATE = Decimal("1.70")
+    settings.FEED_MARKUP_PERCENT = Decimal("20")
+    settings.FEED_MARKUP_PERCENT_LAB_GROWN = Decimal("50")
+    nivoda_api.add_stone(
+        price=400_000,
+        diamond={"video": "https://video.nivoda.example/360/abc.mp4"},
+        certificate={
+            "lab": "igi",
+            "certNumber": "LG612345678",
+            "labgrown": True,
+            "floInt": "MEDIUM",
+            "length": 7.41,
+            "width": 5.32,
+            "depth": 3.3,
+            "depthPercentage": 62.1,
+            "table": 58.5,
+        },
+    )
+    nivoda_api.add_stone(certificate={"labgrown": False, "floInt": None, "length": None})
+    nivoda_api.add_stone(certificate={"labgrown": "true", "lab": "HRD", "certNumber": "240001"})
+    lab, natural, lab_as_text = adapter.search(offset=0, limit=10).stones
+
+    assert lab.lab_grown is True
+    assert lab.video_url == "https://video.nivoda.example/360/abc.mp4"
+    assert lab.fluorescence == "Medium"
+    assert (lab.length_mm, lab.width_mm, lab.depth_mm) == (
+        Decimal("7.41"),
+        Decimal("5.32"),
+        Decimal("3.3"),
+    )
+    assert (lab.depth_percent, lab.table_percent) == (Decimal("62.1"), Decimal("58.5"))
+    assert lab.lab == "IGI"
+    assert lab.certificate_url == "https://www.igi.org/verify-your-report/?r=LG612345678"
+    # 4,000 USD x 1.70 = 6,800 NZD cost; lab-grown markup 50% (never the natural 20%).
+    assert (lab.price_nzd, lab.price_model_nzd) == (Decimal("6800.00"), Decimal("10200.00"))
+
+    assert natural.lab_grown is False
+    assert natural.video_url == ""
+    assert natural.fluorescence == ""
+    assert natural.length_mm is None
+    assert natural.width_mm == Decimal("6.42")
+    assert natural.certificate_url == (
+        f"https://www.gia.edu/report-check?reportno={natural.certificate_number}"
+    )
+    assert natural.price_model_nzd == Decimal("13260.00")  # 6,500 USD x 1.70 x 1.20
+
+    assert lab_as_text.lab_grown is True
+    assert lab_as_text.certificate_url == "https://my.hrdantwerp.com/?record_number=240001"
+
+
+def test_the_feed_pdf_is_the_certificate_link_when_there_is_one(adapter, nivoda_api):
+    nivoda_api.add_stone(certificate={"pdfUrl": "https://certs.example/LG1.pdf"})
+    nivoda_api.add_stone(certificate={"lab": "GCAL", "certNumber": "99"})
+    with_pdf, unknown_lab = adapter.search(offset=0, limit=10).stones
+    assert with_pdf.certificate_url == "https://certs.example/LG1.pdf"
+    assert unknown_lab.certificate_url == ""  # no report check we know: the number is shown
+
+
+def test_skipped_records_are_counted_by_reason(adapter, nivoda_api):
+    nivoda_api.add_stone(diamond={"certificate": None})
+    nivoda_api.add_stone(certificate={"certNumber": ""})
+    nivoda_api.add_stone(diamond={"image": ""})
+    nivoda_api.add_stone(price="not a price")
+    nivoda_api.add_stone(id=None)
+    nivoda_api.add_stone()
+    page = adapter.search(offset=0, limit=50)
+    assert len(page.stones) == 1
+    assert page.skipped == 5
+    assert page.skipped_reasons == {
+        "without a certificate": 2,
+        "without an image": 1,
+        "without a usable price or carat weight": 1,
+        "without an offer or stone id": 1,
+    }
 
 
 def test_records_that_cannot_be_sold_are_skipped_and_counted(adapter, nivoda_api):

@@ -57,3 +57,12 @@ def test_rate_limits_read_as_count_per_window(settings, rate, expected):
 
     assert (count, int(window.total_seconds())) == expected
     assert check_checkout_rate_limit(None) == []
+
+
+def test_an_unknown_capture_mode_is_a_check_error(settings):
+    from payments.checks import check_checkout_capture
+
+    settings.CHECKOUT_CAPTURE = "later"
+    assert [error.id for error in check_checkout_capture(None)] == ["payments.E006"]
+    settings.CHECKOUT_CAPTURE = "manual"
+    assert check_checkout_capture(None) == []

@@ -3,9 +3,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services import feed_import
 from config.demo import seed_demo_orders
 from feeds.base import FeedError
+from feeds.importing import feed_import
 
 DEMO_USERS = (
     # username, password, staff (in the Ops group, not a superuser)

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from catalog.services import FeedImportError, feed_import
 from feeds.base import FeedError
+from feeds.importing import FeedImportError, feed_import
 
 
 class Command(BaseCommand):
