@@ -218,6 +218,7 @@ class Figure:
     url: str = ""
     note: str = ""
     alert: bool = False
+    short: str = ""
 
 
 @dataclass(frozen=True)
@@ -374,6 +375,7 @@ def _dashboard(now, totals, days, median, attempts, windows) -> Dashboard:
             value=totals[f"rule_{rule.reason}"],
             url=_filter_url(needs_attention=rule.reason),
             alert=bool(totals[f"rule_{rule.reason}"]),
+            short=rule.reason.replace("_", " ").capitalize(),
         )
         for rule in ATTENTION_RULES
     ]

@@ -77,8 +77,10 @@ def daily_chart(days, *, timezone_name: str) -> DailyChart:
     slot = plot_width / max(len(days), 1)
     bar_width = max(slot * 0.7, 1)
 
-    def panel(title, values, labels, top_y, fmt):
+    def panel(title, values, labels, top_y, fmt, *, whole=False):
         ceiling = nice_ceiling(max(values, default=0))
+        # A count's axis is labelled in whole numbers only.
+        fractions = (0, 0.5, 1) if not whole or ceiling % 2 == 0 else (0, 1)
         bars = []
         for i, (value, label) in enumerate(zip(values, labels, strict=True)):
             h = 0 if not value else max(value / ceiling * panel_height, 1.5)
@@ -95,7 +97,7 @@ def daily_chart(days, *, timezone_name: str) -> DailyChart:
             )
         ticks = [
             Tick(round(top_y + panel_height - fraction * panel_height, 1), fmt(fraction * ceiling))
-            for fraction in (0, 0.5, 1)
+            for fraction in fractions
         ]
         return Panel(title, top_y, panel_height, bars, ticks)
 
@@ -112,6 +114,7 @@ def daily_chart(days, *, timezone_name: str) -> DailyChart:
             ],
             top,
             lambda v: f"{v:g}",
+            whole=True,
         ),
         panel(
             "Revenue (NZD)",
