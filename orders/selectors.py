@@ -265,7 +265,8 @@ PERIODS = (("today", "Today", 1), ("7d", "Last 7 days", 7), ("30d", "Last 30 day
 
 def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
     """Every figure on the ops dashboard, from four aggregate queries whatever the number of
-    orders: the order counters, the 30 days' series, the median and the feed attempts."""
+    orders: the order counters (with the feed attempts), the needs-attention counts, the 30
+    days' series, the median."""
     now = now or timezone.now()
     tz = store_timezone()
     net = F("amount_cents") - F("amount_refunded_cents")
@@ -274,7 +275,6 @@ def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
     start30, end = windows["30d"]
 
     counters = {
-        "attention_total": Count("pk", filter=attention_q(now)),
         "open_checkouts": Count("pk", filter=Q(status=Status.PENDING_PAYMENT)),
         "created_30d": Count("pk", filter=Q(created_at__gte=start30, created_at__lt=end)),
         "created_30d_paid": Count(
@@ -295,8 +295,21 @@ def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
             ),
         ),
     }
+    # Needs attention: each rule is tested only on the (few) orders that match one of them.
+    attention = {"attention_total": Count("pk")}
     for rule in ATTENTION_RULES:
-        counters[f"rule_{rule.reason}"] = Count("pk", filter=rule.q(now))
+        attention[f"rule_{rule.reason}"] = Count("pk", filter=rule.q(now))
+    # Supplier-order attempts for orders paid in the last 30 days: every attempt but a
+    # current one still pending was answered; all but one success per order failed (a
+    # refusal, an unknown outcome, or an attempt that stalled and was retried).
+    paid30 = Q(paid_at__gte=start30, paid_at__lt=end)
+    counters["attempts_30d"] = Sum("feed_order_attempt", filter=paid30)
+    counters["in_flight_30d"] = Count(
+        "pk", filter=paid30 & Q(feed_order_status=FeedOrderStatus.PENDING, feed_order_attempt__gt=0)
+    )
+    counters["placed_30d"] = Count(
+        "pk", filter=paid30 & Q(feed_order_status=FeedOrderStatus.SUCCESS)
+    )
     for key, (start, stop) in windows.items():
         window = Q(paid_at__gte=start, paid_at__lt=stop)
         counters[f"paid_{key}"] = Count("pk", filter=window)
@@ -304,8 +317,11 @@ def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
     counters["open_disputes"] = Count("pk", filter=open_dispute_q())
     expiring = authorization_expiring_q(now)
     if expiring is not None:
-        counters["authorizations_expiring"] = Count("pk", filter=expiring)
-    totals = Order.objects.aggregate(**counters)
+        attention["authorizations_expiring"] = Count("pk", filter=expiring)
+    totals = {
+        **Order.objects.aggregate(**counters),
+        **Order.objects.filter(attention_q(now)).aggregate(**attention),
+    }
 
     per_day = {
         row["day"]: row
@@ -326,19 +342,9 @@ def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
     ]
 
     median = _median_to_confirmed(start30, end, totals["confirmed_30d"])
-    attempts = OrderEvent.objects.filter(created_at__gte=start30, created_at__lt=end).aggregate(
-        answered=Count("pk", filter=Q(kind__in=FEED_ANSWER_KINDS)),
-        failed=Count("pk", filter=Q(kind__in=FEED_FAILURE_KINDS)),
-    )
+    answered = (totals["attempts_30d"] or 0) - totals["in_flight_30d"]
+    attempts = {"answered": answered, "failed": answered - totals["placed_30d"]}
     return _dashboard(now, totals, days, median, attempts, windows)
-
-
-FEED_FAILURE_KINDS = ("feed_order_failed", "feed_order_unknown")
-FEED_ANSWER_KINDS = (
-    *FEED_FAILURE_KINDS,
-    "feed_order_succeeded",
-    "feed_order_succeeded_after_refund",
-)
 
 
 def _median_to_confirmed(start, end, count: int) -> timedelta | None:
@@ -407,7 +413,8 @@ def _dashboard(now, totals, days, median, attempts, windows) -> Dashboard:
             "Feed-order failure rate",
             "—" if not answered else f"{failed / answered:.0%}",
             _filter_url(paid="30d", feed_order_status__exact=FeedOrderStatus.FAILED),
-            f"{failed} of {answered} supplier answers in the last 30 days were failures.",
+            f"{failed} of {answered} supplier-order attempts for orders paid in the last 30 "
+            "days failed.",
             alert=bool(failed),
         ),
     ]

@@ -40,6 +40,7 @@ from orders.admin.filters import (
     PaidPeriodFilter,
 )
 from orders.admin.forms import CancelForm, RefundForm, ResolveForm
+from orders.admin.paging import OrdersPaginator
 from orders.models import Order, OrderEvent
 from orders.selectors import (
     order_list_for_ops,
@@ -329,12 +330,23 @@ class OrderAdmin(ReadOnlyModelAdmin):
         ]
         return own + super().get_urls()
 
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        return OrdersPaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            attention_count=getattr(request, "_attention_count", None),
+        )
+
     def changelist_view(self, request, extra_context=None):
         query = request.GET.urlencode()
         export_url = reverse("admin:orders_order_export") + (f"?{query}" if query else "")
+        # Counted once: the banner's number, and the unfiltered list's split (see paging).
+        request._attention_count = orders_needing_attention_count()
         extra_context = {
             **(extra_context or {}),
-            "attention_count": orders_needing_attention_count(),
+            "attention_count": request._attention_count,
             "export_url": export_url,
         }
         return super().changelist_view(request, extra_context)

@@ -1,9 +1,11 @@
 from django import template
 
 from orders.admin.charts import daily_chart, funnel_chart
+from orders.admin.dates import date_hierarchy_node
 from orders.selectors import attention_filter_url, orders_needing_attention_count
 
 register = template.Library()
+register.tag("ops_date_hierarchy", date_hierarchy_node)
 
 
 @register.inclusion_tag("admin/orders/attention_banner.html", takes_context=True)

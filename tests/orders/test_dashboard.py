@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from catalog.models import Availability
 from orders.admin.charts import daily_chart, funnel_chart, nice_ceiling
-from orders.models import Order, OrderEvent
+from orders.models import Order
 from orders.selectors import DayPoint, format_duration, ops_dashboard
 from orders.states import ATTENTION_RULES
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
@@ -158,18 +158,21 @@ def test_open_checkouts_disputes_expiring_authorisations_and_failure_rate(settin
     OrderFactory(confirmed=True, dispute_status="won")
     OrderFactory(paid=True, payment_status="authorized", paid_at=NOW - timedelta(hours=121))
     OrderFactory(paid=True, payment_status="authorized", paid_at=NOW - timedelta(hours=100))
-    order = OrderFactory(confirmed=True)
-    for kind in ["feed_order_succeeded"] * 3 + ["feed_order_failed", "paid"]:
-        OrderEvent.objects.create(order=order, kind=kind, created_at=NOW - timedelta(days=1))
-    OrderEvent.objects.create(
-        order=order, kind="feed_order_failed", created_at=NOW - timedelta(days=31)
-    )
+    day_ago = NOW - timedelta(days=1)
+    # supplier attempts: 1 placed at once, 1 placed on the 3rd attempt, 1 failed twice,
+    # 1 running its first attempt (no answer yet), 1 paid too long ago to count
+    OrderFactory(confirmed=True, paid_at=day_ago, feed_order_attempt=1)
+    OrderFactory(confirmed=True, paid_at=day_ago, feed_order_attempt=3)
+    OrderFactory(feed_failed=True, paid_at=day_ago, feed_order_attempt=2)
+    OrderFactory(paid=True, paid_at=day_ago, feed_order_requested_at=NOW)
+    OrderFactory(feed_failed=True, paid_at=NOW - timedelta(days=31), feed_order_attempt=5)
     figures = {f.label: f for f in ops_dashboard(now=NOW).figures}
     assert figures["Open checkouts"].value == 2
     assert figures["Open disputes"].value == 1
     assert figures["Authorisations near expiry"].value == 1
-    assert figures["Feed-order failure rate"].value == "25%"
-    assert figures["Feed-order failure rate"].note.startswith("1 of 4 supplier answers")
+    # 1 + 3 + 2 attempts answered (the running one is not), 2 placed: 4 of 6 failed
+    assert figures["Feed-order failure rate"].value == "67%"
+    assert figures["Feed-order failure rate"].note.startswith("4 of 6 supplier-order attempts")
 
 
 @pytest.mark.django_db
