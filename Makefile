@@ -2,8 +2,9 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-DEV_ENV := DEBUG=True STOREFRONT_URL=http://localhost:$(PORT)
+# PORT first: `:=` expands DEV_ENV right here, so PORT must already have its value.
 PORT ?= 8000
+DEV_ENV := DEBUG=True STOREFRONT_URL=http://localhost:$(PORT)
 
 .PHONY: run test lint format install install-test browser worker clean
 

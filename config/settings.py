@@ -102,7 +102,7 @@ LOGIN_REDIRECT_URL = "catalog:list"
 LOGOUT_REDIRECT_URL = "catalog:list"
 
 LANGUAGE_CODE = "en-nz"
-TIME_ZONE = "UTC"
+TIME_ZONE = env("TIME_ZONE", default="Pacific/Auckland")  # shown times; order numbers use UTC
 USE_I18N = True
 USE_TZ = True
 
@@ -197,3 +197,65 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# ---------------------------------------------------------------- the shopper after paying
+# Accounts, email, shipping and the store's contact address (SPEC Part 2).
+INSTALLED_APPS += ["accounts"]
+
+# Email through Django's mail framework. EMAIL_URL, e.g. smtp+tls://user:pass@host:587;
+# default: the console backend under DEBUG, an SMTP server on localhost:25 otherwise.
+EMAIL_CONFIG = env.email_url(
+    "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+)
+vars().update({name: value for name, value in EMAIL_CONFIG.items() if value is not None})
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a stuck server never hangs us
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Diamond Store <orders@example.com>")
+SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
+
+# Failed log-ins per username and address, and per address, in Django's cache.
+LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", default="5/15m")
+LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
+
+# Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2).
+SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["NZ"])
+
+# ---------------------------------------------------------------- running as a fleet
+# (monitoring/: the shared cache, health, metrics, structured logs, error reports)
+from monitoring.cache import cache_settings  # noqa: E402
+from monitoring.errors import sentry_init  # noqa: E402
+from monitoring.logs import logging_config  # noqa: E402
+
+INSTALLED_APPS += ["monitoring"]
+# First, so every later middleware's and view's log lines carry the request id.
+MIDDLEWARE.insert(0, "monitoring.logs.RequestIdMiddleware")
+
+# Everything that must agree across processes (filter choices and their clearing after an
+# import, throttles, rate limits) goes through this cache. Local memory by default (`make run`
+# needs nothing); production: redis://127.0.0.1:6379/0. A Redis outage degrades, never fails.
+CACHES = {"default": cache_settings(env.cache_url("CACHE_URL", default="locmemcache://"))}
+CACHE_RETRY_SECONDS = env.int("CACHE_RETRY_SECONDS", default=5)
+
+# Health: /healthz?deep=1 and `manage.py check_health`; the same facts raise WORKER_STALLED.
+HEALTH_TASK_QUEUE_MAX_AGE_SECONDS = env.int("HEALTH_TASK_QUEUE_MAX_AGE_SECONDS", default=300)
+HEALTH_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTH_OUTBOX_MAX_AGE_SECONDS", default=900)
+HEALTH_CACHE_REQUIRED = env.bool("HEALTH_CACHE_REQUIRED", default=False)
+
+# Metrics: /metrics (Prometheus) answers only with `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The load balancer's and Prometheus' calls reach gunicorn directly, without the proxy's
+# X-Forwarded-Proto: no HTTPS redirect for them (the token still applies).
+SECURE_REDIRECT_EXEMPT += [r"^metrics$"]
+
+# Errors: sentry-sdk with the Django integration when a DSN is set (PII off, secrets scrubbed).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+sentry_init(
+    dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE
+)
+
+# Logs: readable text by default; LOG_FORMAT=json for one JSON object per line, with the
+# request id, order number and Stripe event id as fields where known.
+LOG_FORMAT = env("LOG_FORMAT", default="text")
+LOGGING = logging_config(LOGGING, log_format=LOG_FORMAT)

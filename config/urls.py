@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from config import views
+from monitoring import views as monitoring_views
 
 urlpatterns = [
     path("", include("catalog.urls")),
@@ -10,4 +11,5 @@ urlpatterns = [
     path("accounts/", include("config.accounts_urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", monitoring_views.metrics, name="metrics"),
 ]

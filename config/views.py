@@ -1,34 +1,31 @@
-from django import forms
 from django.conf import settings
 from django.contrib.auth import login
-from django.contrib.auth.forms import UserCreationForm
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.http import JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
+
+from accounts.forms import EMAIL_TAKEN, SignupForm
+from monitoring.health import FAIL, health_report
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
+    """200 when the database answers; `?deep=1` (readiness) names every part, 503 on a failure
+    of a required one (the cache is not required by default: the store works without it)."""
+    if request.GET.get("deep"):
+        report = health_report(deep=True).as_dict()
+        return JsonResponse(report, status=503 if report["status"] == FAIL else 200)
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any database failure means "not healthy"
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
     return JsonResponse({"status": "ok"})
-
-
-class SignupForm(UserCreationForm):
-    email = forms.EmailField(
-        label="Email", help_text="For your order confirmations.", max_length=254
-    )
-
-    class Meta(UserCreationForm.Meta):
-        fields = ("username", "email")
 
 
 def _next_url(request) -> str:
@@ -48,8 +45,13 @@ def signup(request):
         return redirect(_next_url(request))
     form = SignupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect(_next_url(request))
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:  # the same email signed up a moment ago (the unique index)
+            form.add_error("email", EMAIL_TAKEN)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(_next_url(request))
     next_url = request.POST.get("next") or request.GET.get("next", "")
     return render(request, "registration/signup.html", {"form": form, "next": next_url})

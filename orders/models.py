@@ -78,6 +78,8 @@ class Order(models.Model):
     amount_refunded_cents = models.PositiveBigIntegerField(default=0)
 
     captured_at = models.DateTimeField(null=True, blank=True)
+    # Stripe's receipt for the charge (its `receipt_url`), shown on the shopper's order page.
+    stripe_receipt_url = models.URLField(max_length=500, blank=True)
     # The last capture or void that failed, in ops' words (empty once it succeeds).
     payment_error = models.TextField(blank=True)
     # The supplier's hold on the stone while the shopper pays (feeds that support holds).

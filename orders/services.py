@@ -324,6 +324,17 @@ def order_note_payment_error(*, order: Order, error: str, actor=None) -> None:
     order.payment_error = error
 
 
+def order_receipt_record(*, order: Order, receipt_url: str) -> bool:
+    """Keep Stripe's receipt link for the shopper's order page (https only)."""
+    if not receipt_url.startswith("https://") or len(receipt_url) > 500:
+        return False
+    return bool(
+        Order.objects.filter(pk=order.pk)
+        .exclude(stripe_receipt_url=receipt_url)
+        .update(stripe_receipt_url=receipt_url)
+    )
+
+
 # ---------------------------------------------------------------- disputes and fraud
 
 

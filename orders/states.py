@@ -195,7 +195,7 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
        kind="feed_order_succeeded", diamond=SELL, guard=("attempt",),
        description="the supplier confirmed the order (payment already captured)"),
     _t("feed_order_succeeded_to_capture", status=S.PAID, payment=P.AUTHORIZED, feed=ANSWERED,
-       to={"feed_order_status": F.SUCCESS}, kind="feed_order_succeeded", diamond=SELL,
+       to={"feed_order_status": F.SUCCESS}, kind="supplier_confirmed", diamond=SELL,
        guard=("attempt",),
        description="the supplier confirmed the order; the held payment is to be captured"),
     _t("feed_order_succeeded_after_refund", status=S.CANCELLED, feed=ANSWERED,

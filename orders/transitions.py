@@ -14,6 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
+from orders.emails import order_emails_for_event
 from orders.models import Order, OrderEvent
 from orders.states import FEED_ORDER_STALL_AFTER, TRANSITIONS, DiamondEffect, FeedOrderStatus
 
@@ -105,7 +106,7 @@ def order_event_record(
     data: dict | None = None,
     created_at=None,
 ) -> OrderEvent:
-    return OrderEvent.objects.create(
+    event = OrderEvent.objects.create(
         order=order,
         kind=kind,
         message=message,
@@ -114,3 +115,5 @@ def order_event_record(
         data=data or {},
         created_at=created_at or timezone.now(),
     )
+    order_emails_for_event(order=order, event_kind=kind)  # the shopper's email, if any
+    return event

@@ -1,26 +1,59 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
-from orders.models import Status
-from orders.selectors import order_customer_status_label, order_list_for_customer
+from orders.selectors import (
+    money_display,
+    order_for_customer,
+    order_list_for_customer,
+    order_receipt_url,
+    order_refunded_cents,
+    order_shopper_status,
+    order_shopper_timeline,
+    shipping_address_lines,
+    time_zone_label,
+)
 
 PAGE_SIZE = 20
 
 
-@require_GET
+@require_safe
 @login_required
 def order_list_view(request):
     page = Paginator(order_list_for_customer(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     rows = [
-        {
-            "order": order,
-            "status_label": order_customer_status_label(order=order),
-            "awaiting_payment": order.status == Status.PENDING_PAYMENT,
-        }
-        for order in page.object_list
+        {"order": order, "status": order_shopper_status(order=order)} for order in page.object_list
     ]
     return render(request, "orders/list.html", {"page": page, "rows": rows})
+
+
+@require_safe
+@login_required
+def order_detail_view(request, order_number):
+    """The shopper's own order; 404 for anyone else's (no hint that it exists)."""
+    order = order_for_customer(user=request.user, order_number=order_number)
+    if order is None:
+        raise Http404("No such order.")
+    refunded = order_refunded_cents(order=order)
+    return render(
+        request,
+        "orders/detail.html",
+        {
+            "order": order,
+            "diamond": order.diamond,
+            "status": order_shopper_status(order=order),
+            "timeline": order_shopper_timeline(order=order),
+            "shipping_lines": shipping_address_lines(order=order),
+            "shipping_phone": getattr(order, "shipping_phone", "") or "",
+            "refunded_cents": refunded,
+            "refunded_display": money_display(refunded, order.currency),
+            "time_zone_label": time_zone_label(),
+            "receipt_url": order_receipt_url(order=order),
+            "store_contact_email": settings.STORE_CONTACT_EMAIL,
+        },
+    )

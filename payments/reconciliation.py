@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from monitoring.health import worker_stalled_alert
 from notifications.delivery import notifications_deliver_due
 from orders.alerts import alert_authorization_expiring
 from orders.feed_orders import feed_order_abandon
@@ -44,6 +45,7 @@ def payments_reconcile(*, now=None) -> list[str]:
     changes += stalled_feed_orders_reconcile(now=now)
     changes += held_payments_reconcile(now=now)
     changes += unprocessed_events_reconcile(now=now)
+    changes += worker_stalled_alert(now=now)
     sent = notifications_deliver_due()
     if sent:
         changes.append(f"Delivered {sent} overdue notification(s).")

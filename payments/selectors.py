@@ -3,6 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from orders.models import Order, Status
+from payments.event_parsing import text_is_storable
+
+
+def _lookup_key_ok(value, max_length: int) -> bool:
+    """A key from a URL that can name a row: text, not too long, no NUL or lone surrogate
+    (PostgreSQL refuses those in a query, which would be a 500 instead of a 404)."""
+    return isinstance(value, str) and 0 < len(value) <= max_length and text_is_storable(value)
 
 
 def order_open_checkout(*, diamond_id) -> Order | None:
@@ -12,7 +19,7 @@ def order_open_checkout(*, diamond_id) -> Order | None:
 
 def order_for_shopper(*, user, order_number: str) -> Order | None:
     """The shopper's own order by number; None for anyone else's (no enumeration)."""
-    if not order_number:
+    if not _lookup_key_ok(order_number, Order._meta.get_field("order_number").max_length):
         return None
     return (
         Order.objects.select_related("diamond").filter(user=user, order_number=order_number).first()
@@ -20,7 +27,9 @@ def order_for_shopper(*, user, order_number: str) -> Order | None:
 
 
 def order_by_checkout_session(*, session_id: str) -> Order | None:
-    if not session_id:
+    if not _lookup_key_ok(
+        session_id, Order._meta.get_field("stripe_checkout_session_id").max_length
+    ):
         return None
     return (
         Order.objects.select_related("diamond", "user")

@@ -195,6 +195,8 @@ def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dic
         "expires_at": checkout_expires_at(now),
         "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
         "cancel_url": f"{settings.STOREFRONT_URL}{diamond.get_absolute_url()}",
+        "shipping_address_collection": {"allowed_countries": list(settings.SHIPPING_COUNTRIES)},
+        "phone_number_collection": {"enabled": True},
     }
     if settings.CHECKOUT_CAPTURE == "manual":
         # Authorise now, capture when the supplier confirms (Checkout then offers only the

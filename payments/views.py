@@ -1,4 +1,3 @@
-import json
 import logging
 import uuid
 
@@ -12,11 +11,14 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.models import Diamond
+from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
 from payments import selectors, services, simulator
+from payments.checkout_result import checkout_result, checkout_retry
+from payments.event_parsing import InvalidPayload, parse_json
 from payments.fulfilment import checkout_session_fulfil
 from payments.gateway import GatewayError, payment_gateway, simulator_enabled
 from payments.webhooks import webhook_receive
@@ -69,6 +71,7 @@ def checkout_create_view(request):
     try:
         order = services.checkout_create(user=request.user, diamond_id=diamond_id)
     except services.CheckoutError as exc:
+        checkout_refusal_count(exc.code)
         messages.error(request, exc.message)
         return _see_other(_diamond_page(diamond_id))
     return _see_other(order.stripe_checkout_url)
@@ -79,6 +82,7 @@ def _json_error(code: str, message: str, status: int) -> JsonResponse:
 
 
 def _checkout_error_response(error: services.CheckoutError) -> JsonResponse:
+    checkout_refusal_count(error.code)
     return _json_error(error.code, error.message, CHECKOUT_ERROR_STATUS[error.code])
 
 
@@ -96,9 +100,13 @@ def _csrf_failure(request):
 
 def _checkout_payload(request) -> tuple[dict | None, JsonResponse | None]:
     try:
-        data = json.loads(request.body or b"")
-    except (ValueError, UnicodeDecodeError):
-        return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
+        data = parse_json(request.body or b"")
+    except InvalidPayload as exc:
+        return None, _json_error(
+            "invalid_json",
+            f"The request body must be a JSON object of plain text values ({exc})",
+            400,
+        )
     if not isinstance(data, dict):
         return None, _json_error("invalid_json", "The request body must be a JSON object.", 400)
     if not isinstance(data.get("diamond_id"), str):
@@ -160,26 +168,39 @@ def stripe_webhook(request):
 # ---------------------------------------------------------------- success page
 
 
-def _fulfil_from_success_page(order, session_id: str) -> None:
-    """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
-    if order.status != Status.PENDING_PAYMENT or session_id != order.stripe_checkout_session_id:
-        return
+def _checkout_session_retrieve(session_id: str, *, order_number: str = "") -> dict | None:
+    """The Checkout Session as the payment gateway reports it now (Stripe, or the simulator's
+    own sessions); None when it cannot be asked (no key, Stripe down): the page then shows the
+    order as recorded, optimistically."""
     try:
-        session = payment_gateway().checkout_session_retrieve(session_id)
+        return payment_gateway().checkout_session_retrieve(session_id)
     except GatewayError as exc:
         logger.warning(
-            "Success-page fulfilment of order %s (session %s) failed; the webhook or "
-            "reconcile_payments will apply it: %s",
-            order.order_number,
+            "Success page of order %s: retrieving Checkout Session %s failed; showing the "
+            "order as recorded: %s",
+            order_number,
             session_id,
             exc.detail,
         )
-        return
-    checkout_session_fulfil(session=session, order=order)
+        return None
+
+
+def _fulfil_from_success_page(order, session: dict) -> None:
+    """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
+    try:
+        if checkout_session_fulfil(session=session, order=order):
+            order.refresh_from_db()
+    except Exception:
+        logger.exception(
+            "Success-page fulfilment of order %s (session %s) failed; the webhook or "
+            "reconcile_payments will apply it",
+            order.order_number,
+            session.get("id"),
+        )
 
 
 @never_cache
-@require_GET
+@require_safe
 @login_required
 def checkout_success_view(request):
     order = selectors.order_for_shopper(
@@ -187,8 +208,27 @@ def checkout_success_view(request):
     )
     if order is None:
         raise Http404("No such order.")
-    _fulfil_from_success_page(order, request.GET.get("session_id", ""))
-    return render(request, "payments/success.html", {"order": order})
+    session_id = request.GET.get("session_id", "")
+    session = None
+    if order.status == Status.PENDING_PAYMENT and session_id == order.stripe_checkout_session_id:
+        session = _checkout_session_retrieve(session_id, order_number=order.order_number)
+        if session is not None:
+            _fulfil_from_success_page(order, session)
+    result = checkout_result(order=order, session=session)
+    return render(
+        request,
+        "payments/success.html",
+        {
+            "order": order,
+            "diamond": order.diamond,
+            "result": result,
+            "retry": (
+                checkout_retry(order=order, user=request.user, result=result)
+                if result.offer_retry
+                else None
+            ),
+        },
+    )
 
 
 # ---------------------------------------------------------------- simulator
@@ -204,7 +244,7 @@ def _simulator_order(request, session_id: str):
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def checkout_simulator_view(request, session_id):
     order = _simulator_order(request, session_id)

@@ -3,7 +3,12 @@ from django.db import connection
 
 from tests.factories import DiamondFactory, StaffFactory, UserFactory
 
-pytest_plugins = ["tests.doubles.stripe", "tests.doubles.slack", "tests.doubles.nivoda"]
+pytest_plugins = [
+    "tests.doubles.stripe",
+    "tests.doubles.slack",
+    "tests.doubles.nivoda",
+    "tests.smtp",
+]
 
 
 @pytest.fixture
@@ -29,3 +34,13 @@ def postgres_only():
             "needs PostgreSQL: parallel writers on row locks, and server-side control of "
             "connections (SQLite serialises every writer on one database lock)"
         )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (log-in failure counters, cached choices)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -120,6 +120,8 @@ def test_another_shoppers_order_number_answers_exactly_like_a_missing_one():
 
     assert theirs.status_code == missing.status_code == 404
     assert _without_tokens(theirs.content) == _without_tokens(missing.content)
+    # Every response carries its own random X-Request-ID (for the logs); the rest is identical.
+    assert len({theirs.headers.pop("X-Request-ID"), missing.headers.pop("X-Request-ID")}) == 2
     assert dict(theirs.headers) == dict(missing.headers)
     assert order.order_number not in client.get("/account/orders/").content.decode()
     assert (

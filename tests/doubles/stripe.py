@@ -99,13 +99,39 @@ class StripeDouble:
             r for r in self.requests if r["method"] == method and r["path"].startswith(path_prefix)
         ]
 
-    def complete(self, session_id: str, *, payment_status="paid", amount_total=None, currency=None):
-        """The shopper finished Checkout: returns the session as a webhook would carry it."""
+    def complete(
+        self,
+        session_id: str,
+        *,
+        payment_status="paid",
+        amount_total=None,
+        currency=None,
+        shipping=None,
+        phone=None,
+        shipping_shape="collected_information",
+    ):
+        """The shopper finished Checkout: returns the session as a webhook would carry it.
+
+        `shipping` (`{"name", "address": {...}}`) is placed where the API version puts it:
+        `collected_information.shipping_details` (current) or `shipping_details` (older
+        versions, `shipping_shape="legacy"`); `phone` goes to `customer_details.phone`.
+        """
         session = self.sessions[session_id]
         session["status"] = "complete"
         manual = session.get("capture_method") == "manual"
         if manual and payment_status == "paid":
             payment_status = "unpaid"  # an authorised card: Checkout reports it unpaid
+        if shipping is not None:
+            if shipping_shape == "legacy":
+                session["shipping_details"] = shipping
+            else:
+                session["collected_information"] = {"shipping_details": shipping}
+        if phone is not None or shipping is not None:
+            session["customer_details"] = {
+                "email": session.get("customer_email"),
+                "name": (shipping or {}).get("name"),
+                "phone": phone,
+            }
         session["payment_status"] = payment_status
         session["payment_intent"] = session["payment_intent"] or new_id("pi")
         if amount_total is not None:
@@ -185,6 +211,8 @@ class StripeDouble:
             "capture_method": params.get("payment_intent_data", {}).get("capture_method"),
             "payment_intent_metadata": params.get("payment_intent_data", {}).get("metadata", {}),
             "line_items_requested": items,
+            "shipping_address_collection": params.get("shipping_address_collection"),
+            "phone_number_collection": params.get("phone_number_collection"),
             "livemode": False,
             "url": f"https://checkout.stripe.com/c/pay/{session_id}",
         }

@@ -52,7 +52,10 @@ def test_a_feed_failure_alerts_the_errors_channel_in_red(client, settings, slack
     assert fields["Payment intent"] == "pi_test_123"
     assert fields["Admin"].endswith(f"/admin/orders/order/{order.pk}/change/")
     assert fields["Error"] == order.feed_order_error != ""
-    assert Notification.objects.get().status == Notification.DeliveryStatus.SENT
+    assert (
+        Notification.objects.get(kind=Notification.Kind.SLACK).status
+        == Notification.DeliveryStatus.SENT
+    )
 
 
 def test_a_completed_order_is_announced_on_the_ops_channel_in_green(client, slack_api):
@@ -78,7 +81,7 @@ def test_slack_down_never_blocks_the_order_and_the_alert_goes_out_later(client, 
         client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
     )
     assert order.status == Status.CONFIRMED
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(kind=Notification.Kind.SLACK)
     assert notification.status == Notification.DeliveryStatus.PENDING
     assert notification.attempts == 1
     assert "service_unavailable" in notification.last_error
@@ -101,7 +104,7 @@ def test_slack_down_never_blocks_the_order_and_the_alert_goes_out_later(client, 
 def test_backoff_grows_with_each_failed_attempt(client, slack_api):
     slack_api.down = True
     pay(client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED)))
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(kind=Notification.Kind.SLACK)
     delays = []
     for _ in range(3):
         Notification.objects.update(next_attempt_at=timezone.now() - timedelta(seconds=1))
@@ -120,7 +123,7 @@ def test_a_slack_that_cannot_be_reached_is_retried_too(client, settings):
         client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
     )
     assert order.status == Status.CONFIRMED
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(kind=Notification.Kind.SLACK)
     assert notification.status == Notification.DeliveryStatus.PENDING
     assert notification.last_error
 
@@ -131,7 +134,7 @@ def test_without_a_token_alerts_are_logged(client, settings, caplog):
     order = pay(
         client, OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
     )
-    notification = Notification.objects.get()
+    notification = Notification.objects.get(kind=Notification.Kind.SLACK)
     assert notification.status == Notification.DeliveryStatus.LOGGED
     assert order.order_number in caplog.text
     assert "#errors" in caplog.text

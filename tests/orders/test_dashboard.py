@@ -349,7 +349,7 @@ def test_the_daily_chart_draws_a_bar_per_day_with_data(values, bars):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("days_with_orders", [0, 1, 30])
-def test_the_index_renders_both_charts_and_their_tables(logged_in, days_with_orders):
+def test_the_index_renders_both_charts_and_their_tables(logged_in, settings, days_with_orders):
     now = datetime.now(UTC)
     for day in range(days_with_orders):
         confirmed(now - timedelta(days=day, minutes=30))
@@ -359,7 +359,8 @@ def test_the_index_renders_both_charts_and_their_tables(logged_in, days_with_ord
     svg = daily[: daily.index("</svg>")]
     assert svg.count('class="ops-chart__bar"') == 2 * days_with_orders
     assert ("No paid orders in the last 30 days" in svg) is (days_with_orders == 0)
-    for label in ["Paid orders", "Revenue (NZD)", "Day (UTC)", '<title id="daily-chart-title">']:
+    day_axis = f"Day ({settings.TIME_ZONE})"
+    for label in ["Paid orders", "Revenue (NZD)", day_axis, '<title id="daily-chart-title">']:
         assert label in svg
     table = daily[daily.index("<table>") :]
     assert table.count('<th scope="row">') == 30

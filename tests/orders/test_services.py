@@ -8,6 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Availability
+from notifications.models import Notification
 from orders.feed_orders import feed_order_record_failure, feed_order_record_success
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.services import (
@@ -125,7 +126,8 @@ def test_payment_is_recorded_once_and_enqueues_one_feed_order(django_capture_on_
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         assert order_mark_paid(order=order, session=paid_session(order))
         assert not order_mark_paid(order=order, session=paid_session(order))
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the feed order and the payment-received email, once each
+    assert Notification.objects.filter(kind="email", reference=order.order_number).count() == 1
     order.refresh_from_db()
     assert (order.status, order.payment_status, order.feed_order_status) == (
         Status.PAID,

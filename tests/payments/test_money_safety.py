@@ -76,7 +76,7 @@ def test_an_authorised_payment_is_captured_when_the_supplier_confirms(
     assert capture["headers"]["idempotency-key"] == f"capture-{order.pk}"
     assert manual.intent_for(order.stripe_checkout_session_id)["status"] == "succeeded"
     kinds = list(order.events.values_list("kind", flat=True))
-    assert kinds[-3:] == ["authorized", "feed_order_succeeded", "captured"]
+    assert kinds[-3:] == ["authorized", "supplier_confirmed", "captured"]
     assert order.captured_at is not None
     demo_diamond.refresh_from_db()
     assert demo_diamond.availability == Availability.SOLD
@@ -524,3 +524,66 @@ def test_the_hold_is_let_go_once_the_supplier_order_is_placed(
     )
     assert state(order)[0] == Status.CONFIRMED
     assert holding_feed.holds == {"H-1": "released"}
+
+
+# ---------------------------------------------------------------- what the shopper is emailed
+
+
+def test_the_shopper_is_emailed_the_authorisation_then_the_confirmation_after_capture(
+    manual, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    authorise(client, manual, order)
+    emails = Notification.objects.filter(kind=Notification.Kind.EMAIL, reference=order.order_number)
+    subjects = list(emails.order_by("created_at", "id").values_list("title", flat=True))
+    assert subjects == [
+        f"We've received your payment — order {order.order_number}",
+        f"Your order is confirmed — order {order.order_number}",
+    ]
+    first = emails.order_by("created_at", "id").first()
+    assert "charge it only once your diamond is confirmed" in first.text.replace("\n", " ")
+
+
+def test_a_cancelled_authorisation_emails_that_nothing_was_charged(
+    manual, client, shopper_client, make_diamond, staff
+):
+    from feeds.demo import FAILING_STONE_IDS
+
+    order = start_checkout(
+        shopper_client, make_diamond(supplier_stone_id=sorted(FAILING_STONE_IDS)[0])
+    )
+    authorise(client, manual, order)
+    order_cancel(order=order, actor=staff)
+    titles = Notification.objects.filter(kind=Notification.Kind.EMAIL).values_list(
+        "title", flat=True
+    )
+    assert f"Your order is cancelled — you have not been charged — order {order.order_number}" in (
+        list(titles)
+    )
+    assert not any("confirmed" in title for title in titles)
+
+
+def test_the_receipt_link_from_the_charge_reaches_the_order_page(
+    stripe_api, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    post_event(
+        client,
+        stripe_event(
+            "checkout.session.completed", stripe_api.complete(order.stripe_checkout_session_id)
+        ),
+    )
+    order.refresh_from_db()
+    receipt = "https://pay.stripe.com/receipts/payment/test_receipt_1"
+    charge = {
+        "id": "ch_r",
+        "object": "charge",
+        "payment_intent": order.stripe_payment_intent_id,
+        "receipt_url": receipt,
+    }
+    post_event(client, stripe_event("charge.succeeded", charge))
+    post_event(client, stripe_event("charge.succeeded", {**charge, "receipt_url": "javascript:x"}))
+    order.refresh_from_db()
+    assert order.stripe_receipt_url == receipt
+    page = shopper_client.get(f"/account/orders/{order.order_number}/").content.decode()
+    assert receipt in page

@@ -141,7 +141,7 @@ def test_completed_and_paid_fulfils_and_places_the_feed_order(client, order):
     assert order.diamond.availability == Availability.SOLD
     kinds = list(order.events.values_list("kind", flat=True))
     assert kinds == ["paid", "feed_order_succeeded"]
-    completed = Notification.objects.get(reference=order.order_number)
+    completed = Notification.objects.get(reference=order.order_number, kind="slack")
     assert completed.category == "ORDER_COMPLETED"
     assert completed.channel == "#ops"
     assert completed.color == "#28a745"
@@ -351,7 +351,7 @@ def test_with_the_database_backend_the_feed_order_is_enqueued_with_the_payment(
     assert response.status_code == 200
     order = refresh(order)
     assert (order.status, order.feed_order_status) == (Status.PAID, FeedOrderStatus.PENDING)
-    task = DBTaskResult.objects.get()
+    task = DBTaskResult.objects.get(task_path="orders.tasks.feed_order_place")
     assert task.task_path == "orders.tasks.feed_order_place"
     assert task.args_kwargs["kwargs"] == {"order_id": str(order.id), "attempt": 1}
 
@@ -361,7 +361,7 @@ def test_with_the_database_backend_the_feed_order_is_enqueued_with_the_payment(
     order = refresh(order)
     assert (order.status, order.feed_order_status) == (Status.CONFIRMED, FeedOrderStatus.SUCCESS)
     assert (
-        Notification.objects.get(reference=order.order_number).status
+        Notification.objects.get(reference=order.order_number, kind="slack").status
         == Notification.DeliveryStatus.LOGGED
     )
 

@@ -345,3 +345,153 @@ def test_form_checkout_never_fails_with_a_5xx(checkout_client, for_sale, diamond
     assert response.status_code == 303
     location = response["Location"]
     assert location.startswith(("https://checkout.stripe.com/", "/"))
+
+
+# ---------------------------------------------------------------- hostile input, every endpoint
+#
+# Valid-looking input that used to reach a 500: nesting deep enough to exhaust recursion,
+# U+0000 (PostgreSQL refuses it), lone UTF-16 surrogates (no UTF-8 encoder accepts them) and
+# identifiers longer than their columns. Every endpoint that takes input gets all of them.
+
+BAD_CHARACTERS = ["\x00", "\ud800", "\udbff", "\udc00", "\udfff"]
+hostile_text = st.builds(
+    lambda before, bad, after: before + bad + after, text, st.sampled_from(BAD_CHARACTERS), text
+)
+over_long = st.text(st.characters(codec="ascii", categories=["L", "N"]), min_size=256, max_size=600)
+nesting_depths = st.integers(min_value=65, max_value=20_000)
+
+
+def nested(depth: int, *, kind="[") -> str:
+    return ("[" * depth + "]" * depth) if kind == "[" else ('{"a":' * depth + "1" + "}" * depth)
+
+
+# In a form or a query string a lone surrogate can only arrive as its (invalid) UTF-8 bytes.
+hostile_form_value = (
+    hostile_text.map(lambda s: s.replace("\x00", "%00").encode("utf-8", "surrogatepass"))
+    | over_long.map(str.encode)
+    | st.sampled_from([b"%00", b"%ED%A0%80", b"%ED%BF%BF", b"%C0%80", b"%FF%FE", b"a%00b"])
+)
+
+
+def form_body(fields: dict[str, bytes]) -> bytes:
+    return b"&".join(name.encode() + b"=" + value for name, value in fields.items())
+
+
+@fuzz
+@given(
+    where=st.sampled_from(["diamond_id", "reference", "comments", "key"]),
+    bad=hostile_text,
+    depth=nesting_depths,
+    kind=st.sampled_from(["[", "{"]),
+    how=st.sampled_from(["bad text", "deep body", "deep field"]),
+)
+def test_json_checkout_refuses_hostile_input_with_a_json_400(
+    checkout_client, for_sale, where, bad, depth, kind, how
+):
+    payload = {"diamond_id": str(for_sale.pk)}
+    if how == "bad text":
+        if where == "key":
+            payload[bad] = "x"
+        else:
+            payload[where] = bad
+        body = json.dumps(payload).encode()  # ensure_ascii: surrogates travel as \udxxx
+    elif how == "deep body":
+        body = nested(depth, kind=kind).encode()
+    else:
+        body = json.dumps({**payload, where: "HERE"}).replace('"HERE"', nested(depth, kind=kind))
+        body = body.encode()
+
+    response = checkout_client.post(
+        "/api/v2/checkout/create", data=body, content_type="application/json"
+    )
+
+    assert response.status_code == 400, response.content[:300]
+    assert set(response.json()) == {"error"}
+    assert response.json()["error"]["code"]
+    assert not Order.objects.exists()
+
+
+@fuzz
+@given(value=hostile_form_value)
+def test_form_checkout_refuses_hostile_input_and_stores_nothing(checkout_client, for_sale, value):
+    response = checkout_client.post(
+        "/checkout/create/",
+        data=form_body({"diamond_id": value}),
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 303
+    assert not response["Location"].startswith("https://")
+    assert not Order.objects.exists()
+
+
+@fuzz
+@given(order=hostile_form_value, session_id=hostile_form_value | st.just(b""))
+def test_the_success_page_answers_404_to_hostile_order_numbers(checkout_client, order, session_id):
+    OrderFactory()
+    query = b"order=" + order + b"&session_id=" + session_id
+    response = checkout_client.get("/checkout/success/?" + query.decode("latin-1"))
+    assert response.status_code == 404
+
+
+def _event_with(obj_value, *, event_id=None, event_type="checkout.session.completed") -> dict:
+    session = {"object": "checkout.session", "id": "cs_test_fuzz", "metadata": {"x": obj_value}}
+    return stripe_event(event_type, session, event_id=event_id)
+
+
+@fuzz
+@given(
+    how=st.sampled_from(["bad text", "bad key", "bad id", "bad type", "long id", "deep"]),
+    bad=hostile_text,
+    long_id=over_long,
+    depth=nesting_depths,
+    kind=st.sampled_from(["[", "{"]),
+)
+def test_signed_hostile_webhook_bodies_are_a_400_and_store_nothing(
+    client, how, bad, long_id, depth, kind
+):
+    if how == "bad text":
+        body = json.dumps(_event_with(bad)).encode()
+    elif how == "bad key":
+        body = json.dumps(_event_with({bad: 1})).encode()
+    elif how == "bad id":
+        body = json.dumps(_event_with("x", event_id=f"evt_{bad}")).encode()
+    elif how == "bad type":
+        body = json.dumps(_event_with("x", event_type=bad)).encode()
+    elif how == "long id":
+        body = json.dumps(_event_with("x", event_id=f"evt_{long_id}")).encode()
+    else:
+        body = json.dumps(_event_with("HERE")).replace('"HERE"', nested(depth, kind=kind))
+        body = body.encode()
+
+    response = signed_post(client, body)
+
+    assert response.status_code == 400, response.content[:300]
+    assert response.json()["message"] in WEBHOOK_ANSWERS_400
+    assert not WebhookEvent.objects.exists()
+
+
+ACCOUNT_FIELDS = {
+    "/accounts/signup/": ["username", "email", "password1", "password2"],
+    "/accounts/login/": ["username", "password"],
+}
+
+
+@fuzz
+@given(
+    path=st.sampled_from(sorted(ACCOUNT_FIELDS)),
+    values=st.lists(hostile_form_value | text.map(str.encode), min_size=4, max_size=4),
+)
+def test_signup_and_login_refuse_hostile_input_without_an_error(client, path, values):
+    from django.contrib.auth import get_user_model
+
+    users_before = get_user_model().objects.count()
+    fields = dict(zip(ACCOUNT_FIELDS[path], values, strict=False))
+
+    response = client.post(
+        path, data=form_body(fields), content_type="application/x-www-form-urlencoded"
+    )
+
+    assert response.status_code in (200, 302), response.status_code
+    if any(b"%00" in v or b"%ED" in v or len(v) > 255 for v in values):
+        assert response.status_code == 200  # refused, with the form's errors
+        assert get_user_model().objects.count() == users_before

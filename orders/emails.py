@@ -1,0 +1,140 @@
+"""The shopper's order emails: their content, and handing them to the outbox.
+
+`order_email_render(kind=…, order=…)` renders one of KINDS from `templates/emails/<kind>.txt`
+and `.html` (the HTML extends `emails/base.html`). The shopper's words come from
+`orders.selectors` — never a feed or supplier detail, which no template is given.
+
+`order_emails_for_event` is called with every timeline entry (`orders.transitions`): the
+entries in EMAIL_FOR_EVENT put one email in the notifications outbox, in the same transaction
+as the state change, at most once per order and kind (the outbox's `dedupe_key`), so a webhook
+delivered three times still sends one. The worker sends it, retrying while the mail server is
+down; the order never waits for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from notifications.models import Notification
+from notifications.outbox import email_message_create
+from orders.models import Order
+from orders.selectors import (
+    money_display,
+    order_refunded_cents,
+    order_shopper_status,
+    shipping_address_lines,
+    time_zone_label,
+)
+
+SUBJECTS = {
+    "payment_received": "We've received your payment — order {number}",
+    "payment_processing": "Your payment is processing — order {number}",
+    "payment_failed": "Your payment didn't go through — order {number}",
+    "order_confirmed": "Your order is confirmed — order {number}",
+    "refund_issued": "Your refund of {refund} — order {number}",
+    "order_cancelled": "Your order is cancelled — you have not been charged — order {number}",
+}
+KINDS = tuple(SUBJECTS)
+# The timeline entries that send the shopper an email. Never a feed-order entry: a supplier
+# problem is ops' to solve, and the shopper's order stays "Processing" meanwhile.
+EMAIL_FOR_EVENT = {
+    "paid": "payment_received",
+    "authorized": "payment_received",
+    "payment_processing": "payment_processing",
+    "payment_failed": "payment_failed",
+    # Confirmed: the supplier confirmed a captured payment, or the held payment was captured.
+    "feed_order_succeeded": "order_confirmed",
+    "captured": "order_confirmed",
+    "refunded": "refund_issued",
+    "partially_refunded": "refund_issued",
+    "voided": "order_cancelled",
+}
+logger = logging.getLogger(__name__)
+BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+
+
+def order_email_context(*, order: Order, refund_cents: int | None = None) -> dict:
+    diamond = order.diamond
+    refund = order_refunded_cents(order=order) if refund_cents is None else refund_cents
+    user = order.user
+    return {
+        "order": order,
+        "order_number": order.display_number,
+        "greeting_name": (user.first_name or user.get_username()).strip(),
+        "stone": f"{diamond.shape.replace('_', ' ').title()} {diamond.carats:.2f}ct diamond",
+        "stone_grades": " · ".join(
+            part
+            for part in (
+                f"Colour {diamond.color}" if diamond.color else "",
+                f"Clarity {diamond.clarity}" if diamond.clarity else "",
+                f"{diamond.lab} certificate" if diamond.lab else "",
+            )
+            if part
+        ),
+        "amount": order.amount_display,
+        "refund": money_display(refund, order.currency),
+        "status": order_shopper_status(order=order),
+        "shipping_lines": shipping_address_lines(order=order),
+        "shipping_phone": getattr(order, "shipping_phone", "") or "",
+        "order_url": f"{settings.STOREFRONT_URL}"
+        f"{reverse('orders:detail', args=[order.order_number])}",
+        "shop_url": f"{settings.STOREFRONT_URL}/",
+        "contact_url": f"{settings.STOREFRONT_URL}/pages/contact/",
+        "store_contact_email": settings.STORE_CONTACT_EMAIL,
+        "time_zone_label": time_zone_label(),
+    }
+
+
+def order_email_render(
+    *, kind: str, order: Order, refund_cents: int | None = None
+) -> tuple[str, str, str]:
+    """(subject, plain text, HTML) of the `kind` email about `order`.
+
+    `refund_cents`: for `refund_issued`, the amount of this refund (default: all that the
+    order records as refunded).
+    """
+    if kind not in SUBJECTS:
+        raise ValueError(f"Unknown order email {kind!r}; expected one of {', '.join(KINDS)}.")
+    context = order_email_context(order=order, refund_cents=refund_cents)
+    subject = SUBJECTS[kind].format(number=context["order_number"], refund=context["refund"])
+    text = render_to_string(f"emails/{kind}.txt", context)
+    text = BLANK_LINES.sub("\n\n", text).strip() + "\n"  # includes leave blank runs
+    html = render_to_string(f"emails/{kind}.html", context)
+    return subject, text, html
+
+
+def order_email_dedupe_key(*, order: Order, kind: str) -> str:
+    """One email per order and kind; one per refund (each grows the refunded total)."""
+    if kind == "refund_issued":
+        return f"order-email:{order.pk}:{kind}:{order.amount_refunded_cents}"
+    return f"order-email:{order.pk}:{kind}"
+
+
+def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
+    """Put the `kind` email about `order` in the outbox (once per order and kind).
+
+    None when the shopper has no email address or the email is already in the outbox.
+    """
+    to = (order.user.email or "").strip()
+    if not to:
+        logger.info("Order %s: no email address for %s; not sent.", order, kind)
+        return None
+    subject, text, html = order_email_render(kind=kind, order=order)
+    return email_message_create(
+        to=to,
+        subject=subject,
+        text=text,
+        html=html,
+        reference=order.order_number or "",
+        dedupe_key=order_email_dedupe_key(order=order, kind=kind),
+    )
+
+
+def order_emails_for_event(*, order: Order, event_kind: str) -> Notification | None:
+    kind = EMAIL_FOR_EVENT.get(event_kind)
+    return order_email_enqueue(order=order, kind=kind) if kind else None

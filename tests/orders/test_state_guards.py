@@ -1,0 +1,256 @@
+"""Guards of the order's state machine that the mutation run (tools/mutate_guards.py) found no
+test for: each test here fails when its guard is removed or widened (docs/RELIABILITY.md,
+"Mutation run: the state machine's guards")."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Availability, Diamond
+from feeds import base
+from orders.feed_orders import (
+    feed_order_abandon,
+    feed_order_place,
+    feed_order_record_failure,
+    feed_order_record_success,
+)
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.services import (
+    DiamondUnavailable,
+    order_create,
+    order_feed_order_retry,
+    order_mark_expired,
+    order_mark_refunded,
+    order_resolve,
+)
+from orders.states import may, outcome_unknown
+from orders.transitions import order_transition
+from tests.factories import DiamondFactory, OrderFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+class CountingFeed(base.FeedAdapter):
+    """A supplier that takes every order and counts them."""
+
+    name = "counting-guards"
+    calls = 0
+
+    def create_order(self, diamond, *, reference, comments=""):
+        CountingFeed.calls += 1
+        return f"F-{CountingFeed.calls}"
+
+
+@pytest.fixture
+def supplier(monkeypatch):
+    monkeypatch.setitem(base._registry, CountingFeed.name, CountingFeed)
+    CountingFeed.calls = 0
+    return CountingFeed
+
+
+def state(order):
+    order.refresh_from_db()
+    return (order.status, order.payment_status, order.feed_order_status)
+
+
+def test_a_task_from_before_attempt_numbers_never_orders_a_mismatched_payment(supplier):
+    """`feed_order_started` starts only from a pending feed order: a task queued before
+    attempts had numbers (attempt None: "the current one") finds attempt 0 on an order whose
+    payment did not match, and must not take it on."""
+    order = OrderFactory(mismatch=True, diamond__feed=supplier.name)
+    assert order.feed_order_attempt == 0
+
+    assert not feed_order_place(order_id=order.pk)
+
+    assert supplier.calls == 0
+    assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.NOT_ATTEMPTED)
+    assert Order.objects.get(pk=order.pk).feed_order_started_at is None
+
+
+def test_a_superseded_task_never_reaches_the_supplier(supplier, django_capture_on_commit_callbacks):
+    """`feed_order_started` takes on only the attempt the task was queued for: after a
+    stalled, never-started attempt 1 is re-queued as attempt 2, attempt 1's task does nothing."""
+    order = OrderFactory(
+        paid=True,
+        diamond__feed=supplier.name,
+        feed_order_requested_at=timezone.now() - timedelta(minutes=11),
+    )
+    with django_capture_on_commit_callbacks(execute=False):
+        assert order_feed_order_retry(order=order, reason="stalled")
+    order.refresh_from_db()
+    assert order.feed_order_attempt == 2
+
+    assert not feed_order_place(order_id=order.pk, attempt=1)
+    assert supplier.calls == 0
+    assert feed_order_place(order_id=order.pk, attempt=2)
+    assert supplier.calls == 1
+    assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
+
+
+FIRST_ANSWERS = {
+    "success": lambda order: feed_order_record_success(
+        order=order, attempt=1, feed_order_id="F-FIRST"
+    ),
+    "failure": lambda order: feed_order_record_failure(order=order, attempt=1, error="refused"),
+}
+SECOND_ANSWERS = {
+    "success": lambda order: feed_order_record_success(
+        order=order, attempt=1, feed_order_id="F-SECOND"
+    ),
+    "failure": lambda order: feed_order_record_failure(order=order, attempt=1, error="again"),
+    "unknown": lambda order: feed_order_record_failure(
+        order=order, attempt=1, error="timeout", outcome_unknown=True
+    ),
+}
+
+
+@pytest.mark.parametrize("refunded", [False, True], ids=["paid", "refunded"])
+@pytest.mark.parametrize("second", sorted(SECOND_ANSWERS))
+@pytest.mark.parametrize("first", sorted(FIRST_ANSWERS))
+def test_an_attempts_answer_is_final(first, second, refunded):
+    """The supplier's moves start only from a pending (or unknown) feed order: once an attempt
+    was answered placed or refused, another answer for it is kept on the timeline and changes
+    nothing (refunded in between or not)."""
+    order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
+    if refunded:
+        assert order_mark_refunded(order=order)
+    assert FIRST_ANSWERS[first](order)
+    order.refresh_from_db()
+    before = (state(order), order.feed_order_id, order.feed_order_error)
+
+    assert not SECOND_ANSWERS[second](order)
+
+    order.refresh_from_db()
+    assert (state(order), order.feed_order_id, order.feed_order_error) == before
+    assert order.events.filter(kind="feed_order_late_answer").count() == 1
+
+
+@pytest.mark.parametrize("refunded", [False, True], ids=["paid", "refunded"])
+@pytest.mark.parametrize("answer", sorted(SECOND_ANSWERS))
+def test_a_superseded_attempts_answer_leaves_the_current_attempt_in_flight(answer, refunded):
+    """Each supplier move is guarded by the attempt: attempt 1 (abandoned, outcome unknown,
+    retried by ops) answers while attempt 2 is still with the supplier."""
+    order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
+    assert feed_order_abandon(order=order)
+    order.refresh_from_db()
+    assert order_feed_order_retry(order=order, reason="checked with the supplier")
+    assert order_transition(
+        order, "feed_order_started", attempt=2, feed_order_started_at=timezone.now()
+    )
+    if refunded:
+        assert order_mark_refunded(order=order)
+    order.refresh_from_db()
+    before = (state(order), order.feed_order_attempt, order.feed_order_id)
+    assert before[0][2] == FeedOrderStatus.PENDING
+
+    assert not SECOND_ANSWERS[answer](order)
+
+    order.refresh_from_db()
+    assert (state(order), order.feed_order_attempt, order.feed_order_id) == before
+    assert order.diamond.availability == Availability.RESERVED
+
+
+def test_an_expiry_never_puts_a_stone_the_supplier_withdrew_back_on_sale():
+    """The diamond moves only from the availability the move expects (reserved): a stone the
+    feed marked sold elsewhere while the checkout was open stays off sale when it expires."""
+    order = OrderFactory()
+    Diamond.objects.filter(pk=order.diamond_id).update(availability=Availability.SOLD)
+
+    assert order_mark_expired(order=order)
+
+    assert Diamond.objects.get(pk=order.diamond_id).availability == Availability.SOLD
+
+
+@pytest.mark.parametrize("availability", [Availability.SOLD, Availability.UNAVAILABLE])
+def test_order_create_refuses_a_stone_that_is_not_available(availability):
+    stone = DiamondFactory(availability=availability)
+    with pytest.raises(DiamondUnavailable):
+        order_create(user=UserFactory(), diamond=stone, amount_cents=100)
+    assert not Order.objects.filter(diamond=stone).exists()
+    stone.refresh_from_db()
+    assert stone.availability == availability
+
+
+def test_a_refund_keeps_the_stone_when_the_supplier_may_have_the_order():
+    """Releasing on refund is only for a supplier order that was never placed: with the
+    outcome unknown (the supplier may have it) the stone stays reserved."""
+    order = OrderFactory(feed_unknown=True)
+
+    assert order_mark_refunded(order=order, release_diamond=True)
+
+    assert Diamond.objects.get(pk=order.diamond_id).availability == Availability.RESERVED
+    assert state(order) == (Status.CANCELLED, PaymentStatus.REFUNDED, FeedOrderStatus.UNKNOWN)
+
+
+def test_a_retry_starts_a_new_attempt_a_worker_can_take_on(
+    supplier, django_capture_on_commit_callbacks
+):
+    """A retry clears the previous attempt's start, so the new attempt can be taken on."""
+    order = OrderFactory(
+        feed_failed=True, diamond__feed=supplier.name, feed_order_started_at=timezone.now()
+    )
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert order_feed_order_retry(order=order, reason="ops")
+    assert len(queued) == 1
+    assert feed_order_place(order_id=order.pk, attempt=2)
+
+    assert supplier.calls == 1
+    assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
+
+
+@pytest.mark.parametrize(
+    "traits",
+    [
+        {"refunded": True},  # cancelled / refunded / failed
+        {"mismatch": True},  # paid, but no supplier order is to be placed
+        {"status": Status.PENDING_PAYMENT},
+        {"confirmed": True},
+        # an attempt asked for 2 minutes ago: still in progress
+        {"paid": True, "feed_order_requested_at": timezone.now() - timedelta(minutes=2)},
+    ],
+    ids=["refunded", "mismatch", "pending_payment", "confirmed", "in_progress"],
+)
+def test_a_refused_retry_changes_nothing_and_queues_nothing(
+    traits, django_capture_on_commit_callbacks
+):
+    order = OrderFactory(**traits)
+    if "feed_order_requested_at" in traits:  # the factory's LazyFunction ran at import
+        Order.objects.filter(pk=order.pk).update(
+            feed_order_requested_at=timezone.now() - timedelta(minutes=2)
+        )
+        order.refresh_from_db()
+    before = (state(order), order.feed_order_attempt)
+    assert not may(order, "feed_order_retried", timezone.now())
+
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert not order_feed_order_retry(order=order, reason="ops")
+
+    assert queued == []
+    order.refresh_from_db()
+    assert (state(order), order.feed_order_attempt) == before
+
+
+def test_resolving_twice_keeps_the_first_resolution():
+    first, second = StaffFactory(), StaffFactory()
+    order = OrderFactory(feed_failed=True)
+    assert order_resolve(order=order, actor=first, note="Asked the supplier.")
+    order.refresh_from_db()
+    resolved = (order.resolved_at, order.resolved_by, order.resolution_note)
+
+    assert not may(order, "resolved", timezone.now())
+    assert not order_resolve(order=order, actor=second, note="Again.")
+
+    order.refresh_from_db()
+    assert (order.resolved_at, order.resolved_by, order.resolution_note) == resolved
+
+
+def test_only_an_attempt_a_worker_took_on_has_an_unknown_outcome():
+    """A stalled attempt no worker took on was never sent: retrying it is safe."""
+    now = timezone.now()
+    stalled = {"paid": True, "feed_order_requested_at": now - timedelta(minutes=11)}
+    assert not outcome_unknown(OrderFactory.build(**stalled, feed_order_started_at=None), now)
+    assert outcome_unknown(OrderFactory.build(**stalled, feed_order_started_at=now), now)
+    assert outcome_unknown(OrderFactory.build(feed_unknown=True), now)
+    assert not outcome_unknown(OrderFactory.build(feed_failed=True), now)
