@@ -46,7 +46,8 @@ COLUMNS = (
     "attention_first",
     "resolved_at",
 )
-CHUNK = 2000
+CHUNK = 2000  # rows per database fetch (a server-side cursor on PostgreSQL)
+LINES_PER_WRITE = 500  # CSV lines joined into one piece of the response
 # A cell a spreadsheet would run as a formula (CSV injection) gets a leading quote.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -58,17 +59,26 @@ class _Line:
         return value
 
 
-def _cell(value) -> str:
-    if value is None:
+def _text(value) -> str:
+    if not value:
         return ""
-    if hasattr(value, "tzinfo"):
-        return timezone.localtime(value).isoformat(timespec="seconds")
-    text = str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
+    return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def _row(values) -> list[str]:
-    (
+def order_csv_rows(queryset) -> Iterator[str]:
+    """The CSV's lines for `queryset` (the list's own filtered queryset), newest first."""
+    tz = timezone.get_current_timezone()
+
+    def when(value):
+        return "" if value is None else value.astimezone(tz).isoformat(timespec="seconds")
+
+    writer = csv.writer(_Line())
+    yield writer.writerow(HEADER)
+    rows: Iterable = (
+        queryset.order_by("-created_at", "-pk").values_list(*COLUMNS).iterator(chunk_size=CHUNK)
+    )
+    lines = []
+    for (
         number,
         created,
         email,
@@ -87,32 +97,32 @@ def _row(values) -> list[str]:
         confirmed,
         attention,
         resolved,
-    ) = values
-    return [
-        _cell(number),
-        _cell(created),
-        _cell(email),
-        _cell(feed),
-        _cell(stone),
-        _cell(f"{shape} {carats}ct"),
-        f"{amount / 100:.2f}",
-        currency.upper(),
-        f"{(refunded or 0) / 100:.2f}",
-        status,
-        payment,
-        feed_status,
-        _cell(feed_order_id),
-        _cell(paid),
-        _cell(confirmed),
-        "yes" if attention else "no",
-        _cell(resolved),
-    ]
-
-
-def order_csv_rows(queryset) -> Iterator[str]:
-    """The CSV's lines for `queryset` (the list's own filtered, ordered queryset)."""
-    writer = csv.writer(_Line())
-    yield writer.writerow(HEADER)
-    rows: Iterable = queryset.values_list(*COLUMNS).iterator(chunk_size=CHUNK)
-    for values in rows:
-        yield writer.writerow(_row(values))
+    ) in rows:
+        lines.append(
+            writer.writerow(
+                (
+                    number or "",
+                    when(created),
+                    _text(email),
+                    feed,
+                    _text(stone),
+                    f"{shape} {carats}ct",
+                    f"{amount / 100:.2f}",
+                    currency.upper(),
+                    f"{(refunded or 0) / 100:.2f}",
+                    status,
+                    payment,
+                    feed_status,
+                    _text(feed_order_id),
+                    when(paid),
+                    when(confirmed),
+                    "yes" if attention else "no",
+                    when(resolved),
+                )
+            )
+        )
+        if len(lines) >= LINES_PER_WRITE:
+            yield "".join(lines)
+            lines = []
+    if lines:
+        yield "".join(lines)
