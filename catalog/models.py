@@ -63,6 +63,10 @@ class Availability(models.TextChoices):
     UNAVAILABLE = "unavailable", "Unavailable"
 
 
+# The catalog's equality filters, carried in the price and carat indexes after their keys.
+FILTER_KEY_COLUMNS = ("lab_grown", "shape", "color", "clarity", "cut", "lab")
+
+
 class Diamond(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     feed = models.CharField(max_length=20, choices=Feed.choices)
@@ -143,19 +147,19 @@ class Diamond(models.Model):
             # carat indexes cover only available stones and each carries the other column, so
             # a carat range sorted by price (or a price range sorted by carats) is checked in
             # the index, not in the table.
-            # Both also include `lab_grown`, so the origin filter (and the capped count under
-            # it) is answered from the index.
+            # Both also carry origin, shape, the grades and the lab as (trailing) keys, so
+            # every catalog filter is checked in the index: a range on one column sorted by
+            # the other, and the capped count under any filters, visit the table only for
+            # stones that match.
             models.Index(
-                fields=["price_model_nzd", "carats"],
-                include=["lab_grown"],
+                fields=["price_model_nzd", "carats", *FILTER_KEY_COLUMNS],
                 condition=Q(availability="available"),
-                name="diamond_avail_price_carats_o",
+                name="diamond_avail_price_filters",
             ),
             models.Index(
-                fields=["carats", "price_model_nzd"],
-                include=["lab_grown"],
+                fields=["carats", "price_model_nzd", *FILTER_KEY_COLUMNS],
                 condition=Q(availability="available"),
-                name="diamond_avail_carats_price_o",
+                name="diamond_avail_carats_filters",
             ),
             models.Index(
                 fields=["availability", "shape", "price_model_nzd"], name="diamond_avail_shape"

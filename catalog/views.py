@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from catalog.forms import GRADE_HELP, CatalogFilterForm
 from catalog.models import Diamond
@@ -69,7 +69,7 @@ def _page_notice(raw: str | None, page) -> str:
     return f"There is no page “{raw[:20]}” of these results, so page {page.number} is shown."
 
 
-@require_GET
+@require_safe
 def diamond_list_view(request):
     form = CatalogFilterForm(request.GET or None)
     filters = form.chosen_filters()
@@ -94,7 +94,7 @@ def diamond_list_view(request):
     )
 
 
-@require_GET
+@require_safe
 def diamond_detail_view(request, pk):
     diamond = get_object_or_404(Diamond, pk=pk)
     back = catalog_query(request.GET.get("back", ""))
@@ -112,7 +112,7 @@ def diamond_detail_view(request, pk):
     )
 
 
-@require_GET
+@require_safe
 @login_required
 def diamond_purchase_view(request, pk):
     """The confirmation page: what the Purchase dialog shows, for browsers without script."""
@@ -123,7 +123,7 @@ def diamond_purchase_view(request, pk):
 # ---------------------------------------------------------------- compare
 
 
-@require_GET
+@require_safe
 def compare_view(request):
     diamonds = diamonds_by_ids(compare_ids(session=request.session))
     return render(
@@ -190,6 +190,6 @@ def compare_remove_view(request):
 # ---------------------------------------------------------------- content
 
 
-@require_GET
+@require_safe
 def guide_view(request):
     return render(request, "catalog/guide.html", {"help": GRADE_HELP})

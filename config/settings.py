@@ -182,9 +182,6 @@ TASKS = {
 # (img-src, media-src), e.g. https://images.nivoda.net. The default allows any https host.
 MEDIA_HOSTS = env.list("MEDIA_HOSTS", default=["https:"])
 
-# The catalog's covering indexes INCLUDE a column; SQLite builds them without it (harmless).
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
-
 # Content pages (shipping, returns, …) are flatpages, edited in the admin.
 INSTALLED_APPS += ["django.contrib.sites", "django.contrib.flatpages"]
 SITE_ID = 1

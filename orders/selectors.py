@@ -57,6 +57,8 @@ class ShopperStatus:
 
 def order_payment_processing(*, order: Order) -> bool:
     """Checkout was completed with a delayed payment method that has not settled yet."""
+    if order.status != Status.PENDING_PAYMENT:
+        return False
     annotated = getattr(order, "payment_processing", None)
     if annotated is not None:
         return bool(annotated)

@@ -14,6 +14,9 @@ for name, value in {
     "NIVODA_ENDPOINT": "",
     "TASKS_BACKEND": "immediate",
     "DEMO_FEED_FAIL_ORDERS": "False",
+    # Django's in-memory mail (pytest-django's `mailoutbox`; tests/smtp.py for a real server),
+    # also in the worker processes some tests start: no mail leaves the machine.
+    "EMAIL_URL": "memorymail://",
     # Most tests describe a charge taken at Checkout; the money-safety tests set `manual`.
     "CHECKOUT_CAPTURE": "automatic",
 }.items():

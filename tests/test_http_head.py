@@ -13,13 +13,9 @@ def test_head_healthz_answers_200_with_no_body(client):
     assert response.content == b""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the catalog views still use require_GET; they move to require_safe with the "
-    "catalog rewrite (this marker then fails the suite, as a reminder to remove it)",
-)
-def test_head_home_answers_200(client):
-    assert client.head("/").status_code == 200
+def test_head_catalog_pages_answer_200(client, diamond):
+    for path in ("/", diamond.get_absolute_url(), "/compare/", "/guide/"):
+        assert client.head(path).status_code == 200, path
 
 
 def test_head_my_orders_answers_200(client, shopper):

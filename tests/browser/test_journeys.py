@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from catalog.models import Availability, Diamond
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
-from orders.selectors import RESERVED_BY_OTHER, UNAVAILABLE_REASONS
+from orders.selectors import RESERVED_BY_OTHER
 from tests.browser.conftest import (
     ATTENTION_BG,
     ATTENTION_BORDER,
@@ -54,7 +54,7 @@ def confirm_pay_copy(diamond) -> str:
     return (
         "You'll be redirected to our secure payment provider to complete your purchase of this "
         f"{diamond.shape.title()} {diamond.carats:.2f}ct diamond for "
-        f"${diamond.price_model_nzd:,.2f} NZD."
+        f"${diamond.price_model_nzd:,.0f} NZD."
     )
 
 
@@ -147,9 +147,9 @@ def test_a_new_shopper_signs_up_filters_and_buys_a_diamond(page, stones, slack_a
     assert number in completed["attachments"][0]["title"]
     assert slack_messages(slack_api, "#errors") == []
 
-    page.goto(stone.get_absolute_url())
+    page.goto(stone.get_absolute_url())  # the buyer is told it is theirs, not just "sold"
     assert page.get_by_role("link", name="Purchase").count() == 0
-    assert page.get_by_role("status").inner_text() == UNAVAILABLE_REASONS[Availability.SOLD]
+    assert page.get_by_role("status").inner_text() == f"You bought this diamond — order {number}."
 
 
 def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(

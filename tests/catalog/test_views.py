@@ -29,7 +29,7 @@ pytestmark = pytest.mark.django_db
 LIST_URL = "/"
 DIALOG_COPY = (
     "You'll be redirected to our secure payment provider to complete your purchase of this "
-    "Round 1.01ct diamond for $12,345.00 NZD."
+    "Round 1.01ct diamond for $12,345 NZD."
 )
 
 

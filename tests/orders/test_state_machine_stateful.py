@@ -110,7 +110,14 @@ from orders.services import (
     order_mark_refunded,
     order_resolve,
 )
-from orders.states import FEED_ORDER_STALL_AFTER, LEGAL, attention_rule, may, state_of
+from orders.states import (
+    FEED_ORDER_STALL_AFTER,
+    LEGAL,
+    attention_rule,
+    may,
+    state_of,
+    supplier_order_never_placed,
+)
 from payments import reconciliation
 from payments.gateway import GatewayError, payment_gateway
 from payments.models import WebhookEvent
@@ -122,7 +129,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 S, FS = Status, FeedOrderStatus
 DIAMONDS, SHOPPERS = 2, 3
-RELEASABLE_AT_REFUND = (FS.NOT_ATTEMPTED, FS.FAILED, FS.PENDING)
 
 
 class WorkerKilled(BaseException):
@@ -499,10 +505,11 @@ class OrderMachine(RuleBasedStateMachine):
         allowed = may(order, "refunded", timezone.now())
         feed_before = order.feed_order_status
         started_before = feed_before == FS.PENDING and order.feed_order_started_at is not None
+        never_placed_before = supplier_order_never_placed(order)
         changed = order_mark_refunded(order=order, actor=self.staff, release_diamond=release)
         assert changed == allowed, state_of(order)
         if changed:
-            released = release and feed_before in RELEASABLE_AT_REFUND
+            released = release and never_placed_before
             self.released_at_refund[order.pk] = released
             self.released_in_flight[order.pk] += released and started_before
             session = self._session(order)
@@ -586,9 +593,14 @@ class OrderMachine(RuleBasedStateMachine):
         if order.status == S.CANCELLED:
             if order.confirmed_at is not None:
                 return Availability.SOLD
-            if self.released_at_refund.get(order.pk, False):
-                return None
-            return Availability.RESERVED
+            # A refund from the Stripe Dashboard releases the stone when no supplier order
+            # was placed; the refund's timeline entry says which it did.
+            released = self.released_at_refund.get(order.pk)
+            if released is None:
+                released = order.events.filter(
+                    kind="refunded", message__contains="back on sale"
+                ).exists()
+            return None if released else Availability.RESERVED
         return None  # failed, expired
 
     def _check_diamonds(self, orders):

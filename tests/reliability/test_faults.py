@@ -221,7 +221,7 @@ def test_worker_killed_while_the_feed_order_hangs_is_recovered_as_outcome_unknow
     order = nivoda_order(nivoda_api)
     nivoda_api.fail("hang", operation="create_order")
     assert post_event(client, stripe_event("checkout.session.completed", session_for(order)))
-    assert DBTaskResult.objects.filter(status="READY").count() == 1
+    assert DBTaskResult.objects.filter(task_path="orders.tasks.feed_order_place").count() == 1
 
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
@@ -257,7 +257,7 @@ def test_worker_killed_while_the_feed_order_hangs_is_recovered_as_outcome_unknow
     order.refresh_from_db()
     assert (order.status, order.feed_order_status) == (Status.PAID, FeedOrderStatus.PENDING)
     assert order.feed_order_started_at is not None
-    assert DBTaskResult.objects.get().status == "RUNNING"
+    assert DBTaskResult.objects.get(task_path="orders.tasks.feed_order_place").status == "RUNNING"
 
     # Ten minutes later (moved back in the database, not waited for) it needs attention, and
     # reconcile_payments turns it into a visible "outcome unknown" failure, never a retry.
@@ -335,7 +335,7 @@ def test_slack_down_delays_the_alert_never_the_order_and_it_is_delivered_later(
 
     order.refresh_from_db()
     assert order.feed_order_status == FeedOrderStatus.FAILED and order.needs_attention
-    alert = Notification.objects.get(reference=order.order_number)
+    alert = Notification.objects.get(reference=order.order_number, kind="slack")
     assert alert.status == Notification.DeliveryStatus.PENDING
     assert alert.attempts == 1 and "service_unavailable" in alert.last_error
     # The retry is a deferred task in the queue, not something held in memory.
