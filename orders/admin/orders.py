@@ -40,7 +40,7 @@ from orders.admin.filters import (
     PaidPeriodFilter,
 )
 from orders.admin.forms import CancelForm, RefundForm, ResolveForm
-from orders.admin.paging import OrdersPaginator
+from orders.admin.paging import OrdersPaginator, uses_default_order
 from orders.models import Order, OrderEvent
 from orders.selectors import (
     order_list_for_ops,
@@ -331,6 +331,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return own + super().get_urls()
 
     def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if request.GET.get(NeedsAttentionFilter.parameter_name) and uses_default_order(queryset):
+            # Filtered by needs attention: the flag is the same on every row, so newest first.
+            queryset = queryset.order_by("-created_at", "-pk")
         return OrdersPaginator(
             queryset,
             per_page,
