@@ -5,7 +5,6 @@ fits 1280 px; axe-core finds nothing on the dashboard, the order page and a conf
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import Group
 from django.utils import timezone
 
 from orders.models import FeedOrderStatus, Order, OrderEvent, PaymentStatus, Status
@@ -13,11 +12,7 @@ from tests.browser.conftest import ATTENTION_BG, ATTENTION_BORDER, ROW_STYLE, lo
 from tests.browser.test_catalog import axe_violations
 from tests.factories import DemoDiamondFactory, DiamondFactory, OrderFactory, StaffFactory
 
-# serialized_rollback: each test gets back the Ops group its migration made.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 WIDE = {"width": 1280, "height": 900}
 
@@ -26,9 +21,10 @@ def row_for(page, order):
     return page.locator("#result_list tbody tr", has_text=order.order_number)
 
 
-def ops_user():
+@pytest.fixture
+def ops_user(ops_group):
     user = StaffFactory(username="ops-anna", is_superuser=False)
-    user.groups.add(Group.objects.get(name="Ops"))
+    user.groups.add(ops_group)
     return user
 
 
@@ -73,10 +69,10 @@ def month(db, settings):
 
 
 def test_ops_land_on_the_dashboard_follow_needs_attention_retry_and_see_it_drop(
-    new_page, live_server, month
+    new_page, live_server, month, ops_user
 ):
     page = new_page(viewport=WIDE)
-    login(page, live_server, ops_user(), next_url="/admin/")
+    login(page, live_server, ops_user, next_url="/admin/")
     assert page.url == f"{live_server.url}/admin/"
     assert page.locator("#attention-heading").inner_text() == "1 order needs attention"
     assert page.get_by_role("img", name="Paid orders and revenue per day, last 30 days").count()
@@ -116,7 +112,7 @@ def test_ops_land_on_the_dashboard_follow_needs_attention_retry_and_see_it_drop(
     assert order.events.get(kind="feed_order_retried").actor.username == "ops-anna"
 
 
-def test_the_list_highlights_needs_attention_and_fits_1280_pixels(new_page, live_server):
+def test_the_list_highlights_needs_attention_and_fits_1280_pixels(new_page, live_server, ops_user):
     failed = OrderFactory(
         diamond=DiamondFactory(supplier_stone_id="DEMO-0002", availability="reserved"),
         status=Status.PAID,
@@ -129,7 +125,7 @@ def test_the_list_highlights_needs_attention_and_fits_1280_pixels(new_page, live
     confirmed = OrderFactory(confirmed=True, feed_order_id="DEMO-DO-20261201-0042")
     OrderFactory(status=Status.PENDING_PAYMENT)
     page = new_page(viewport=WIDE)
-    login(page, live_server, ops_user(), next_url="/admin/orders/order/")
+    login(page, live_server, ops_user, next_url="/admin/orders/order/")
     assert "1 order needs attention" in page.locator(".attention-banner").inner_text()
 
     highlighted = row_for(page, failed).evaluate(ROW_STYLE)
@@ -173,11 +169,11 @@ def test_the_list_highlights_needs_attention_and_fits_1280_pixels(new_page, live
 
 
 def test_axe_finds_nothing_on_the_dashboard_the_order_page_and_a_confirmation(
-    new_page, live_server, month
+    new_page, live_server, month, ops_user
 ):
     # axe-core measures colours by adding inline styles, which the admin's policy forbids.
     page = new_page(viewport=WIDE, bypass_csp=True)
-    login(page, live_server, ops_user(), next_url="/admin/")
+    login(page, live_server, ops_user, next_url="/admin/")
     found = {}
     for path in [
         "/admin/",

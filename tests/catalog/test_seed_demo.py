@@ -6,6 +6,9 @@ from django.core.management import CommandError, call_command
 
 from catalog.models import Diamond, Feed
 
+# seed_demo puts its staff user in the Ops group (made by a migration).
+pytestmark = pytest.mark.usefixtures("ops_group")
+
 
 def seed(*args):
     out = io.StringIO()

@@ -31,9 +31,9 @@ def action(order, name):
 
 
 @pytest.fixture
-def ops(db):
+def ops(ops_group):
     user = StaffFactory(is_superuser=False)
-    user.groups.add(Group.objects.get(name="Ops"))
+    user.groups.add(ops_group)
     return user
 
 
@@ -51,7 +51,7 @@ def simulator(settings):
 
 
 @pytest.mark.django_db
-def test_the_migration_created_the_group_with_exactly_these_permissions():
+def test_the_migration_created_the_group_with_exactly_these_permissions(ops_group):
     group = Group.objects.get(name="Ops")
     held = {
         f"{app}.{codename}"

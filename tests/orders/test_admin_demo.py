@@ -13,6 +13,10 @@ from payments.models import WebhookEvent
 FAILED_KINDS = ["checkout_created", "checkout_session_created", "paid", "feed_order_failed"]
 
 
+# seed_demo puts its staff user in the Ops group (made by a migration).
+pytestmark = pytest.mark.usefixtures("ops_group")
+
+
 def seed():
     out = io.StringIO()
     call_command("seed_demo", stdout=out)
