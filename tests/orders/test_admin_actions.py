@@ -424,3 +424,18 @@ def test_the_bulk_retry_reports_a_failure_as_a_warning_too(logged_in, settings):
     assert level == constants.WARNING
     assert "failed again" in text
     assert log_of(order)[0][1].startswith("Retried the feed order: ")
+
+
+@pytest.mark.django_db
+def test_a_payment_error_and_a_dispute_are_shown_before_the_timeline(logged_in):
+    order = OrderFactory(
+        paid=True,
+        payment_status="authorized",
+        feed_order_status="success",
+        payment_error="Capture failed: card_declined",
+        dispute_status="needs_response",
+    )
+    html = logged_in.get(page_of(order)).content.decode()
+    assert '<pre class="feed-error">Capture failed: card_declined</pre>' in html
+    assert "Stripe says <strong>needs_response</strong>" in html
+    assert html.index("Payment error</h2>") < html.index("Timeline</h2>")
