@@ -1,7 +1,7 @@
-"""The ops dashboard's orders list at 1k -> 10k -> 100k orders (1% needing attention):
-render time of the changelist (needs-attention first, then newest), its needs-attention filter,
-a search, a deep page, the admin index with the attention count, and one order's page, each
-with its query count. In-process (Django's test client, logged-in superuser) on PostgreSQL.
+"""The ops cockpit at 1k -> 10k -> 100k orders (1% needing attention): the admin index (the
+dashboard: its figures and two charts), the orders list (needs-attention first, then newest),
+its filters, a search, a deep page, a date-hierarchy drill and one order's page, each with its
+query count. In-process (Django's test client, a logged-in superuser) on PostgreSQL.
 
     .venv/bin/python -m benchmarks.admin_orders [--sizes 1000,10000,100000] [--repeat 15]
 """
@@ -37,6 +37,7 @@ def grow_to(count: int, *, user, diamonds, rng):
         else:
             states = (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
         status, payment, feed_order = states
+        paid = created + timedelta(minutes=2) if payment == "paid" else None
         orders.append(
             Order(
                 user=user,
@@ -54,7 +55,9 @@ def grow_to(count: int, *, user, diamonds, rng):
                 feed_order_id=f"BENCH-{i}" if feed_order == FeedOrderStatus.SUCCESS else "",
                 feed_order_error="Supplier refused the order." if feed_order == "failed" else "",
                 created_at=created,
-                paid_at=created if payment == "paid" else None,
+                paid_at=paid,
+                confirmed_at=paid + timedelta(minutes=1 + i % 7) if status == "confirmed" else None,
+                feed_order_attempt=1 if paid else 0,
             )
         )
     Order.objects.bulk_create(orders, batch_size=5000)
@@ -132,7 +135,14 @@ def main():
             ("filter: needs attention", changelist + "?needs_attention=yes"),
             ("search by order number", changelist + f"?q={sample.order_number}"),
             (f"page {min(50, size // 50)}", changelist + f"?p={min(50, size // 50)}"),
-            ("admin index (attention count)", reverse("admin:index")),
+            ("admin index (the dashboard)", reverse("admin:index")),
+            ("filter: paid in the last 7 days", changelist + "?paid=7d"),
+            (
+                "date hierarchy: one month",
+                changelist
+                + f"?created_at__year={sample.created_at.year}"
+                + f"&created_at__month={sample.created_at.month}",
+            ),
             ("one order", reverse("admin:orders_order_change", args=[sample.pk])),
         ]
         for label, path in pages:

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from orders.selectors import attention_filter_url, ops_dashboard
+
 
 class OpsAdminSite(admin.AdminSite):
     site_header = "Diamond store ops"
@@ -9,3 +11,11 @@ class OpsAdminSite(admin.AdminSite):
     index_title = "Ops dashboard"
     # The dashboard needs the width for its columns; the index and breadcrumbs navigate.
     enable_nav_sidebar = False
+
+    def index(self, request, extra_context=None):
+        """What needs ops now and how the store is doing, for those who may see orders."""
+        context = dict(extra_context or {})
+        if request.user.has_perm("orders.view_order"):
+            context["dashboard"] = ops_dashboard()
+            context["attention_url"] = attention_filter_url()
+        return super().index(request, context)

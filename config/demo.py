@@ -6,9 +6,10 @@ webhook, then the demo feed. So the webhook log, the timeline and the Slack outb
 as in real life, and the demo payments can be refunded from the admin.
 
 - "confirmed": paid, feed order placed.
-- "needs attention": paid, but the feed order failed because the demo feed was told to refuse
-  orders while it ran (`DEMO_FEED_FAIL_ORDERS`, switched on for that one call). The stone is an
-  ordinary demo stone, so *Retry feed order* in the admin succeeds.
+- "needs attention": paid, but its first feed order is recorded as failed by the seeding
+  itself, without asking the demo feed, and its error says exactly that (the feed is working
+  and `DEMO_FEED_FAIL_ORDERS` is untouched). The stone is an ordinary demo stone, so
+  *Retry feed order* in the admin succeeds.
 - "awaiting payment" (simulator only): a checkout the shopper has not paid yet; it expires
   like any other.
 
@@ -18,13 +19,14 @@ the order services with made-up Stripe ids (`cs_test_demo_…`), which Stripe do
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
-from django.test.utils import override_settings
+from django.db import transaction
 
 from catalog.models import Availability, Diamond, Feed
-from orders.feed_orders import feed_order_place
+from orders.feed_orders import feed_order_place, feed_order_record_failure
 from orders.models import Order
 from orders.services import (
     PaidSession,
@@ -38,6 +40,11 @@ from payments.simulator import SimulatorError, simulator_deliver
 
 DEMO_SHOPPER = "shopper"
 COMMENTS = "Demo order created by seed_demo."
+DEMO_FEED_FAILURE = (
+    "Not placed: seed_demo recorded this feed order as failed on purpose, without asking the "
+    "demo feed, so the dashboard has an order to triage. The demo feed itself is working "
+    "(DEMO_FEED_FAIL_ORDERS is not involved), so Retry feed order places it."
+)
 
 
 @dataclass(frozen=True)
@@ -102,10 +109,24 @@ def _simulated_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
         # With the in-process task backend the feed order runs as the payment commits; with
         # the database backend the direct call claims the attempt first and the queued task
         # finds nothing left to do.
-        with override_settings(DEMO_FEED_FAIL_ORDERS=spec.feed_fails):
+        with _first_attempt(order=order, spec=spec):
             simulator_deliver(order=order, action="pay")
-            feed_order_place(order_id=order.pk, attempt=1)
     return Order.objects.get(pk=order.pk)
+
+
+@contextmanager
+def _first_attempt(*, order: Order, spec: DemoOrder):
+    """Pay inside the block; then the first feed order is placed, or, for the failing demo
+    order, recorded as failed in the payment's own transaction, so the queued attempt finds
+    nothing to do when it runs at commit (the supplier is never asked)."""
+    if not spec.feed_fails:
+        yield
+        feed_order_place(order_id=order.pk, attempt=1)
+        return
+    with transaction.atomic():
+        yield
+        paid = Order.objects.get(pk=order.pk)
+        feed_order_record_failure(order=paid, attempt=1, error=DEMO_FEED_FAILURE)
 
 
 def _recorded_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
@@ -124,7 +145,6 @@ def _recorded_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:
         amount_total=order.amount_cents,
         currency=order.currency,
     )
-    with override_settings(DEMO_FEED_FAIL_ORDERS=spec.feed_fails):
+    with _first_attempt(order=order, spec=spec):
         order_mark_paid(order=order, session=session)
-        feed_order_place(order_id=order.pk, attempt=1)
     return Order.objects.get(pk=order.pk)

@@ -1,8 +1,35 @@
+import json
+
 from django.contrib import admin
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince, timeuntil
 
 from core.admin import ReadOnlyModelAdmin
 from notifications.models import Notification
+
+
+def next_attempt_words(notification: Notification, now=None) -> str:
+    """When the outbox tries again, in words: "in 4 minutes", "due now", or "—" once the
+    message is delivered (nothing more will be tried)."""
+    if notification.status != Notification.DeliveryStatus.PENDING:
+        return "—"
+    when = notification.next_attempt_at
+    if when is None:
+        return "—"
+    now = now or timezone.now()
+    if when <= now:
+        late = now - when
+        if late.total_seconds() < 60:
+            return "due now"
+        return f"due now (waiting {_plain(timesince(when, now))})"
+    if (when - now).total_seconds() < 60:
+        return "in less than a minute"
+    return f"in {_plain(timeuntil(when, now))}"
+
+
+def _plain(words: str) -> str:
+    return words.replace("\xa0", " ")
 
 
 @admin.register(Notification)
@@ -19,27 +46,59 @@ class NotificationAdmin(ReadOnlyModelAdmin):
         "reference_link",
         "attempts",
         "last_error_short",
-        "next_attempt_at",
+        "next_attempt",
         "sent_at",
     ]
     list_filter = ["status", "kind", "category", "channel", "created_at"]
     search_fields = ["=reference", "title", "last_error"]
-    fields = [
+    fieldsets = [
+        (
+            "Delivery",
+            {
+                "fields": [
+                    "status",
+                    "attempts",
+                    "next_attempt",
+                    "last_error_display",
+                    "created_at",
+                    "sent_at",
+                ]
+            },
+        ),
+        (
+            "The message",
+            {
+                "fields": [
+                    "kind",
+                    "category",
+                    "channel",
+                    "reference_link",
+                    "title",
+                    "text_display",
+                    "fields_display",
+                    "html_display",
+                ]
+            },
+        ),
+        ("As sent to Slack", {"fields": ["slack_payload"], "classes": ["collapse"]}),
+    ]
+    readonly_fields = [
+        "status",
+        "attempts",
+        "next_attempt",
+        "last_error_display",
+        "created_at",
+        "sent_at",
         "kind",
         "category",
         "channel",
-        "status",
         "reference_link",
         "title",
-        "text",
+        "text_display",
         "fields_display",
-        "attempts",
-        "last_error",
-        "next_attempt_at",
-        "created_at",
-        "sent_at",
+        "html_display",
+        "slack_payload",
     ]
-    readonly_fields = fields
     show_full_result_count = False
 
     @admin.display(description="About", ordering="reference")
@@ -48,12 +107,31 @@ class NotificationAdmin(ReadOnlyModelAdmin):
             return format_html('<a href="{}">{}</a>', notification.link, notification.reference)
         return notification.reference or "—"
 
+    @admin.display(description="Next attempt", ordering="next_attempt_at")
+    def next_attempt(self, notification):
+        words = next_attempt_words(notification)
+        if words == "—" or notification.next_attempt_at is None:
+            return words
+        local = timezone.localtime(notification.next_attempt_at)
+        return format_html(
+            '<time datetime="{}" title="{}">{}</time>',
+            notification.next_attempt_at.isoformat(),
+            f"{local:%Y-%m-%d %H:%M:%S %Z}",
+            words,
+        )
+
+    @admin.display(description="Text")
+    def text_display(self, notification):
+        if not notification.text:
+            return "—"
+        return format_html('<pre class="timeline-message">{}</pre>', notification.text)
+
     @admin.display(description="Fields")
     def fields_display(self, notification):
         if not notification.fields:
             return "—"
         return format_html(
-            "<dl>{}</dl>",
+            '<dl class="outbox-fields">{}</dl>',
             format_html_join(
                 "",
                 "<dt>{}</dt><dd>{}</dd>",
@@ -61,7 +139,38 @@ class NotificationAdmin(ReadOnlyModelAdmin):
             ),
         )
 
+    @admin.display(description="Email HTML (source)")
+    def html_display(self, notification):
+        if not notification.html:
+            return "—"
+        return format_html(
+            '<details><summary>Show the HTML</summary><pre class="payload">{}</pre></details>',
+            notification.html,
+        )
+
+    @admin.display(description="Slack attachment")
+    def slack_payload(self, notification):
+        if notification.kind != Notification.Kind.SLACK:
+            return "—"
+        attachment = {
+            "color": notification.color,
+            "title": notification.title,
+            "title_link": notification.link or None,
+            "text": notification.text,
+            "fields": notification.fields,
+        }
+        pretty = json.dumps(attachment, indent=2, ensure_ascii=False)
+        return format_html('<pre class="payload">{}</pre>', pretty)
+
+    @admin.display(description="Last error")
+    def last_error_display(self, notification):
+        if not notification.last_error:
+            return "—"
+        return format_html('<pre class="feed-error">{}</pre>', notification.last_error)
+
     @admin.display(description="Last error")
     def last_error_short(self, notification):
         error = notification.last_error
+        if not error:
+            return "—"
         return error if len(error) <= 80 else error[:79] + "…"

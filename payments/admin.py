@@ -1,10 +1,21 @@
 import json
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils.html import format_html
 
 from core.admin import ReadOnlyModelAdmin
 from payments.models import WebhookEvent
+from payments.webhooks import webhook_event_process
+
+PROCESS_PERMISSION = "payments.process_webhookevent"
+
+
+def processing_failed(event: WebhookEvent) -> bool:
+    return bool(event.processing_error)
 
 
 class ProcessedFilter(admin.SimpleListFilter):
@@ -65,6 +76,63 @@ class WebhookEventAdmin(ReadOnlyModelAdmin):
     readonly_fields = fields
     list_per_page = 100
     show_full_result_count = False
+    change_form_template = "admin/payments/webhookevent/change_form.html"
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/process-again/",
+                self.admin_site.admin_view(self.process_again_view),
+                name="payments_webhookevent_process_again",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        event = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if event is not None and processing_failed(event):
+            context["process_again_url"] = (
+                reverse("admin:payments_webhookevent_process_again", args=[event.pk])
+                if request.user.has_perm(PROCESS_PERMISSION)
+                else ""
+            )
+            context["processing_failed"] = True
+        return super().change_view(request, object_id, form_url, context)
+
+    def process_again_view(self, request, object_id):
+        """Apply a stored event whose processing failed once more (POST only); report what
+        happened this time and keep it in the admin history."""
+        if not request.user.has_perm(PROCESS_PERMISSION):
+            raise PermissionDenied
+        event = self.get_object(request, unquote(object_id))
+        if event is None:
+            raise Http404("No such event.")
+        url = reverse("admin:payments_webhookevent_change", args=[event.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(url)
+        if not processing_failed(event):
+            self.message_user(
+                request,
+                f"{event.stripe_event_id} did not fail, so it was not processed again.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(url)
+        status, answer = webhook_event_process(record=event, retry=True)
+        event.refresh_from_db()
+        if event.processing_error:
+            level = messages.WARNING
+            message = (
+                f"Processed {event.stripe_event_id} again, but it failed again: "
+                f"{event.processing_error.splitlines()[0][:300]}"
+            )
+        elif status >= 300:
+            level, message = messages.ERROR, f"{event.stripe_event_id}: {answer}"
+        else:
+            level, message = messages.SUCCESS, f"Processed {event.stripe_event_id}: {answer}"
+        self.log_change(request, event, f"Process again: {message}")
+        self.message_user(request, message, level)
+        return HttpResponseRedirect(url)
 
     @admin.display(description="Error", boolean=True, ordering="processing_error")
     def has_error(self, event):

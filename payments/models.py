@@ -16,6 +16,7 @@ class WebhookEvent(models.Model):
 
     class Meta:
         ordering = ["-received_at"]
+        permissions = [("process_webhookevent", "Can process a failed Stripe event again")]
 
     def __str__(self):
         return f"{self.type} {self.stripe_event_id}"

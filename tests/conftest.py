@@ -1,5 +1,9 @@
+from importlib import import_module
+
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from tests.factories import DiamondFactory, StaffFactory, UserFactory
 
@@ -44,3 +48,16 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture
+def ops_group(db):
+    """The Ops group as its migrations make it. A transactional test (the browser tests) empties
+    every table when it ends, the group included, so it is made again here by the migrations'
+    own functions."""
+    if not Group.objects.filter(name="Ops").exists():
+        last = ("config", "0002_ops_group_money_actions")
+        apps = MigrationExecutor(connection).loader.project_state(last).apps
+        import_module("config.migrations.0001_ops_group").create_group(apps, None)
+        import_module("config.migrations.0002_ops_group_money_actions").add(apps, None)
+    return Group.objects.get(name="Ops")

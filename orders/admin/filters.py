@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
+from orders.selectors import created_period_q, open_dispute_q, paid_period_q
 from orders.states import ATTENTION_RULES, attention_q
 
 
@@ -10,8 +11,7 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [("yes", "Yes"), ("no", "No")] + [
-            (rule.reason, rule.sentence.split(",")[-1].strip(" .").capitalize())
-            for rule in ATTENTION_RULES
+            (rule.reason, rule.reason.replace("_", " ").capitalize()) for rule in ATTENTION_RULES
         ]
 
     def queryset(self, request, queryset):
@@ -23,4 +23,54 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         for rule in ATTENTION_RULES:
             if self.value() == rule.reason:
                 return queryset.filter(rule.q(now))
+        return queryset
+
+
+class _PeriodFilter(admin.SimpleListFilter):
+    """The dashboard's periods, in the store's days (settings.TIME_ZONE)."""
+
+    periods = [("today", "Today"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+
+    def lookups(self, request, model_admin):
+        return self.periods
+
+    def condition(self, value, now):
+        raise NotImplementedError
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        condition = self.condition(self.value(), timezone.now())
+        return queryset if condition is None else queryset.filter(condition)
+
+
+class PaidPeriodFilter(_PeriodFilter):
+    title = "paid"
+    parameter_name = "paid"
+    periods = [("any", "Paid (any time)"), *_PeriodFilter.periods]
+
+    def condition(self, value, now):
+        return paid_period_q(value, now)
+
+
+class CreatedPeriodFilter(_PeriodFilter):
+    title = "checkout started"
+    parameter_name = "created"
+
+    def condition(self, value, now):
+        return created_period_q(value, now)
+
+
+class DisputeFilter(admin.SimpleListFilter):
+    title = "dispute"
+    parameter_name = "dispute"
+
+    def lookups(self, request, model_admin):
+        return [("open", "Open dispute"), ("any", "Any dispute")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(open_dispute_q())
+        if self.value() == "any":
+            return queryset.exclude(dispute_status="")
         return queryset

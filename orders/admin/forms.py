@@ -1,7 +1,18 @@
+from decimal import Decimal, InvalidOperation
+
 from django import forms
+from django.core.validators import MaxValueValidator
 
 
 class RefundForm(forms.Form):
+    amount = forms.DecimalField(
+        label="Amount to refund (NZD)",
+        max_digits=12,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        required=False,
+        help_text="Leave as it is to refund the rest of the payment.",
+    )
     release_diamond = forms.TypedChoiceField(
         label="The diamond",
         choices=[
@@ -13,6 +24,40 @@ class RefundForm(forms.Form):
     )
     reason = forms.CharField(
         label="Reason", widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), max_length=500
+    )
+
+    def __init__(self, *args, rest_cents: int = 0, partial: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rest_cents = rest_cents
+        if not partial:
+            del self.fields["amount"]
+        else:
+            rest = (Decimal(rest_cents) / 100).quantize(Decimal("0.01"))
+            amount = self.fields["amount"]
+            amount.initial = rest
+            amount.max_value = rest
+            amount.validators.append(MaxValueValidator(rest))
+            amount.widget.attrs["max"] = str(rest)
+
+    def clean(self):
+        data = super().clean()
+        if "amount" in self.fields:
+            amount = data.get("amount")
+            try:
+                cents = None if amount is None else int((amount * 100).to_integral_exact())
+            except InvalidOperation:
+                cents = None
+            # The whole rest is "None": the service refunds what is left, whatever it is.
+            data["amount_cents"] = None if cents in (None, self.rest_cents) else cents
+        return data
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        help_text="Why the order is cancelled. Kept in the timeline.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
     )
 
 

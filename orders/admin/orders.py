@@ -9,42 +9,59 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from core.admin import ReadOnlyModelAdmin, ReadOnlyPermissions, admin_link
+from core.admin import ReadOnlyModelAdmin, admin_link
+from orders.admin.actions import (
+    ACTIONS_BY_NAME,
+    money_effect,
+    order_actions_for,
+    partial_refunds_supported,
+    refundable_cents,
+    retry_warning,
+    run_cancel,
+    run_capture,
+    run_refund,
+    run_resolve,
+    run_retry,
+)
 from orders.admin.display import badge, stripe_dashboard_link
-from orders.admin.filters import NeedsAttentionFilter
-from orders.admin.forms import RefundForm, ResolveForm
-from orders.models import FeedOrderStatus, Order, OrderEvent
+from orders.admin.export import order_csv_rows
+from orders.admin.filters import (
+    CreatedPeriodFilter,
+    DisputeFilter,
+    NeedsAttentionFilter,
+    PaidPeriodFilter,
+)
+from orders.admin.forms import CancelForm, RefundForm, ResolveForm
+from orders.admin.paging import OrdersPaginator, uses_default_order
+from orders.models import Order, OrderEvent
 from orders.selectors import (
     order_list_for_ops,
     order_search_q,
+    order_timeline,
     orders_needing_attention_count,
 )
-from orders.services import order_feed_order_retry, order_resolve
-from orders.states import outcome_unknown, refusal
-from payments.services import RefundError, order_refund
+from orders.states import outcome_unknown, refusal, shopper_status
 
-
-class OrderEventInline(ReadOnlyPermissions, admin.TabularInline):
-    model = OrderEvent
-    verbose_name = "timeline entry"
-    verbose_name_plural = "Timeline"
-    fields = ["created_at", "kind", "message_display", "actor", "stripe_event_id"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = False
-    ordering = ["created_at", "id"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor")
-
-    @admin.display(description="message")
-    def message_display(self, event):
-        return format_html('<pre class="timeline-message">{}</pre>', event.message)
+# Columns the fieldsets show through a badge, a link or a formatted field.
+SHOWN_OTHERWISE = {
+    "status",
+    "payment_status",
+    "feed_order_status",
+    "feed_order_error",
+    "user",
+    "diamond",
+    "amount_cents",
+    "stripe_payment_intent_id",
+    "stripe_checkout_session_id",
+}
 
 
 def _numbers(orders) -> str:
@@ -55,6 +72,7 @@ def _numbers(orders) -> str:
 class OrderAdmin(ReadOnlyModelAdmin):
     list_display = [
         "order_number_display",
+        "customer_display",
         "feed",
         "diamond_display",
         "amount_display",
@@ -71,9 +89,13 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "status",
         "payment_status",
         "feed_order_status",
+        PaidPeriodFilter,
+        CreatedPeriodFilter,
+        DisputeFilter,
         "feed",
         "created_at",
     ]
+    date_hierarchy = "created_at"
     # Exact matches only (see get_search_results): a substring search would scan every order.
     search_fields = [
         "=order_number",
@@ -89,7 +111,6 @@ class OrderAdmin(ReadOnlyModelAdmin):
     )
     list_per_page = 50
     show_full_result_count = False
-    inlines = [OrderEventInline]
     actions = ["retry_feed_order", "refund", "mark_resolved"]
     change_list_template = "admin/orders/order/change_list.html"
     change_form_template = "admin/orders/order/change_form.html"
@@ -123,6 +144,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 "fields": [
                     "payment_badge",
                     "paid_at",
+                    "refunded_at",
+                    "amount_refunded_cents",
                     "payment_link",
                     "checkout_session_link",
                     "stripe_checkout_url",
@@ -135,14 +158,28 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 "fields": [
                     "feed_order_badge",
                     "feed_order_id",
+                    "feed_order_attempt",
                     "feed_order_requested_at",
                     "feed_order_started_at",
+                    "confirmed_at",
                     "feed_order_error_display",
                 ]
             },
         ),
+        ("Shipping", {"fields": ["shipping_name", "shipping_address", "shipping_phone"]}),
         ("Resolution", {"fields": ["resolved_at", "resolved_by", "resolution_note"]}),
     ]
+
+    def get_fieldsets(self, request, obj=None):
+        """The fieldsets above, plus any model field they do not name yet (new columns
+        appear in the raw fields instead of being hidden)."""
+        named = {name for _, options in self.fieldsets for name in options["fields"]}
+        rest = [
+            f.name
+            for f in Order._meta.concrete_fields
+            if f.name not in named and f.name not in SHOWN_OTHERWISE
+        ]
+        return [*self.fieldsets, *([("Other", {"fields": rest})] if rest else [])]
 
     # ------------------------------------------------------------ queryset, ordering
 
@@ -180,6 +217,14 @@ class OrderAdmin(ReadOnlyModelAdmin):
             )
         return order.display_number
 
+    @admin.display(description="Customer", ordering="user__email")
+    def customer_display(self, order):
+        email = order.user.email
+        if not email or "@" not in email:
+            return email or order.user.get_username()
+        name, domain = email.split("@", 1)
+        return format_html("{}@<wbr>{}", name, domain)
+
     @admin.display(description="Diamond", ordering="diamond__shape")
     def diamond_display(self, order):
         return format_html(
@@ -208,7 +253,13 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Created", ordering="created_at")
     def created_display(self, order):
-        return order.created_at
+        local = timezone.localtime(order.created_at)
+        return format_html(
+            '<time datetime="{}">{}<br>{}</time>',
+            order.created_at.isoformat(),
+            f"{local.day} {local:%b %Y}",
+            f"{local:%H:%M}",
+        )
 
     # ------------------------------------------------------------ change page
 
@@ -230,8 +281,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Needs attention")
     def attention_display(self, order):
-        if order.needs_attention:
-            return format_html('<strong class="attention-flag">{}</strong>', "Yes")
+        rule = order.attention
+        if rule is not None:
+            return format_html('<strong class="attention-flag">{}</strong>', rule.sentence)
         if order.resolved_at:
             return "No (resolved)"
         return "No"
@@ -263,29 +315,186 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     # ------------------------------------------------------------ views
 
+    def get_urls(self):
+        own = [
+            path(
+                "export.csv",
+                self.admin_site.admin_view(self.export_view),
+                name="orders_order_export",
+            ),
+            path(
+                "<path:object_id>/do/<slug:action>/",
+                self.admin_site.admin_view(self.order_action_view),
+                name="orders_order_action",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        if request.GET.get(NeedsAttentionFilter.parameter_name) and uses_default_order(queryset):
+            # Filtered by needs attention: the flag is the same on every row, so newest first.
+            queryset = queryset.order_by("-created_at", "-pk")
+        return OrdersPaginator(
+            queryset,
+            per_page,
+            orphans,
+            allow_empty_first_page,
+            attention_count=getattr(request, "_attention_count", None),
+        )
+
     def changelist_view(self, request, extra_context=None):
+        query = request.GET.urlencode()
+        export_url = reverse("admin:orders_order_export") + (f"?{query}" if query else "")
+        # Counted once: the banner's number, and the unfiltered list's split (see paging).
+        request._attention_count = orders_needing_attention_count()
         extra_context = {
             **(extra_context or {}),
-            "attention_count": orders_needing_attention_count(),
+            "attention_count": request._attention_count,
+            "export_url": export_url,
         }
         return super().changelist_view(request, extra_context)
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
+        order = self.get_object(request, unquote(object_id))
+        context = dict(extra_context or {})
+        if order is not None and self.has_view_permission(request, order):
+            context.update(self.triage_context(request, order))
+        return super().change_view(request, object_id, form_url, context)
+
+    def triage_context(self, request, order) -> dict:
+        """The order page's top: the summary card, the buttons that apply, the error, the
+        timeline."""
+        now = timezone.now()
+        rule = order.attention
+        told = shopper_status(order)
         buttons = [
-            (name, label)
-            for name, label, permission in [
-                ("retry_feed_order", "Retry feed order", "orders.retry_feed_order"),
-                ("refund", "Refund", "orders.refund_order"),
-                ("mark_resolved", "Mark resolved", "orders.resolve_order"),
-            ]
-            if request.user.has_perm(permission)
+            {
+                "action": action,
+                "url": reverse("admin:orders_order_action", args=[order.pk, action.name]),
+            }
+            for action in order_actions_for(user=request.user, order=order, now=now)
         ]
-        extra_context = {
-            **(extra_context or {}),
-            "order_actions": buttons,
-            "action_checkbox_name": ACTION_CHECKBOX_NAME,
+        customer = order.user
+        return {
+            "order": order,
+            "attention_rule": rule,
+            "shopper_told": told,
+            "order_buttons": buttons,
+            "timeline": order_timeline(order=order),
+            "customer_url": (
+                reverse("admin:auth_user_change", args=[customer.pk])
+                if request.user.has_perm("auth.view_user")
+                else ""
+            ),
+            "diamond_url": (
+                reverse("admin:catalog_diamond_change", args=[order.diamond_id])
+                if request.user.has_perm("catalog.view_diamond")
+                else ""
+            ),
+            "payment_link": stripe_dashboard_link("payments", order.stripe_payment_intent_id),
+            "refunded_display": (
+                order.amount_refunded_cents
+                and f"${order.amount_refunded_cents / 100:,.2f} {order.currency.upper()}"
+            ),
+            "badges": [
+                ("Status", self.status_badge(order)),
+                ("Payment", self.payment_badge(order)),
+                ("Feed order", self.feed_order_badge(order)),
+            ],
         }
-        return super().change_view(request, object_id, form_url, extra_context)
+
+    def order_action_view(self, request, object_id, action):
+        """One action on one order: a POST from its button shows the confirmation page
+        (what it does to the customer's money); confirming runs it, writes the admin history
+        and returns to the order with its true outcome."""
+        order_action = ACTIONS_BY_NAME.get(action)
+        order = self.get_object(request, unquote(object_id))
+        if order_action is None or order is None or not order_action.known:
+            raise Http404("No such order or action.")
+        if not request.user.has_perm(order_action.permission):
+            raise PermissionDenied
+        order_url = reverse("admin:orders_order_change", args=[order.pk])
+        if request.method != "POST":
+            return HttpResponseRedirect(order_url)
+        now = timezone.now()
+        why_not = order_action.refusal(order, now)
+        if why_not:
+            self.message_user(
+                request,
+                f"{order_action.label}: not available for {order.display_number}: {why_not}.",
+                messages.WARNING,
+            )
+            return HttpResponseRedirect(order_url)
+
+        form = self._action_form(order_action, order, request)
+        if request.POST.get("confirm") != "yes" or (form is not None and not form.is_valid()):
+            return TemplateResponse(
+                request,
+                "admin/orders/order/action_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"{order_action.label}: {order.display_number}",
+                    "opts": self.opts,
+                    "original": order,
+                    "order": order,
+                    "order_action": order_action,
+                    "effect": money_effect(order_action, order),
+                    "unknown_outcome": order_action.name == "retry" and retry_warning(order, now),
+                    "form": form,
+                    "order_url": order_url,
+                    "amount": order.amount_display,
+                },
+            )
+        outcome = self._run(order_action, order, request.user, form)
+        self.log_change(request, order, f"{order_action.label}: {outcome.message}")
+        self.message_user(request, outcome.message, outcome.level)
+        return HttpResponseRedirect(order_url)
+
+    def _action_form(self, order_action, order, request):
+        data = request.POST if request.POST.get("confirm") == "yes" else None
+        if order_action.name == "refund":
+            return RefundForm(
+                data,
+                rest_cents=refundable_cents(order),
+                partial=partial_refunds_supported(),
+            )
+        if order_action.name == "cancel":
+            return CancelForm(data)
+        if order_action.name == "resolve":
+            return ResolveForm(data)
+        if data is None and order_action.name in ("retry", "capture"):
+            return None
+        return None
+
+    def _run(self, order_action, order, user, form):
+        if order_action.name == "retry":
+            return run_retry(order=order, actor=user)
+        if order_action.name == "capture":
+            return run_capture(order=order, actor=user)
+        if order_action.name == "cancel":
+            return run_cancel(order=order, actor=user, reason=form.cleaned_data["reason"])
+        if order_action.name == "refund":
+            data = form.cleaned_data
+            return run_refund(
+                order=order,
+                actor=user,
+                release_diamond=data["release_diamond"],
+                reason=data["reason"],
+                amount_cents=data.get("amount_cents"),
+            )
+        return run_resolve(order=order, actor=user, note=form.cleaned_data["note"])
+
+    def export_view(self, request):
+        """The orders list as CSV: exactly the rows its filters and search select, streamed
+        from a database cursor so 100,000 rows take neither the time-out nor the memory."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        queryset = changelist.get_queryset(request)
+        stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+        response = StreamingHttpResponse(order_csv_rows(queryset), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
+        return response
 
     def _intermediate(self, request, queryset, *, template, title, action, **context):
         return TemplateResponse(
@@ -302,7 +511,32 @@ class OrderAdmin(ReadOnlyModelAdmin):
             },
         )
 
-    # ------------------------------------------------------------ actions
+    # ------------------------------------------------------------ bulk actions (the list)
+
+    def _report(self, request, outcomes, *, heading):
+        """One message per outcome level, so a failure is never inside a green banner."""
+        by_level = {}
+        for order, outcome in outcomes:
+            self.log_change(request, order, f"{heading}: {outcome.message}")
+            by_level.setdefault(outcome.level, []).append(outcome.message)
+        titles = {
+            messages.SUCCESS: "{heading} for {n} order(s):",
+            messages.INFO: "{heading} for {n} order(s):",
+            messages.WARNING: "{heading} for {n} order(s), not as hoped:",
+            messages.ERROR: "{heading}: {n} order(s) failed:",
+        }
+        for level in (messages.SUCCESS, messages.INFO, messages.WARNING, messages.ERROR):
+            if level in by_level:
+                lines = by_level[level]
+                self.message_user(
+                    request,
+                    format_html(
+                        "{}{}",
+                        titles[level].format(heading=heading, n=len(lines)),
+                        format_html_join("", "<br>{}", ((line,) for line in lines)),
+                    ),
+                    level,
+                )
 
     @admin.action(description="Retry feed order", permissions=["retry_feed_order"])
     def retry_feed_order(self, request, queryset):
@@ -320,28 +554,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 action="retry_feed_order",
                 risky=risky,
             )
-
-        retried = []
-        for order in eligible:
-            if order_feed_order_retry(
-                order=order, actor=request.user, reason="Retried from admin."
-            ):
-                retried.append(order)
-            else:
-                skipped.append((order, "its state changed meanwhile; reload and check"))
-
-        if retried:
-            fresh = {o.pk: o for o in Order.objects.filter(pk__in=[o.pk for o in retried])}
-            outcomes = format_html_join(
-                "",
-                "<br>{}: {}",
-                ((o.display_number, _retry_outcome(fresh[o.pk])) for o in retried if o.pk in fresh),
-            )
-            self.message_user(
-                request,
-                format_html("Retried the feed order for {} order(s):{}", len(retried), outcomes),
-                messages.SUCCESS,
-            )
+        outcomes = [(order, run_retry(order=order, actor=request.user)) for order in eligible]
+        self._report(request, outcomes, heading="Retried the feed order")
         if skipped:
             self.message_user(
                 request,
@@ -362,7 +576,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
         now = timezone.now()
         refundable = [o for o in orders if not refusal(o, "refunded", now)]
         not_refundable = [o for o in orders if refusal(o, "refunded", now)]
-        form = RefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        form = RefundForm(
+            request.POST if request.POST.get("confirm") == "yes" else None, partial=False
+        )
         if not refundable:
             self.message_user(
                 request,
@@ -381,28 +597,20 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 refundable=refundable,
                 not_refundable=not_refundable,
             )
-
-        refunded = []
-        for order in refundable:
-            try:
-                refund_id = order_refund(
+        outcomes = [
+            (
+                order,
+                run_refund(
                     order=order,
                     actor=request.user,
                     release_diamond=form.cleaned_data["release_diamond"],
                     reason=form.cleaned_data["reason"],
-                )
-            except RefundError as exc:
-                self.message_user(request, str(exc), messages.ERROR)
-                continue
-            refunded.append(f"{order.display_number} (refund {refund_id})")
-        if refunded:
-            released = form.cleaned_data["release_diamond"]
-            diamonds = "released to the catalog" if released else "kept reserved"
-            self.message_user(
-                request,
-                f"Refunded {', '.join(refunded)}; the diamond(s) {diamonds}.",
-                messages.SUCCESS,
+                    amount_cents=None,
+                ),
             )
+            for order in refundable
+        ]
+        self._report(request, outcomes, heading="Refunded")
         if not_refundable:
             self.message_user(
                 request, f"Skipped (not paid): {_numbers(not_refundable)}.", messages.WARNING
@@ -422,28 +630,12 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 action="mark_resolved",
                 form=form,
             )
-        resolved, already = [], []
-        for order in orders:
-            if order_resolve(order=order, actor=request.user, note=form.cleaned_data["note"]):
-                resolved.append(order)
-            else:
-                already.append(order)
-        if resolved:
-            self.message_user(request, f"Marked resolved: {_numbers(resolved)}.", messages.SUCCESS)
-        if already:
-            self.message_user(
-                request, f"Already resolved, left as they were: {_numbers(already)}.", messages.INFO
-            )
+        outcomes = [
+            (order, run_resolve(order=order, actor=request.user, note=form.cleaned_data["note"]))
+            for order in orders
+        ]
+        self._report(request, outcomes, heading="Marked resolved")
         return None
-
-
-def _retry_outcome(order: Order) -> str:
-    if order.feed_order_status == FeedOrderStatus.SUCCESS:
-        return f"confirmed, feed order {order.feed_order_id}"
-    if order.feed_order_status in (FeedOrderStatus.FAILED, FeedOrderStatus.UNKNOWN):
-        first_line = (order.feed_order_error or "no error recorded").splitlines()[0]
-        return f"failed again: {first_line}"
-    return "queued; the worker places it shortly"
 
 
 @admin.register(OrderEvent)

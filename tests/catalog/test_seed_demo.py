@@ -6,6 +6,9 @@ from django.core.management import CommandError, call_command
 
 from catalog.models import Diamond, Feed
 
+# seed_demo puts its staff user in the Ops group (made by a migration).
+pytestmark = pytest.mark.usefixtures("ops_group")
+
 
 def seed(*args):
     out = io.StringIO()
@@ -27,7 +30,9 @@ def test_seeds_diamonds_and_users_with_known_passwords(debug):
     assert Diamond.objects.filter(feed=Feed.DEMO).count() == 40
     users = get_user_model().objects
     staff, shopper = users.get(username="staff"), users.get(username="shopper")
-    assert staff.is_staff and staff.is_superuser and staff.check_password("staff-demo-pass")
+    assert staff.is_staff and staff.check_password("staff-demo-pass")
+    assert not staff.is_superuser
+    assert list(staff.groups.values_list("name", flat=True)) == ["Ops"]
     assert not shopper.is_staff and not shopper.is_superuser
     assert shopper.check_password("shopper-demo-pass")
 
@@ -51,12 +56,14 @@ def test_a_changed_demo_password_or_role_is_put_back(debug):
     seed()
     staff = get_user_model().objects.get(username="staff")
     staff.set_password("something-else")
-    staff.is_superuser = False
+    staff.is_superuser = True
     staff.save()
+    staff.groups.clear()
     out = seed()
-    assert "staff / staff-demo-pass (updated: role, password)" in out
+    assert "staff / staff-demo-pass (updated: role, password, group)" in out
     staff.refresh_from_db()
-    assert staff.is_superuser and staff.check_password("staff-demo-pass")
+    assert not staff.is_superuser and staff.check_password("staff-demo-pass")
+    assert list(staff.groups.values_list("name", flat=True)) == ["Ops"]
 
 
 @pytest.mark.django_db

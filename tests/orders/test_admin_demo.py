@@ -6,11 +6,15 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from catalog.models import Availability
-from config.demo import seed_demo_orders
+from config.demo import DEMO_FEED_FAILURE, seed_demo_orders
 from orders.models import Order, PaymentStatus, Status
 from payments.models import WebhookEvent
 
 FAILED_KINDS = ["checkout_created", "checkout_session_created", "paid", "feed_order_failed"]
+
+
+# seed_demo puts its staff user in the Ops group (made by a migration).
+pytestmark = pytest.mark.usefixtures("ops_group")
 
 
 def seed():
@@ -54,7 +58,9 @@ def test_seed_demo_creates_confirmed_failed_and_awaiting_orders(demo):
 
     assert failed.needs_attention
     assert (failed.payment_status, failed.feed_order_status) == (PaymentStatus.PAID, "failed")
-    assert "Demo feed refused the order" in failed.feed_order_error
+    # The error says why it failed: the seeding, not the feed or a setting that is off.
+    assert failed.feed_order_error == DEMO_FEED_FAILURE
+    assert "seed_demo recorded this feed order as failed on purpose" in failed.feed_order_error
     assert failed.diamond.availability == Availability.RESERVED
     assert list(failed.events.values_list("kind", flat=True)) == FAILED_KINDS
 
@@ -124,4 +130,4 @@ def test_the_demo_failure_can_be_refunded_through_the_simulator(demo, client):
     failed.refresh_from_db()
     assert (failed.status, failed.payment_status) == (Status.CANCELLED, "refunded")
     assert failed.diamond.availability == Availability.AVAILABLE
-    assert f"Refunded {failed.order_number}" in response.content.decode()
+    assert f"{failed.order_number}: refunded in full" in response.content.decode()

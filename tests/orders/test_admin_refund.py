@@ -83,10 +83,11 @@ def test_refund_through_stripe_releases_or_keeps_the_diamond(
     event = paid_order.events.get(kind="refunded")
     assert event.actor == staff
     assert event.data == {"refund": refund_id, "amount_refunded_cents": paid_order.amount_cents}
-    kept = "released to the catalog" if release == "yes" else "kept reserved"
+    kept = "the diamond is back on sale" if release == "yes" else "the diamond is reserved"
     assert (
         "success",
-        f"Refunded {paid_order.order_number} (refund {refund_id}); the diamond(s) {kept}.",
+        f"Refunded for 1 order(s):<br>{paid_order.order_number}: refunded in full "
+        f"($12,345.00 NZD, refund {refund_id}); the order is cancelled and {kept}.",
     ) in messages_of(response)
 
 

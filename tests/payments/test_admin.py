@@ -1,8 +1,12 @@
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.urls import reverse
 from django.utils import timezone
 
 from payments.models import WebhookEvent
+from tests.factories import StaffFactory
 
 CHANGELIST = reverse("admin:payments_webhookevent_changelist")
 
@@ -81,3 +85,79 @@ def test_detail_pretty_prints_the_payload_and_nothing_can_be_edited(logged_in):
     delete = reverse("admin:payments_webhookevent_delete", args=[event.pk])
     assert logged_in.post(delete, {"post": "yes"}).status_code == 403
     assert WebhookEvent.objects.filter(pk=event.pk).exists()
+
+
+# ---------------------------------------------------------------- process again
+
+BROKEN = {"id": "evt_test_broken", "type": "charge.refunded", "data": {"object": "not a charge"}}
+
+
+def failed_event(event_id="evt_test_retry", event_type="some.event", obj=None):
+    return WebhookEvent.objects.create(
+        stripe_event_id=event_id,
+        type=event_type,
+        payload={"id": event_id, "type": event_type, "data": {"object": obj or {}}},
+        processing_error="OperationalError('database is locked')",
+    )
+
+
+def process_again(client, event):
+    url = reverse("admin:payments_webhookevent_process_again", args=[event.pk])
+    return client.post(url, follow=True)
+
+
+def messages_of(response):
+    return [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)]
+
+
+@pytest.mark.django_db
+def test_a_failed_event_offers_process_again_and_a_processed_one_does_not(logged_in):
+    failed = failed_event()
+    done = webhook_event("evt_test_done", processed_at=timezone.now())
+    url = reverse("admin:payments_webhookevent_process_again", args=[failed.pk])
+    failed_page = logged_in.get(reverse("admin:payments_webhookevent_change", args=[failed.pk]))
+    assert f'action="{url}"' in failed_page.content.decode()
+    assert "Process again</button>" in failed_page.content.decode()
+    done_page = logged_in.get(reverse("admin:payments_webhookevent_change", args=[done.pk]))
+    assert "Process again</button>" not in done_page.content.decode()
+
+
+@pytest.mark.django_db
+def test_process_again_reports_success_and_writes_the_history(logged_in, staff):
+    event = failed_event()
+    response = process_again(logged_in, event)
+    event.refresh_from_db()
+    assert event.processed_at is not None and event.processing_error == ""
+    ((level, text),) = messages_of(response)
+    assert level == "success" and text.startswith("Processed evt_test_retry: Retried: ")
+    entry = LogEntry.objects.get(object_id=str(event.pk))
+    assert entry.user == staff and entry.change_message == f"Process again: {text}"
+
+
+@pytest.mark.django_db
+def test_process_again_that_fails_again_is_a_warning(logged_in):
+    event = WebhookEvent.objects.create(
+        stripe_event_id=BROKEN["id"],
+        type=BROKEN["type"],
+        payload=BROKEN,
+        processing_error="AttributeError('first time')",
+    )
+    response = process_again(logged_in, event)
+    event.refresh_from_db()
+    assert event.processing_error and event.processed_at is None
+    ((level, text),) = messages_of(response)
+    assert level == "warning"
+    assert text.startswith("Processed evt_test_broken again, but it failed again: ")
+
+
+@pytest.mark.django_db
+def test_process_again_needs_its_own_permission(client):
+    event = failed_event()
+    user = StaffFactory(is_superuser=False)
+    user.user_permissions.set(Permission.objects.filter(codename="view_webhookevent"))
+    client.force_login(user)
+    page = client.get(reverse("admin:payments_webhookevent_change", args=[event.pk]))
+    assert "Process again</button>" not in page.content.decode()
+    assert process_again(client, event).status_code == 403
+    event.refresh_from_db()
+    assert event.processed_at is None

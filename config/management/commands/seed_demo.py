@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from config.demo import seed_demo_orders
@@ -7,16 +8,17 @@ from feeds.base import FeedError
 from feeds.importing import feed_import
 
 DEMO_USERS = (
-    # username, password, staff and superuser
+    # username, password, staff (in the Ops group, not a superuser)
     ("staff", "staff-demo-pass", True),
     ("shopper", "shopper-demo-pass", False),
 )
+OPS_GROUP = "Ops"  # created by config/migrations/0001_ops_group.py
 
 
 class Command(BaseCommand):
     help = (
-        "Demo data: the demo feed's diamonds, a staff superuser and a shopper with known "
-        "passwords. Idempotent. Refuses to run with DEBUG off unless --force."
+        "Demo data: the demo feed's diamonds, an ops staff user (the Ops group) and a shopper "
+        "with known passwords. Idempotent. Refuses to run with DEBUG off unless --force."
     )
 
     def add_arguments(self, parser):
@@ -37,7 +39,7 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo diamonds: {result.summary()}.")
         for username, password, is_staff in DEMO_USERS:
             state = self._ensure_user(username, password, is_staff=is_staff)
-            role = "staff superuser" if is_staff else "shopper"
+            role = f"staff ({OPS_GROUP} group)" if is_staff else "shopper"
             self.stdout.write(f"Demo {role}: {username} / {password} ({state})")
         seed_demo_orders(stdout=self.stdout)
 
@@ -48,12 +50,12 @@ class Command(BaseCommand):
             defaults={
                 "email": f"{username}@example.com",
                 "is_staff": is_staff,
-                "is_superuser": is_staff,
+                "is_superuser": False,
             },
         )
         changed = []
-        if user.is_staff != is_staff or user.is_superuser != is_staff:
-            user.is_staff = user.is_superuser = is_staff
+        if user.is_staff != is_staff or user.is_superuser:
+            user.is_staff, user.is_superuser = is_staff, False
             changed.append("role")
         if not user.is_active:
             user.is_active = True
@@ -63,6 +65,10 @@ class Command(BaseCommand):
             changed.append("password")
         if changed:
             user.save()
+        if is_staff and not user.groups.filter(name=OPS_GROUP).exists():
+            user.groups.add(Group.objects.get(name=OPS_GROUP))
+            if not created:
+                changed.append("group")
         if created:
             return "created"
         return f"updated: {', '.join(changed)}" if changed else "unchanged"
