@@ -242,6 +242,20 @@ def simulated_session(order: Order, *, status: str, payment_status: str) -> dict
             "order_number": order.order_number,
         },
         "payment_intent": simulated_payment_intent_id(session_id),
+        # The test checkout collects no address: a made-up New Zealand one stands in for it.
+        "collected_information": {
+            "shipping_details": {
+                "name": order.user.get_full_name() or order.user.get_username(),
+                "address": {
+                    "line1": "1 Queen Street",
+                    "line2": "Test address from the payment simulator",
+                    "city": "Auckland",
+                    "postal_code": "1010",
+                    "country": "NZ",
+                },
+            }
+        },
+        "customer_details": {"email": order.user.email or None, "phone": "+64 21 000 0000"},
         "livemode": False,
         "success_url": f"{settings.STOREFRONT_URL}{success_path(order, session_id)}",
         "cancel_url": f"{settings.STOREFRONT_URL}{order.diamond.get_absolute_url()}",
