@@ -55,6 +55,8 @@ class StripeDouble:
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.intents: dict[str, dict] = {}
+        # Answer the next Checkout Session without a `url` (an answer Stripe should not give).
+        self.omit_next_session_url = False
         self._delays: list[dict] = []
         self.requests: list[dict] = []
         self._idempotent: dict[str, tuple[int, dict]] = {}
@@ -216,6 +218,9 @@ class StripeDouble:
             "livemode": False,
             "url": f"https://checkout.stripe.com/c/pay/{session_id}",
         }
+        if self.omit_next_session_url:
+            self.omit_next_session_url = False
+            session["url"] = None
         self.sessions[session_id] = session
         return 200, session
 
