@@ -234,6 +234,9 @@ class StripeDouble:
                 if session["status"] != "open":
                     return _error(400, "Only open Checkout Sessions can be expired.")
                 session["status"] = "expired"
+            if "payment_intent" in params.get("expand", []) and session["payment_intent"]:
+                intent = self.intents.get(session["payment_intent"])
+                return 200, {**session, "payment_intent": intent or session["payment_intent"]}
             return 200, session
         match = re.fullmatch(r"/v1/payment_intents/([^/]+)(/capture|/cancel)?", path)
         if match:
