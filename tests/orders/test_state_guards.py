@@ -260,7 +260,7 @@ class RetriedWhileOnThePhone(base.FeedAdapter):
     """A supplier that takes the order, but answers only after the attempt went stale and ops
     retried it (what a slow supplier and an impatient operator do in production)."""
 
-    name = "retried-while-on-the-phone"
+    name = "slow-supplier"  # at most 20 characters: `Order.feed`
 
     def create_order(self, diamond, *, reference, comments=""):
         order = Order.objects.get(order_number=reference)
