@@ -15,6 +15,7 @@ from catalog.models import Availability
 from orders.models import Status
 from orders.selectors import order_payment_processing, order_shopper_status
 from payments import selectors
+from payments.fulfilment import session_payment_state
 
 
 @dataclass(frozen=True)
@@ -57,11 +58,11 @@ NOT_COMPLETED = CheckoutResult(
 
 def _from_session(session: dict) -> CheckoutResult | None:
     """A pending order's result from the Checkout Session Stripe reports."""
-    status, payment_status = session.get("status"), session.get("payment_status")
+    status = session.get("status")
     if status == "expired":
         return EXPIRED
-    if status == "complete" and payment_status in ("paid", "no_payment_required"):
-        return SUCCESSFUL  # paid, and the order is catching up (webhook or fulfilment)
+    if status == "complete" and session_payment_state(session) in ("paid", "authorized"):
+        return SUCCESSFUL  # paid or authorised; the order is catching up (webhook, fulfilment)
     if status == "complete":
         return PROCESSING  # completed with a delayed method that has not settled
     if status == "open":

@@ -90,8 +90,13 @@ class StripeGateway:
         return session.id, session.url
 
     def checkout_session_retrieve(self, session_id: str) -> dict:
+        """The session with its PaymentIntent expanded: with manual capture, whether a
+        completed session is authorised is the PaymentIntent's status."""
         try:
-            return self.client().v1.checkout.sessions.retrieve(session_id).to_dict()
+            session = self.client().v1.checkout.sessions.retrieve(
+                session_id, params={"expand": ["payment_intent"]}
+            )
+            return session.to_dict()
         except Exception as exc:
             raise GatewayError(stripe_error_detail(exc)) from exc
 

@@ -21,7 +21,7 @@ from orders.feed_orders import feed_order_abandon
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.services import order_fail_checkout, order_feed_order_retry, order_mark_expired
 from orders.states import FEED_ORDER_STALL_AFTER, authorization_warn_after, may
-from payments.fulfilment import checkout_session_fulfil
+from payments.fulfilment import checkout_session_fulfil, session_payment_state
 from payments.gateway import GatewayError, payment_gateway
 from payments.models import WebhookEvent
 from payments.services import PaymentActionError, order_capture, payment_intent_reconcile
@@ -73,9 +73,10 @@ def _stale_checkout_reconcile(order: Order) -> str:
         order_fail_checkout(order=order, error="No Checkout Session was ever attached.")
         return f"{order.order_number}: checkout never reached Stripe; failed, diamond released."
     session = payment_gateway().checkout_session_retrieve(session_id)
-    if session.get("payment_status") in ("paid", "no_payment_required"):
-        if checkout_session_fulfil(session=session):
-            return f"{order.order_number}: paid at Stripe (missed webhook); fulfilled."
+    state = session_payment_state(session)
+    if state in ("paid", "authorized"):
+        if checkout_session_fulfil(session=session, order=order):
+            return f"{order.order_number}: {state} at Stripe (missed webhook); fulfilled."
         return ""
     if session.get("status") == "expired" and order_mark_expired(order=order):
         return f"{order.order_number}: expired at Stripe (missed webhook); diamond released."

@@ -55,6 +55,8 @@ class StripeDouble:
         self.sessions: dict[str, dict] = {}
         self.refunds: dict[str, dict] = {}
         self.intents: dict[str, dict] = {}
+        # Answer the next Checkout Session without a `url` (an answer Stripe should not give).
+        self.omit_next_session_url = False
         self._delays: list[dict] = []
         self.requests: list[dict] = []
         self._idempotent: dict[str, tuple[int, dict]] = {}
@@ -216,6 +218,9 @@ class StripeDouble:
             "livemode": False,
             "url": f"https://checkout.stripe.com/c/pay/{session_id}",
         }
+        if self.omit_next_session_url:
+            self.omit_next_session_url = False
+            session["url"] = None
         self.sessions[session_id] = session
         return 200, session
 
@@ -229,6 +234,9 @@ class StripeDouble:
                 if session["status"] != "open":
                     return _error(400, "Only open Checkout Sessions can be expired.")
                 session["status"] = "expired"
+            if "payment_intent" in params.get("expand", []) and session["payment_intent"]:
+                intent = self.intents.get(session["payment_intent"])
+                return 200, {**session, "payment_intent": intent or session["payment_intent"]}
             return 200, session
         match = re.fullmatch(r"/v1/payment_intents/([^/]+)(/capture|/cancel)?", path)
         if match:

@@ -122,6 +122,7 @@ from payments import reconciliation
 from payments.gateway import GatewayError, payment_gateway
 from payments.models import WebhookEvent
 from payments.services import checkout_amount_cents, checkout_session_params
+from payments.tasks import payment_capture
 from tests.doubles.stripe import post_event, stripe_event
 from tests.factories import DiamondFactory, StaffFactory, UserFactory
 
@@ -230,10 +231,13 @@ class OrderMachine(RuleBasedStateMachine):
 
     def _take_new_tasks(self):
         results = self.backend.results
-        for result in results[self.seen_results :]:
+        new, self.seen_results = results[self.seen_results :], len(results)
+        for result in new:
             if result.task.func is tasks.feed_order_place.func:
                 self.queue.append((result.kwargs["order_id"], result.kwargs.get("attempt")))
-        self.seen_results = len(results)
+            elif result.task.func is payment_capture.func:
+                # Manual capture: the supplier confirmed; the capture runs at once.
+                payment_capture.func(**result.kwargs)
 
     def _stripe_sends(self, event_type: str, obj: dict, *, now: bool = False):
         """Stripe makes the event; it is delivered at once, or later (out of order)."""
@@ -686,13 +690,15 @@ MACHINE_SETTINGS = hypothesis_settings(
 )
 
 
-def test_random_histories_keep_the_orders_invariants(stripe_api, settings, monkeypatch):
+@pytest.mark.parametrize("capture", ["automatic", "manual"])
+def test_random_histories_keep_the_orders_invariants(stripe_api, settings, monkeypatch, capture):
     if connection.vendor != "postgresql":
         pytest.skip(
             "needs PostgreSQL: the production database, with held worker threads writing on "
             "their own connections while the history goes on"
         )
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.CHECKOUT_CAPTURE = capture
     monkeypatch.setitem(base._registry, ScriptedFeed.name, ScriptedFeed)
     run_state_machine_as_test(
         lambda: OrderMachine(stripe_api),

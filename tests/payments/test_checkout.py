@@ -531,6 +531,24 @@ def test_stripe_refusing_the_session_fails_the_order_and_frees_the_diamond(
 
 
 @pytest.mark.django_db
+def test_a_session_without_a_checkout_url_fails_the_order_calmly_and_frees_the_diamond(
+    stripe_api, shopper_client, demo_diamond
+):
+    stripe_api.omit_next_session_url = True
+
+    response = shopper_client.post(FORM_URL, {"diamond_id": str(demo_diamond.pk)})
+
+    assert response.status_code == 303
+    assert response["Location"] == f"/diamonds/{demo_diamond.pk}/"
+    assert messages_of(response) == [MESSAGES["payment_provider_unavailable"]]
+    order = Order.objects.get()
+    assert (order.status, order.payment_status) == (Status.FAILED, PaymentStatus.FAILED)
+    assert "without a checkout URL" in order.events.get(kind="checkout_failed").message
+    demo_diamond.refresh_from_db()
+    assert demo_diamond.availability == Availability.AVAILABLE
+
+
+@pytest.mark.django_db
 def test_stripe_failure_on_the_json_api_is_503_and_a_retry_starts_afresh(
     stripe_api, settings, shopper_client, demo_diamond
 ):

@@ -587,3 +587,33 @@ def test_the_receipt_link_from_the_charge_reaches_the_order_page(
     assert order.stripe_receipt_url == receipt
     page = shopper_client.get(f"/account/orders/{order.order_number}/").content.decode()
     assert receipt in page
+
+
+def test_the_success_page_shows_an_authorised_payment_as_successful_before_the_webhook(
+    manual, shopper_client, demo_diamond
+):
+    """Stripe's advice: fulfil on the success page. With manual capture the session says
+    `unpaid`; its (expanded) PaymentIntent says `requires_capture`: the money is held."""
+    order = start_checkout(shopper_client, demo_diamond)
+    manual.complete(order.stripe_checkout_session_id)  # no webhook delivered yet
+
+    page = shopper_client.get(
+        "/checkout/success/",
+        {"order": order.order_number, "session_id": order.stripe_checkout_session_id},
+    )
+    assert "Payment Successful" in page.content.decode()
+    (retrieve,) = manual.calls("GET", "/v1/checkout/sessions/")
+    assert retrieve["params"]["expand"] == ["payment_intent"]
+    assert state(order)[1] in (PaymentStatus.AUTHORIZED, PaymentStatus.PAID)
+    assert order.events.filter(kind="authorized").count() == 1
+
+
+def test_reconciliation_fulfils_an_authorised_checkout_whose_webhook_was_missed(
+    manual, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    manual.complete(order.stripe_checkout_session_id)
+    later = timezone.now() + timedelta(minutes=40)
+    payments_reconcile(now=later)
+    assert order.events.filter(kind="authorized").count() == 1
+    assert state(order)[0] in (Status.PAID, Status.CONFIRMED)
