@@ -26,6 +26,7 @@ shrink during the run (a killed mutant only needs its first failing example).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import re
@@ -68,85 +69,55 @@ class Mutant:
     description: str
     old: str
     new: str
-    block: str | None = None  # the change is inside this transition's `_t(...)` call
     equivalent: str = ""
 
 
 # ---------------------------------------------------------------- the mutants
 
 
-def _block_span(text: str, name: str) -> tuple[int, int]:
-    start = text.index(f'        _t(\n            "{name}",')
-    return start, text.index("\n        ),", start)
+def _replace_transition(name: str, **changes) -> str:
+    """Code appended to `orders/states.py` that swaps one row of the table for a mutant (the
+    services look moves up by name at call time), whatever the table's layout."""
+    values = ", ".join(f"{key}={value!r}" for key, value in changes.items())
+    return (
+        "\n\nimport dataclasses as _mutation\n"
+        f"TRANSITIONS[{name!r}] = _mutation.replace(TRANSITIONS[{name!r}], {values})\n"
+    )
 
 
 def transition_mutants(text: str) -> list[Mutant]:
     from orders import states
 
     mutants = []
+    anything = set(states.LEGAL)
+
+    def add(name, description, admitted, **changes):
+        mutants.append(
+            Mutant(
+                id="",
+                path="orders/states.py",
+                description=f"`{name}`: {description}",
+                old="",
+                new=_replace_transition(name, **changes),
+                equivalent="admits the same legal states" if admitted else "",
+            )
+        )
+
     for name, transition in states.TRANSITIONS.items():
-        start, end = _block_span(text, name)
-        block = text[start:end]
         legal = {s for s in states.LEGAL if transition.admits(s)}
-        for column, keyword in (
-            ("status", "status"),
-            ("payment_status", "payment"),
-            ("feed_order_status", "feed"),
-        ):
-            if column not in transition.source:
-                continue
-            widened = states.Transition(
-                name=name,
-                source={c: v for c, v in transition.source.items() if c != column},
-                target=transition.target,
-                kind=transition.kind,
+        source = {c: set(v) for c, v in transition.source.items()}
+        for column in transition.source:
+            widened = dataclasses.replace(
+                transition, source={c: v for c, v in transition.source.items() if c != column}
             )
             same = legal == {s for s in states.LEGAL if widened.admits(s)}
-            match = re.search(rf"\n\s+{keyword}=[^\n]*,", block)
-            if match:
-                old, new = match.group(0), ""
-            else:
-                old = "**OPEN,"
-                new = f'**{{k: v for k, v in OPEN.items() if k != "{keyword}"}},'
-            mutants.append(
-                Mutant(
-                    id="",
-                    path="orders/states.py",
-                    description=f"`{name}`: any `{column}` (source column removed)",
-                    old=old,
-                    new=new,
-                    block=name,
-                    equivalent="admits the same legal states" if same else "",
-                )
-            )
+            rest = {c: frozenset(v) for c, v in source.items() if c != column}
+            add(name, f"any `{column}` (source column removed)", same, source=rest)
         if len(transition.source) > 1:
-            lines = re.findall(r"\n\s+(?:status|payment|feed)=[^\n]*,|\n\s+\*\*OPEN,", block)
-            anything = {s for s in states.LEGAL}
-            mutants.append(
-                Mutant(
-                    id="",
-                    path="orders/states.py",
-                    description=f"`{name}`: from any state (whole source removed)",
-                    old="".join(lines),
-                    new="",
-                    block=name,
-                    equivalent="admits the same legal states" if legal == anything else "",
-                )
-            )
+            add(name, "from any state (whole source removed)", legal == anything, source={})
         for guard in transition.guard:
             rest = tuple(g for g in transition.guard if g != guard)
-            old = f"guard={transition.guard!r},".replace("'", '"')
-            new = f"guard={rest!r},".replace("'", '"') if rest else ""
-            mutants.append(
-                Mutant(
-                    id="",
-                    path="orders/states.py",
-                    description=f"`{name}`: guard `{guard}` removed",
-                    old=old,
-                    new=new,
-                    block=name,
-                )
-            )
+            add(name, f"guard `{guard}` removed", False, guard=rest)
     return mutants
 
 
@@ -435,19 +406,16 @@ def all_mutants() -> list[Mutant]:
     return mutants
 
 
+class StaleMutant(Exception):
+    """A hand-written mutant's text is no longer in the code (the code moved on)."""
+
+
 def mutate(text: str, mutant: Mutant) -> str:
-    start, end = _block_span(text, mutant.block) if mutant.block else (0, len(text))
-    segment = text[start:end]
-    if mutant.block and "\n" in mutant.old and mutant.old not in segment:
-        # several lines (a whole source): remove each one
-        for line in re.findall(r"\n[^\n]*", mutant.old):
-            if segment.count(line) != 1:
-                raise SystemExit(f"{mutant.id}: {line!r} is not exactly once in {mutant.block}")
-            segment = segment.replace(line, "")
-        return text[:start] + segment + text[end:]
-    if segment.count(mutant.old) != 1:
-        raise SystemExit(f"{mutant.id}: {mutant.old!r} is not exactly once in {mutant.path}")
-    return text[:start] + segment.replace(mutant.old, mutant.new) + text[end:]
+    if not mutant.old:  # a row of the table swapped: appended
+        return text + mutant.new
+    if text.count(mutant.old) != 1:
+        raise StaleMutant(f"{mutant.id}: {mutant.old!r} is not exactly once in {mutant.path}")
+    return text.replace(mutant.old, mutant.new)
 
 
 # ---------------------------------------------------------------- running
@@ -542,7 +510,13 @@ def main() -> int:
                 continue
             target = copy / mutant.path
             original = target.read_text()
-            target.write_text(mutate(original, mutant))
+            try:
+                mutated = mutate(original, mutant)
+            except StaleMutant as exc:
+                results.append({**mutant.__dict__, "outcome": "stale", "by": str(exc), "s": 0})
+                print(f"{mutant.id} stale: {exc}", flush=True)
+                continue
+            target.write_text(mutated)
             began = time.monotonic()
             try:
                 survived, failed = run_tests(copy, tests, stop_first=True, deselect=failing)
