@@ -136,6 +136,17 @@ class Order(models.Model):
                 name="order_attention_idx",
             ),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
+            # The dashboard's paid-in-a-period figures and filters.
+            models.Index(fields=["paid_at"], name="order_paid_at_idx"),
+            # Open disputes and fraud warnings need attention whatever the order's status.
+            models.Index(
+                fields=["dispute_status"], condition=~Q(dispute_status=""), name="order_dispute_idx"
+            ),
+            models.Index(
+                fields=["fraud_warning_at"],
+                condition=Q(fraud_warning_at__isnull=False),
+                name="order_fraud_warning_idx",
+            ),
         ]
 
     def __str__(self):
