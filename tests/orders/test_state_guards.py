@@ -260,7 +260,7 @@ class RetriedWhileOnThePhone(base.FeedAdapter):
     """A supplier that takes the order, but answers only after the attempt went stale and ops
     retried it (what a slow supplier and an impatient operator do in production)."""
 
-    name = "retried-while-on-the-phone"
+    name = "slow-supplier"  # at most 20 characters: `Order.feed`
 
     def create_order(self, diamond, *, reference, comments=""):
         order = Order.objects.get(order_number=reference)
@@ -290,3 +290,15 @@ def test_a_workers_answer_applies_to_its_own_attempt_not_the_current_one(
     assert (order.feed_order_attempt, order.feed_order_id) == (2, "")
     late = order.events.get(kind="feed_order_late_answer")
     assert "F-FROM-ATTEMPT-1" in late.message
+
+
+def test_an_order_refunded_before_a_worker_took_it_on_never_reaches_the_supplier(supplier):
+    """`feed_order_started` starts only from a paid order: the queued task of an order refunded
+    meanwhile does nothing."""
+    order = OrderFactory(paid=True, diamond__feed=supplier.name)
+    assert order_mark_refunded(order=order, release_diamond=True)
+
+    assert not feed_order_place(order_id=order.pk, attempt=1)
+
+    assert supplier.calls == 0
+    assert state(order) == (Status.CANCELLED, PaymentStatus.REFUNDED, FeedOrderStatus.PENDING)
