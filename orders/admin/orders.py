@@ -47,6 +47,7 @@ from orders.selectors import (
     order_search_q,
     order_timeline,
     orders_needing_attention_count,
+    shipping_address_lines,
 )
 from orders.states import outcome_unknown, refusal, shopper_status
 
@@ -379,6 +380,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
             "order": order,
             "attention_rule": rule,
             "shopper_told": told,
+            "shipping_lines": shipping_address_lines(order=order),
             "order_buttons": buttons,
             "timeline": order_timeline(order=order),
             "customer_url": (

@@ -680,3 +680,17 @@ def test_pages_split_between_attention_and_the_rest_as_one_sorted_list(admin_cli
     ]
     oldest_first = rows(admin_client_staff.get(CHANGELIST, {"o": "10"}))
     assert oldest_first[0] == attention[-1].pk
+
+
+@pytest.mark.django_db
+def test_the_order_page_shows_where_the_stone_ships(admin_client_staff):
+    order = OrderFactory(
+        confirmed=True,
+        shipping_name="Aroha Smith",
+        shipping_address={"line1": "1 Queen Street", "city": "Auckland", "country": "NZ"},
+        shipping_phone="+64 21 555 0100",
+    )
+    html = admin_client_staff.get(
+        reverse("admin:orders_order_change", args=[order.pk])
+    ).content.decode()
+    assert "Aroha Smith, 1 Queen Street, Auckland, New Zealand · +64 21 555 0100" in html
