@@ -17,15 +17,6 @@ def order_open_checkout(*, diamond_id) -> Order | None:
     return Order.objects.filter(diamond_id=diamond_id, status=Status.PENDING_PAYMENT).first()
 
 
-def order_for_shopper(*, user, order_number: str) -> Order | None:
-    """The shopper's own order by number; None for anyone else's (no enumeration)."""
-    if not _lookup_key_ok(order_number, Order._meta.get_field("order_number").max_length):
-        return None
-    return (
-        Order.objects.select_related("diamond").filter(user=user, order_number=order_number).first()
-    )
-
-
 def order_by_checkout_session(*, session_id: str) -> Order | None:
     if not _lookup_key_ok(
         session_id, Order._meta.get_field("stripe_checkout_session_id").max_length

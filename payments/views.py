@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from catalog.models import Diamond
 from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
+from orders.selectors import order_for_customer
 from payments import selectors, services, simulator
 from payments.checkout_result import checkout_result, checkout_retry
 from payments.event_parsing import InvalidPayload, parse_json
@@ -203,9 +204,7 @@ def _fulfil_from_success_page(order, session: dict) -> None:
 @require_safe
 @login_required
 def checkout_success_view(request):
-    order = selectors.order_for_shopper(
-        user=request.user, order_number=request.GET.get("order", "")
-    )
+    order = order_for_customer(user=request.user, order_number=request.GET.get("order", ""))
     if order is None:
         raise Http404("No such order.")
     session_id = request.GET.get("session_id", "")
