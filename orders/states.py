@@ -473,6 +473,11 @@ def shopper_status(order, *, payment_processing: bool = False) -> ShopperStatus:
             "Your checkout is open: complete the payment to buy this diamond.",
             can_complete_payment=True,
         )
+    if order.status == S.PAID and order.payment_status == P.AUTHORIZED:
+        return ShopperStatus(
+            "Processing",
+            "Your payment is authorised: we charge your card once your diamond is confirmed.",
+        )
     if order.status == S.CANCELLED and order.payment_status == P.VOIDED:
         return ShopperStatus("Cancelled", "This order was cancelled. Your card was not charged.")
     return SHOPPER_WORDS.get(order.status, ShopperStatus("Processing"))
