@@ -1,5 +1,5 @@
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import unescape
 
@@ -96,7 +96,7 @@ def test_row_shows_number_diamond_amount_date_and_status(client, shopper):
         diamond=diamond,
         order_number="DO-20260315-0042",
         amount_cents=1234500,
-        created_at=timezone.now().replace(year=2026, month=3, day=15),
+        created_at=datetime(2026, 3, 15, 0, 30, tzinfo=UTC),  # 1:30 p.m. in Auckland
         status="confirmed",
         payment_status="paid",
         feed_order_status="success",
