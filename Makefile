@@ -47,6 +47,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	DEBUG=True DATABASE_URL=sqlite:// $(PY) manage.py makemigrations --check --dry-run  # every model change has its migration
 
 format: install-test
 	$(VENV)/bin/ruff check --fix .

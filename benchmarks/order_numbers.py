@@ -29,7 +29,9 @@ class Rollback(Exception):
 def run(*, connections: int, total: int, day: date, allocate: bool) -> dict:
     from django.db import connection, transaction
 
-    from orders.services import order_number_allocate
+    from orders.services import (
+        order_number_allocate,
+    )
 
     counter = iter(range(total))
     lock = threading.Lock()

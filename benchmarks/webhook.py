@@ -123,7 +123,7 @@ def verify(orders) -> str:
         stripe_event_id__in=[f"evt_bench_{i}" for i in ids], processed_at__isnull=False
     ).count()
     tasks = DBTaskResult.objects.filter(
-        task_path="orders.tasks.feed_order_place",
+        task_path="orders.feed_orders.feed_order_place",
         args_kwargs__kwargs__order_id__in=[str(i) for i in ids],
     )
     tasks = tasks.count()

@@ -4,12 +4,13 @@ deleted (its orders need it)."""
 
 from django.contrib import admin, messages
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.utils import timezone
 
-from catalog.models import Availability, Diamond
+from catalog.availability import MOVES
+from catalog.models import Diamond
+from catalog.services import diamond_move
 
-# A stone on sale or on hold may be withdrawn; a reserved or sold one belongs to an order.
-WITHDRAWABLE = (Availability.AVAILABLE, Availability.ON_HOLD)
+# A stone on sale or on hold may be withdrawn (the availability table's `withdraw`); a
+# reserved or sold one belongs to an order.
 
 
 def _nzd(amount) -> str:
@@ -72,16 +73,15 @@ class DiamondAdmin(admin.ModelAdmin):
         description="Withdraw from sale (availability: unavailable)", permissions=["change"]
     )
     def withdraw(self, request, queryset):
-        diamonds = list(queryset.filter(availability__in=WITHDRAWABLE))
+        withdrawable = MOVES["withdraw"].source
+        diamonds = list(queryset.filter(availability__in=withdrawable))
         skipped = list(
-            queryset.exclude(availability__in=WITHDRAWABLE).values_list(
+            queryset.exclude(availability__in=withdrawable).values_list(
                 "supplier_stone_id", "availability"
             )
         )
         # Conditional: a stone reserved by a checkout meanwhile is left alone.
-        withdrawn = Diamond.objects.filter(
-            pk__in=[d.pk for d in diamonds], availability__in=WITHDRAWABLE
-        ).update(availability=Availability.UNAVAILABLE, updated_at=timezone.now())
+        withdrawn = diamond_move(diamonds=[d.pk for d in diamonds], move="withdraw")
         for diamond in diamonds:
             self.log_change(request, diamond, "Withdrawn from sale (availability: unavailable).")
         stones = [d.supplier_stone_id for d in diamonds]

@@ -6,6 +6,10 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from catalog.availability import Availability
+
+__all__ = ["Availability", "Diamond", "Feed", "Origin"]
+
 
 class Feed(models.TextChoices):
     DEMO = "demo", "Demo"
@@ -53,14 +57,6 @@ def certificate_check_url(*, lab: str, number: str) -> str:
 
 
 LAB_ORDER = ("GIA", "IGI", "HRD", "AGS", "GCAL")
-
-
-class Availability(models.TextChoices):
-    AVAILABLE = "available", "Available"
-    RESERVED = "reserved", "Reserved"
-    ON_HOLD = "on_hold", "On hold"
-    SOLD = "sold", "Sold"
-    UNAVAILABLE = "unavailable", "Unavailable"
 
 
 # The catalog's equality filters, carried in the price and carat indexes after their keys.
@@ -136,6 +132,7 @@ class Diamond(models.Model):
                 condition=Q(price_model_nzd__isnull=True) | Q(price_model_nzd__gte=0),
                 name="diamond_price_model_nzd_not_negative",
             ),
+            # Only the availability table's states (catalog/availability.py).
             models.CheckConstraint(
                 condition=Q(availability__in=Availability.values),
                 name="diamond_availability_valid",

@@ -1,9 +1,26 @@
-"""Catalog operations the storefront performs: the shopper's compare list."""
+"""Catalog operations: moving a stone's availability (the one writer of it), and the
+shopper's compare list."""
 
 from __future__ import annotations
 
+from django.utils import timezone
+
+from catalog.availability import MOVES
 from catalog.models import Diamond
 from catalog.selectors import COMPARE_LIMIT, COMPARE_SESSION_KEY, compare_ids
+
+# ---------------------------------------------------------------- availability
+
+
+def diamond_move(*, diamonds, move: str, to: str | None = None, now=None) -> int:
+    """Make availability move `move` (`catalog.availability.MOVES`) on the stones in
+    `diamonds` (ids, or a queryset of them) that are still in one of its source states;
+    returns how many moved. Joins the caller's transaction."""
+    step = MOVES[move]
+    return Diamond.objects.filter(pk__in=diamonds, availability__in=step.source).update(
+        availability=step.target(to), updated_at=now or timezone.now()
+    )
+
 
 # ---------------------------------------------------------------- compare
 

@@ -2,7 +2,8 @@
 
 from django.contrib import admin
 
-from orders.selectors import attention_filter_url, ops_dashboard
+from orders.selectors.dashboard import ops_dashboard
+from orders.selectors.ops import attention_filter_url
 
 
 class OpsAdminSite(admin.AdminSite):

@@ -26,6 +26,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from catalog.models import Availability, Diamond, Feed
+from gateway.simulator import SimulatorError, simulator_enabled
 from orders.feed_orders import feed_order_place, feed_order_record_failure
 from orders.models import Order
 from orders.services import (
@@ -34,9 +35,8 @@ from orders.services import (
     order_create,
     order_mark_paid,
 )
-from payments.gateway import simulator_enabled
 from payments.services import CheckoutError, checkout_amount_cents, checkout_create
-from payments.simulator import SimulatorError, simulator_deliver
+from payments.simulator import simulator_deliver
 
 DEMO_SHOPPER = "shopper"
 COMMENTS = "Demo order created by seed_demo."
@@ -121,7 +121,7 @@ def _first_attempt(*, order: Order, spec: DemoOrder):
     nothing to do when it runs at commit (the supplier is never asked)."""
     if not spec.feed_fails:
         yield
-        feed_order_place(order_id=order.pk, attempt=1)
+        feed_order_place.call(order_id=order.pk, attempt=1)
         return
     with transaction.atomic():
         yield

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "feeds",
     "orders",
     "payments",
+    "gateway",
     "notifications",
 ]
 

@@ -1,8 +1,9 @@
 """The feed import into the catalog: bulk upserts of feed stones, and a whole feed import.
 
-Availability rule for imports: `reserved` and `sold` belong to the store (an open checkout,
-a paid order, a placed supplier order) and an import never overwrites them; every other
-value (`available`, `on_hold`, `unavailable`) follows the feed. The rest of a stone's data
+Availability rule for imports, the availability table's `import` and `delist` moves
+(`catalog/availability.py`): `reserved` and `sold` belong to the store (an open checkout, a
+paid order, a placed supplier order) and an import never overwrites them; every other value
+(`available`, `on_hold`, `unavailable`) follows the feed. The rest of a stone's data
 (offer id, grading, prices, image) always follows the feed. A reserved stone the supplier
 has since sold is caught by checkout's live availability check and by the feed order.
 """
@@ -20,14 +21,15 @@ from operator import attrgetter
 from django.db import connection, transaction
 from django.utils import timezone
 
+from catalog.availability import MOVES, STORE_OWNED
 from catalog.models import Availability, Diamond
 from catalog.selectors import diamond_filter_values_forget
+from catalog.services import diamond_move
 from feeds.base import FeedError, Stone
 from feeds.registry import get_adapter
 
 logger = logging.getLogger(__name__)
 
-STORE_OWNED_AVAILABILITY = (Availability.RESERVED, Availability.SOLD)
 
 # The stone's columns in the order rows are built: the key's `supplier_stone_id`, then the
 # data that is compared and written. (`feed` is the rest of the key; `id`, `created_at`
@@ -182,7 +184,7 @@ def _column(name: str) -> str:
 def _upsert_sql(*, rows_sql: str) -> str:
     table = connection.ops.quote_name(Diamond._meta.db_table)
     distinct = "IS DISTINCT FROM" if connection.vendor == "postgresql" else "IS NOT"
-    owned = ", ".join(f"'{value}'" for value in STORE_OWNED_AVAILABILITY)
+    owned = ", ".join(f"'{value}'" for value in sorted(STORE_OWNED))
     availability = _column("availability")
     kept_availability = (
         f"CASE WHEN d.{availability} IN ({owned}) THEN d.{availability} "
@@ -335,7 +337,7 @@ def diamonds_upsert(*, feed: str, stones: Iterable[Stone], batch_size: int = 100
 def diamonds_withdraw_missing(*, feed: str, listed: set[str]) -> int:
     """Make the feed's `available` and `on_hold` stones that are not in `listed` (the stone
     ids a complete import saw) `unavailable`. Reserved and sold stones are left alone."""
-    offered = (Availability.AVAILABLE, Availability.ON_HOLD)
+    offered = MOVES["delist"].source
     missing = [
         pk
         for pk, stone_id in Diamond.objects.filter(feed=feed, availability__in=offered)
@@ -345,10 +347,7 @@ def diamonds_withdraw_missing(*, feed: str, listed: set[str]) -> int:
     ]
     now = timezone.now()
     withdrawn = sum(
-        Diamond.objects.filter(pk__in=chunk, availability__in=offered).update(
-            availability=Availability.UNAVAILABLE, updated_at=now
-        )
-        for chunk in _chunks(missing, 500)
+        diamond_move(diamonds=chunk, move="delist", now=now) for chunk in _chunks(missing, 500)
     )
     if withdrawn:
         diamond_filter_values_forget()

@@ -468,11 +468,6 @@ def skip_reason(item) -> str | None:
     return None
 
 
-def stone_from_item(item) -> Stone | None:
-    """A Nivoda search item as a catalog stone, or None when it cannot be sold."""
-    return _map_item(item)[0]
-
-
 def _map_item(item) -> tuple[Stone | None, str | None]:
     reason = skip_reason(item)
     if reason:

@@ -4,8 +4,8 @@ from django.apps import AppConfig
 class MonitoringConfig(AppConfig):
     """Running as a fleet: the shared cache, health, metrics, structured logs, error reports.
 
-    A bottom layer: it imports no domain app (it reads their tables through
-    `django.apps.apps.get_model` at run time), so any app may call into it.
+    A low layer: it imports no domain app. The domain apps register their figures with it
+    (`monitoring.figures`); it reads the task queue and the outbox itself.
     """
 
     name = "monitoring"

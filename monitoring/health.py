@@ -8,7 +8,7 @@ yet delivered). Each queue part has a threshold setting; past it, the part fails
 check_health` prints it, and `worker_stalled_alert` (called by `reconcile_payments`) raises a
 `WORKER_STALLED` alert once per stall.
 
-Tables are read through `apps.get_model`, so no domain app is imported.
+It reads only the task queue's and the outbox's own tables, never a domain app's.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import caches
 from django.db import connection
 from django.db.models import Min, Q
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult, get_date_max
 
 from monitoring.cache import cache_ping
+from notifications.models import Notification
 from notifications.outbox import slack_message_create
 
 OK, FAIL, DEGRADED = "ok", "fail", "degraded"
@@ -106,9 +107,6 @@ def check_cache() -> Part:
 
 def task_queue_oldest_ready(*, now: datetime) -> tuple[datetime | None, int]:
     """When the oldest ready task became runnable, and how many tasks are ready now."""
-    from django_tasks_db.models import get_date_max
-
-    DBTaskResult = apps.get_model("django_tasks_database", "DBTaskResult")
     ready = DBTaskResult.objects.filter(status="READY").filter(
         Q(run_after=get_date_max()) | Q(run_after__lte=now)
     )
@@ -137,7 +135,6 @@ def check_task_queue(*, now: datetime | None = None) -> Part:
 
 
 def outbox_oldest_pending(*, now: datetime) -> tuple[datetime | None, int]:
-    Notification = apps.get_model("notifications", "Notification")
     pending = Notification.objects.filter(status="pending")
     return pending.aggregate(oldest=Min("created_at"))["oldest"], pending.count()
 
@@ -196,7 +193,6 @@ def worker_stalled_alert(*, now: datetime | None = None) -> list[str]:
     started = _stall_started(now=now)
     if started is None:
         return []
-    Notification = apps.get_model("notifications", "Notification")
     if Notification.objects.filter(category=WORKER_STALLED, created_at__gte=started).exists():
         return []
     parts = [check_task_queue(now=now), check_outbox(now=now)]

@@ -2,7 +2,7 @@
 
 `order_email_render(kind=…, order=…)` renders one of KINDS from `templates/emails/<kind>.txt`
 and `.html` (the HTML extends `emails/base.html`). The shopper's words come from
-`orders.selectors` — never a feed or supplier detail, which no template is given.
+`orders.selectors.shopper` — never a feed or supplier detail, which no template is given.
 
 `order_emails_for_event` is called with every timeline entry (`orders.transitions`): each
 entry in EMAIL_FOR_EVENT queues the `order_email_send` task in the same transaction as the state
@@ -23,17 +23,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
+from core.money import money_display
 from core.tasks import enqueue_durably
 from notifications.models import Notification
 from notifications.outbox import email_message_create
 from orders.models import Order
-from orders.selectors import (
-    money_display,
-    order_refunded_cents,
-    order_shopper_status,
-    shipping_address_lines,
-    time_zone_label,
-)
+from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
 
 SUBJECTS = {
     "payment_received": "We've received your payment — order {number}",
@@ -64,7 +59,7 @@ BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 def order_email_context(*, order: Order, refund_cents: int | None = None) -> dict:
     diamond = order.diamond
-    refund = order_refunded_cents(order=order) if refund_cents is None else refund_cents
+    refund = order.refunded_cents if refund_cents is None else refund_cents
     user = order.user
     return {
         "order": order,

@@ -11,13 +11,15 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from feeds.base import FeedError
 from feeds.registry import get_adapter
 from orders.alerts import alert_feed_failure, alert_order_completed, alert_placed_after_refund
 from orders.holds import feed_hold_release
 from orders.models import Order, Status
-from orders.signals import supplier_confirmed_authorized_order
+from orders.money import order_capture_quietly
+from orders.states import may
 from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
@@ -28,8 +30,11 @@ UNKNOWN_OUTCOME_NOTE = (
 )
 
 
-def feed_order_place(*, order_id, attempt: int | None = None) -> bool:
-    """Run one feed-order attempt. Safe to call twice: only one caller claims an attempt."""
+@task()
+def feed_order_place(order_id: str, attempt: int | None = None) -> bool:
+    """Run one feed-order attempt, then capture the held payment if the supplier confirmed.
+    Safe to run twice: only one caller claims an attempt. A task; `feed_order_place.call(…)`
+    runs it here and now."""
     if attempt is None:  # a task queued before attempts had numbers: the current one
         attempt = Order.objects.filter(pk=order_id).values_list("feed_order_attempt", flat=True)
         attempt = attempt.first() or 0
@@ -57,9 +62,13 @@ def feed_order_place(*, order_id, attempt: int | None = None) -> bool:
         feed_order_record_failure(order=order, attempt=attempt, error=f"Unexpected error: {exc!r}")
         return True
     if feed_order_record_success(order=order, attempt=attempt, feed_order_id=feed_order_id):
+        # The payment is only held: the supplier's confirmation is the signal to capture it,
+        # here and now (a capture that fails is kept on the order; reconciliation repeats it).
+        if may(order, "captured", timezone.now()):
+            order_capture_quietly(order=order)
         # NIVODA.md says nothing of an order converting the checkout's hold, so the store
         # lets it go once the supplier order is placed (a failed release lapses at `until`).
-        feed_hold_release(order_id=order.pk)
+        feed_hold_release.call(order_id=order.pk)
     return True
 
 
@@ -81,7 +90,7 @@ def feed_order_record_success(*, order: Order, attempt: int, feed_order_id: str)
         ):
             alert_order_completed(order=order)
             return True
-        # The payment is only held: the supplier's confirmation is the signal to capture it.
+        # The payment is only held: the caller captures it once this has committed.
         if order_transition(
             order,
             "feed_order_succeeded_to_capture",
@@ -92,7 +101,6 @@ def feed_order_record_success(*, order: Order, attempt: int, feed_order_id: str)
             data=data,
             now=now,
         ):
-            supplier_confirmed_authorized_order.send(sender=Order, order=order)
             return True
         # A refund landed while the supplier call was in flight: the order stays cancelled,
         # the stone is left alone (it may be another shopper's by now), and ops are told.

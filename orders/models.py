@@ -6,6 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Feed
+from core.money import money_display
 from orders.states import (
     FeedOrderStatus,
     PaymentStatus,
@@ -158,7 +159,15 @@ class Order(models.Model):
 
     @property
     def amount_display(self) -> str:
-        return f"${self.amount_cents / 100:,.2f} {self.currency.upper()}"
+        return money_display(self.amount_cents, self.currency)
+
+    @property
+    def refunded_cents(self) -> int:
+        """What went back to the customer: the recorded total, or all of it for an order
+        marked refunded before totals were kept."""
+        if self.amount_refunded_cents:
+            return self.amount_refunded_cents
+        return self.amount_cents if self.payment_status == PaymentStatus.REFUNDED else 0
 
     @property
     def needs_attention(self) -> bool:

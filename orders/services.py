@@ -12,20 +12,19 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, F, Q, Value, When
+from django.db.models import Case, DateTimeField, F, Value, When
 from django.utils import timezone
 
-from catalog.models import Availability, Diamond
+from catalog.models import Diamond
+from catalog.services import diamond_move
 from core.tasks import enqueue_durably
 from orders.alerts import (
-    alert_capture_failed,
     alert_dispute,
     alert_fraud_warning,
-    alert_order_completed,
 )
+from orders.feed_orders import feed_order_place
+from orders.holds import feed_hold_release_enqueue
 from orders.models import Order, OrderNumberCounter
-from orders.states import DiamondEffect, supplier_order_never_placed
-from orders.tasks import feed_hold_release, feed_order_place
 from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
@@ -69,10 +68,7 @@ def order_create(
     now = timezone.now()
     try:
         with transaction.atomic():
-            reserved = Diamond.objects.filter(
-                pk=diamond.pk, availability=Availability.AVAILABLE
-            ).update(availability=Availability.RESERVED, updated_at=now)
-            if not reserved:
+            if not diamond_move(diamonds=[diamond.pk], move="reserve", now=now):
                 raise DiamondUnavailable(diamond.pk)
             order = Order(
                 user=user,
@@ -145,7 +141,7 @@ def _close_checkout(order: Order, name: str, **event) -> bool:
     with transaction.atomic(savepoint=False):
         changed = order_transition(order, name, **event)
         if changed:
-            _release_hold(order)
+            feed_hold_release_enqueue(order=order)
     return changed
 
 
@@ -223,105 +219,6 @@ def order_mark_paid(
         if changed:
             enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)
     return changed
-
-
-def order_mark_refunded(
-    *,
-    order: Order,
-    amount_refunded_cents: int | None = None,
-    actor=None,
-    stripe_event_id: str = "",
-    refund_id: str = "",
-    release_diamond: bool = True,
-) -> bool:
-    """A refund (ours, or one made in the Stripe Dashboard): `amount_refunded_cents` is the
-    total refunded so far (None: all of it). The total only grows, so a repeated or late
-    report changes nothing. A full refund cancels the order; the diamond goes back on sale
-    only when the supplier order was never placed (and `release_diamond`)."""
-    total = order.amount_cents if amount_refunded_cents is None else amount_refunded_cents
-    total = min(total, order.amount_cents)
-    full = total >= order.amount_cents
-    release = full and release_diamond and supplier_order_never_placed(order)
-    now = timezone.now()
-    amount = f"${total / 100:,.2f} {order.currency.upper()}"
-    return order_transition(
-        order,
-        "refunded" if full else "partially_refunded",
-        where=Q(amount_refunded_cents__lt=total),
-        diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
-        refunded_at=now,
-        amount_refunded_cents=total,
-        actor=actor,
-        stripe_event_id=stripe_event_id,
-        message=(
-            (f"Payment refunded in full ({amount})" if full else f"{amount} refunded so far")
-            + ("; the diamond is back on sale." if release else ".")
-        ),
-        data={"refund": refund_id, "amount_refunded_cents": total}
-        if refund_id
-        else {"amount_refunded_cents": total},
-        now=now,
-    )
-
-
-# ---------------------------------------------------------------- the held payment
-
-
-def order_mark_captured(*, order: Order, actor=None, stripe_event_id: str = "") -> bool:
-    """The held payment was captured: the order is confirmed."""
-    now = timezone.now()
-    with transaction.atomic(savepoint=False):
-        changed = order_transition(
-            order,
-            "captured",
-            captured_at=now,
-            confirmed_at=now,
-            payment_error="",
-            actor=actor,
-            stripe_event_id=stripe_event_id,
-            message="Payment captured; the order is confirmed.",
-            now=now,
-        )
-        if changed:
-            alert_order_completed(order=order)
-    return changed
-
-
-def order_note_capture_failed(*, order: Order, error: str) -> bool:
-    """The capture failed (or its outcome is unknown): the money is still held, ops act."""
-    with transaction.atomic(savepoint=False):
-        changed = order_transition(order, "capture_failed", payment_error=error, message=error)
-        if changed:
-            alert_capture_failed(order=order)
-    return changed
-
-
-def order_mark_voided(*, order: Order, actor=None, stripe_event_id: str = "", reason: str = ""):
-    """The authorisation was released (by ops, or it lapsed at Stripe): nothing charged.
-    The diamond goes back on sale when the supplier order was never placed."""
-    release = supplier_order_never_placed(order)
-    with transaction.atomic(savepoint=False):
-        changed = order_transition(
-            order,
-            "voided",
-            diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
-            payment_error="",
-            actor=actor,
-            stripe_event_id=stripe_event_id,
-            message=(reason or "Authorisation released; nothing was charged.")
-            + (" The diamond is back on sale." if release else ""),
-        )
-        if changed:
-            _release_hold(order)
-    return changed
-
-
-def order_note_payment_error(*, order: Order, error: str, actor=None) -> None:
-    """A payment call for this order failed; kept for ops (the state is unchanged)."""
-    with transaction.atomic(savepoint=False):
-        Order.objects.filter(pk=order.pk).update(payment_error=error, updated_at=timezone.now())
-        order_event_record(order=order, kind="payment_error", message=error, actor=actor)
-    order.payment_error = error
 
 
 def order_receipt_record(*, order: Order, receipt_url: str) -> bool:
@@ -413,11 +310,6 @@ def order_attach_hold(*, order: Order, hold_id: str) -> None:
             message=f"The supplier holds the stone for this checkout (hold {hold_id}).",
         )
     order.feed_hold_id = hold_id
-
-
-def _release_hold(order: Order) -> None:
-    if order.feed_hold_id:
-        enqueue_durably(feed_hold_release, order_id=str(order.pk))
 
 
 # ---------------------------------------------------------------- feed order and resolution

@@ -454,9 +454,25 @@ def outcome_unknown(order, now: datetime) -> bool:
 
 @dataclass(frozen=True)
 class ShopperStatus:
-    label: str
-    detail: str = ""
-    can_complete_payment: bool = False
+    label: str  # the words in the badge
+    detail: str = ""  # one or two calm sentences under it
+    can_complete_payment: bool = False  # offer *Complete payment* (the checkout is open)
+
+    @property
+    def tone(self) -> str:
+        """The badge's colour: ok, pending, bad or neutral."""
+        return TONES.get(self.label, "neutral")
+
+
+TONES = {
+    "Awaiting payment": "pending",
+    "Payment processing": "pending",
+    "Processing": "ok",
+    "Confirmed": "ok",
+    "Payment failed": "bad",
+    "Checkout expired": "bad",
+    "Cancelled": "neutral",
+}
 
 
 def shopper_status(order, *, payment_processing: bool = False) -> ShopperStatus:

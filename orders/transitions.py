@@ -13,10 +13,16 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from catalog.models import Availability, Diamond
+from catalog.services import diamond_move
 from orders.emails import order_emails_for_event
 from orders.models import Order, OrderEvent
-from orders.states import FEED_ORDER_STALL_AFTER, TRANSITIONS, DiamondEffect, FeedOrderStatus
+from orders.states import (
+    COLUMNS,
+    FEED_ORDER_STALL_AFTER,
+    TRANSITIONS,
+    DiamondEffect,
+    FeedOrderStatus,
+)
 
 
 def _guard_q(name: str, *, attempt, now) -> Q:
@@ -35,12 +41,6 @@ def _guard_q(name: str, *, attempt, now) -> Q:
     raise ValueError(f"Unknown guard {name!r}")
 
 
-DIAMOND_MOVES = {
-    DiamondEffect.RELEASE: (Availability.RESERVED, Availability.AVAILABLE),
-    DiamondEffect.SELL: (Availability.RESERVED, Availability.SOLD),
-}
-
-
 def order_transition(
     order: Order,
     name: str,
@@ -56,9 +56,11 @@ def order_transition(
     **values,
 ) -> bool:
     """Make move `name` on `order` if the database still has it in a state the move starts
-    from (and `where`, when given, holds); `values` are the other columns the move sets. On
-    success `order` carries them."""
+    from (and `where`, when given, holds); `values` are the other columns the move sets (never
+    the state's own: the move's target says those). On success `order` carries them."""
     transition = TRANSITIONS[name]
+    if overrides := set(values) & set(COLUMNS):
+        raise ValueError(f"{name} sets {', '.join(sorted(overrides))} itself")
     now = now or timezone.now()
     if "attempt" in transition.guard and attempt is None:
         raise ValueError(f"{name} applies to one feed-order attempt: pass attempt=")
@@ -78,11 +80,8 @@ def order_transition(
         if computed:
             order.refresh_from_db(fields=computed)
         effect = transition.diamond if diamond is None else diamond
-        if effect in DIAMOND_MOVES:
-            before, after = DIAMOND_MOVES[effect]
-            Diamond.objects.filter(pk=order.diamond_id, availability=before).update(
-                availability=after, updated_at=now
-            )
+        if effect is not DiamondEffect.NONE:  # the diamond's own table: "release", "sell", …
+            diamond_move(diamonds=[order.diamond_id], move=effect.value, now=now)
         if transition.kind:
             order_event_record(
                 order=order,

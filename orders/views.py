@@ -5,12 +5,11 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from orders.selectors import (
-    money_display,
+from core.money import money_display
+from orders.selectors.shopper import (
     order_for_customer,
     order_list_for_customer,
     order_receipt_url,
-    order_refunded_cents,
     order_shopper_status,
     order_shopper_timeline,
     shipping_address_lines,
@@ -39,7 +38,7 @@ def order_detail_view(request, order_number):
     order = order_for_customer(user=request.user, order_number=order_number)
     if order is None:
         raise Http404("No such order.")
-    refunded = order_refunded_cents(order=order)
+    refunded = order.refunded_cents
     return render(
         request,
         "orders/detail.html",

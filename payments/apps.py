@@ -5,5 +5,7 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
-        # Registers the system checks and the order signals' receivers.
-        from payments import checks, receivers  # noqa: F401
+        # The system checks register on import; figures once the models are loaded.
+        from payments import checks, figures  # noqa: F401
+
+        figures.figures_register()

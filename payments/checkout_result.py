@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from catalog.models import Availability
 from orders.models import Status
-from orders.selectors import order_payment_processing, order_shopper_status
+from orders.selectors.shopper import order_payment_processing, order_shopper_status
 from payments import selectors
 from payments.fulfilment import session_payment_state
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
-from payments.gateway import SIMULATOR_WEBHOOK_SECRET
+from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
 from payments.services import parse_rate
 
 

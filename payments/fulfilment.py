@@ -1,18 +1,18 @@
-"""Fulfilment from a Checkout Session: the webhook, the success page and reconciliation all
-fulfil through here, so the order is marked paid or authorised (and its feed order queued)
-exactly once."""
+"""Fulfilment from Stripe's objects: reading them into the order's facts
+(`orders.payment_events`) — which order an object is about, what a Checkout Session says was
+paid — and fulfilling from a session. The webhook, the success page and reconciliation all go
+through here, so each decides the same way and the order is marked paid exactly once."""
 
 from __future__ import annotations
 
-import uuid
-
-from django.db.models import Q
-
-from orders.models import Order
-from orders.services import PaidSession, order_mark_paid
+from gateway.base import intent_state
+from orders import payment_events
+from orders.payment_events import Applied, PaidSession, PaymentRef
 from payments.shipping import shipping_from_session
 
 PAID_SESSION_STATES = ("paid", "no_payment_required")
+# What a completed session's money is: taken, or only held (authorised).
+FULFILLED = ("paid", "authorized")
 
 
 def session_payment_state(session: dict) -> str:
@@ -37,56 +37,62 @@ def session_payment_state(session: dict) -> str:
     }.get(status, "unpaid")
 
 
-def order_for_session(session: dict) -> Order | None:
-    """The order a session belongs to: by session id, else by the ids we put in metadata."""
-    metadata = session.get("metadata") if isinstance(session.get("metadata"), dict) else {}
-    match = Q()
-    if _text(session.get("id")):
-        match |= Q(stripe_checkout_session_id=session["id"])
-    if _uuid(metadata.get("order_id")):
-        match |= Q(pk=_uuid(metadata["order_id"]))
-    elif _text(session.get("client_reference_id")):
-        match |= Q(order_number=session["client_reference_id"])
-    if not match:
-        return None
-    return Order.objects.filter(match).order_by().first()
-
-
-def _text(value) -> bool:
-    return isinstance(value, str) and value != ""
-
-
-def _uuid(value) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
+def _text(value) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def payment_intent_id(value) -> str:
-    return value.get("id", "") if isinstance(value, dict) else (value or "")
+    """The id of a PaymentIntent given as an id or an expanded object."""
+    return intent_state(value).id if isinstance(value, dict | str) else ""
 
 
-def checkout_session_fulfil(
-    *, session: dict, stripe_event_id: str = "", order: Order | None = None
-) -> bool:
-    """Fulfil from a Checkout Session if it is paid; returns whether this call did."""
-    session = session.to_dict() if hasattr(session, "to_dict") else dict(session)
+def _metadata(obj: dict) -> dict:
+    return obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
+
+
+def session_ref(session: dict) -> PaymentRef:
+    """A Checkout Session's ids: its own, the order id and number we gave it, its payment."""
+    return PaymentRef(
+        session_id=_text(session.get("id")),
+        order_id=_text(_metadata(session).get("order_id")),
+        order_number=_text(session.get("client_reference_id")),
+        payment_intent_id=payment_intent_id(session.get("payment_intent")),
+    )
+
+
+def intent_ref(intent: dict) -> PaymentRef:
+    """A PaymentIntent's ids: its own, and the order id we put in its metadata."""
+    return PaymentRef(
+        order_id=_text(_metadata(intent).get("order_id")),
+        payment_intent_id=_text(intent.get("id")),
+    )
+
+
+def charge_ref(obj: dict) -> PaymentRef:
+    """A charge's, refund's, dispute's or early fraud warning's ids: its PaymentIntent."""
+    return PaymentRef(payment_intent_id=payment_intent_id(obj.get("payment_intent")))
+
+
+def paid_session(session: dict, *, state: str) -> PaidSession:
+    """What a paid or authorised Checkout Session says was paid, and where it ships."""
+    amount = session.get("amount_total")
+    return PaidSession(
+        session_id=_text(session.get("id")),
+        payment_intent_id=payment_intent_id(session.get("payment_intent")),
+        amount_total=amount if isinstance(amount, int) else None,
+        currency=_text(session.get("currency")),
+        shipping=shipping_from_session(session),
+        authorized=state == "authorized",
+    )
+
+
+def session_fulfil(*, session: dict, stripe_event_id: str = "") -> Applied:
+    """Fulfil from a Checkout Session if it is paid or authorised; otherwise nothing."""
     state = session_payment_state(session)
-    if state not in ("paid", "authorized"):
-        return False
-    order = order or order_for_session(session)
-    if order is None:
-        return False
-    return order_mark_paid(
-        order=order,
-        session=PaidSession(
-            session_id=session.get("id", ""),
-            payment_intent_id=payment_intent_id(session.get("payment_intent")),
-            amount_total=session.get("amount_total"),
-            currency=session.get("currency"),
-            shipping=shipping_from_session(session),
-            authorized=state == "authorized",
-        ),
+    if state not in FULFILLED:
+        return Applied(None, False, f"Checkout Session is {state}; not fulfilled.")
+    return payment_events.payment_received(
+        ref=session_ref(session),
+        payment=paid_session(session, state=state),
         stripe_event_id=stripe_event_id,
     )

@@ -14,17 +14,18 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from gateway.base import GatewayError
+from gateway.registry import payment_gateway
 from monitoring.health import worker_stalled_alert
 from notifications.delivery import notifications_deliver_due
 from orders.alerts import alert_authorization_expiring
 from orders.feed_orders import feed_order_abandon
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.money import PaymentActionError, order_held_payment_reconcile
 from orders.services import order_fail_checkout, order_feed_order_retry, order_mark_expired
-from orders.states import FEED_ORDER_STALL_AFTER, authorization_warn_after, may
-from payments.fulfilment import checkout_session_fulfil, session_payment_state
-from payments.gateway import GatewayError, payment_gateway
+from orders.states import FEED_ORDER_STALL_AFTER, authorization_warn_after
+from payments.fulfilment import FULFILLED, session_fulfil, session_payment_state
 from payments.models import WebhookEvent
-from payments.services import PaymentActionError, order_capture, payment_intent_reconcile
 from payments.webhooks import webhook_event_process
 
 logger = logging.getLogger(__name__)
@@ -74,8 +75,8 @@ def _stale_checkout_reconcile(order: Order) -> str:
         return f"{order.order_number}: checkout never reached Stripe; failed, diamond released."
     session = payment_gateway().checkout_session_retrieve(session_id)
     state = session_payment_state(session)
-    if state in ("paid", "authorized"):
-        if checkout_session_fulfil(session=session, order=order):
+    if state in FULFILLED:
+        if session_fulfil(session=session).changed:
             return f"{order.order_number}: {state} at Stripe (missed webhook); fulfilled."
         return ""
     if session.get("status") == "expired" and order_mark_expired(order=order):
@@ -117,11 +118,7 @@ def held_payments_reconcile(*, now) -> list[str]:
     )
     for order in unseen.iterator():
         try:
-            intent = payment_gateway().payment_intent_retrieve(order.stripe_payment_intent_id)
-            if intent.get("status") == "requires_capture" and may(order, "captured", now):
-                outcome = order_capture(order=order)
-            else:
-                outcome = payment_intent_reconcile(order=order, intent=intent)
+            outcome = order_held_payment_reconcile(order=order)
         except (GatewayError, PaymentActionError) as exc:
             outcome = f"still not settled ({getattr(exc, 'detail', exc)})"
         changes.append(f"{order.order_number}: held payment {outcome}.")

@@ -1,7 +1,8 @@
-"""Stripe Checkout: starting a checkout for one diamond, and refunding a paid order.
+"""Stripe Checkout: starting (or resuming) a checkout for one diamond.
 
 Order state changes belong to `orders.services`; this module decides whether a checkout
-may start, talks to Stripe (never inside a transaction) and hands the outcome over.
+may start, asks the payment gateway for a Checkout Session (never inside a transaction) and
+hands the outcome over.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
+from catalog.services import diamond_move
 from feeds.base import FeedError
 from feeds.registry import get_adapter
+from gateway.base import GatewayError
+from gateway.registry import payment_gateway
 from orders.models import Order
 from orders.services import (
     DiamondUnavailable,
@@ -25,15 +30,8 @@ from orders.services import (
     order_attach_hold,
     order_create,
     order_fail_checkout,
-    order_mark_captured,
-    order_mark_refunded,
-    order_mark_voided,
-    order_note_capture_failed,
-    order_note_payment_error,
 )
-from orders.states import may, refusal
 from payments import selectors
-from payments.gateway import GatewayError, payment_gateway, success_path
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +46,6 @@ class CheckoutError(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
-
-
-class PaymentActionError(Exception):
-    """An ops action on the payment (refund, capture, cancel) was refused by us or by Stripe;
-    the message is written for ops."""
-
-
-class RefundError(PaymentActionError):
-    pass
 
 
 MESSAGES = {
@@ -156,9 +145,7 @@ def _check_live_availability(diamond: Diamond) -> None:
         )
         raise checkout_error("availability_unknown") from exc
     if live != Availability.AVAILABLE:
-        Diamond.objects.filter(pk=diamond.pk, availability=Availability.AVAILABLE).update(
-            availability=live, updated_at=timezone.now()
-        )
+        diamond_move(diamonds=[diamond.pk], move="feed_check", to=live)
         logger.info("Diamond %s is %s at the %s feed", diamond.pk, live, diamond.feed)
         raise checkout_error("diamond_unavailable")
 
@@ -258,7 +245,9 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
     _hold_with_supplier(order=order, diamond=diamond)
     params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
     try:
-        session_id, url = payment_gateway().checkout_session_create(order=order, params=params)
+        session = payment_gateway().checkout_session_create(
+            params=params, idempotency_key=order.idempotency_key
+        )
     except GatewayError as exc:
         detail = exc.detail
         logger.error(
@@ -270,136 +259,11 @@ def checkout_create(*, user, diamond_id, reference: str = "", comments: str = ""
         )
         order_fail_checkout(order=order, error=detail)
         raise checkout_error("payment_provider_unavailable") from exc
-    return order_attach_checkout_session(order=order, session_id=session_id, url=url)
+    return order_attach_checkout_session(order=order, session_id=session.id, url=session.url)
 
 
-# ---------------------------------------------------------------- refunds, capture, cancel
-
-
-def order_refund(
-    *,
-    order: Order,
-    actor,
-    release_diamond: bool = True,
-    reason: str = "",
-    amount_cents: int | None = None,
-) -> str:
-    """Refund `amount_cents` (None: all that is left) through the gateway, then record it.
-
-    Returns the refund id. Raises RefundError (nothing changed) when the order cannot be
-    refunded or Stripe refuses.
-    """
-    order.refresh_from_db()
-    remaining = order.amount_cents - order.amount_refunded_cents
-    amount = remaining if amount_cents is None else amount_cents
-    full = amount >= remaining
-    why_not = refusal(order, "refunded" if full else "partially_refunded", timezone.now())
-    if why_not:
-        raise RefundError(f"Order {order.display_number} cannot be refunded: {why_not}.")
-    if not 0 < amount <= remaining:
-        raise RefundError(
-            f"Refund {amount / 100:,.2f}: it must be more than 0 and at most the "
-            f"{remaining / 100:,.2f} {order.currency.upper()} not yet refunded."
-        )
-    _require_payment_intent(order)
-    metadata = {"order_id": str(order.pk), "order_number": order.order_number or ""}
-    if reason:
-        metadata["reason"] = reason[:500]
-    if actor is not None:
-        metadata["refunded_by"] = str(actor)
-    try:
-        refund_id = payment_gateway().refund_create(
-            order=order, amount_cents=amount, metadata=metadata
-        )
-    except GatewayError as exc:
-        logger.error("Refund of order %s failed: %s", order.display_number, exc.detail)
-        raise RefundError(
-            f"Stripe did not refund order {order.display_number} (payment intent "
-            f"{order.stripe_payment_intent_id}): {exc.detail}. Nothing was changed."
-        ) from exc
-    changed = order_mark_refunded(
-        order=order,
-        amount_refunded_cents=order.amount_refunded_cents + amount,
-        actor=actor,
-        refund_id=refund_id,
-        release_diamond=release_diamond,
+def success_path(order: Order, session_id: str = "{CHECKOUT_SESSION_ID}") -> str:
+    """Where Stripe sends the shopper back to (Stripe fills in the session id)."""
+    return (
+        f"{reverse('payments:checkout-success')}?order={order.order_number}&session_id={session_id}"
     )
-    if not changed:
-        logger.info("Order %s already shows refund %s", order, refund_id)
-    return refund_id
-
-
-def order_capture(*, order: Order, actor=None) -> str:
-    """Capture the held payment once the supplier has confirmed. Safe to repeat: the request
-    carries one idempotency key per order. Raises PaymentActionError."""
-    order.refresh_from_db()
-    why_not = refusal(order, "captured", timezone.now())
-    if why_not:
-        raise PaymentActionError(f"Order {order.display_number} cannot be captured: {why_not}.")
-    _require_payment_intent(order)
-    try:
-        intent = payment_gateway().payment_intent_capture(order=order)
-    except GatewayError as exc:
-        error = f"Capture failed: {exc.detail}"
-        if exc.outcome_unknown:
-            error = (
-                f"Capture outcome unknown: {exc.detail}. The same capture is repeated with the "
-                "same idempotency key, so it cannot charge twice; reconciliation asks Stripe."
-            )
-        order_note_capture_failed(order=order, error=error)
-        raise PaymentActionError(f"{order.display_number}: {error}") from exc
-    return _apply_intent(order, intent, actor=actor)
-
-
-def order_cancel(*, order: Order, actor, reason: str = "") -> str:
-    """Cancel the order: release the authorisation (nothing charged), or refund the payment
-    when it was already captured. Raises PaymentActionError."""
-    order.refresh_from_db()
-    now = timezone.now()
-    if may(order, "refunded", now):
-        return order_refund(order=order, actor=actor, reason=reason)
-    why_not = refusal(order, "voided", now)
-    if why_not:
-        raise PaymentActionError(f"Order {order.display_number} cannot be cancelled: {why_not}.")
-    _require_payment_intent(order)
-    try:
-        intent = payment_gateway().payment_intent_cancel(order=order)
-    except GatewayError as exc:
-        order_note_payment_error(order=order, error=f"Void failed: {exc.detail}", actor=actor)
-        raise PaymentActionError(
-            f"Stripe did not release the authorisation of {order.display_number}: {exc.detail}."
-        ) from exc
-    if intent.get("status") != "canceled":
-        raise PaymentActionError(
-            f"Stripe answered {intent.get('status')!r} to the void of {order.display_number}."
-        )
-    order_mark_voided(order=order, actor=actor, reason=reason or "Cancelled by ops.")
-    return intent.get("id", "")
-
-
-def payment_intent_reconcile(*, order: Order, intent: dict) -> str:
-    """Apply what Stripe says the PaymentIntent is now (a capture or void we did not see)."""
-    return _apply_intent(order, intent, actor=None)
-
-
-def _apply_intent(order: Order, intent: dict, *, actor) -> str:
-    status = intent.get("status")
-    if status == "succeeded":
-        order_mark_captured(order=order, actor=actor)
-        return "captured"
-    if status == "canceled":
-        order_mark_voided(
-            order=order, reason="Stripe reports the authorisation cancelled or expired."
-        )
-        return "voided"
-    if status == "requires_capture":
-        return "still authorised"
-    raise PaymentActionError(f"Stripe reports the payment of {order.display_number} as {status}.")
-
-
-def _require_payment_intent(order: Order) -> None:
-    if not order.stripe_payment_intent_id:
-        raise RefundError(
-            f"Order {order.display_number} has no Stripe payment intent recorded, so there is "
-            "nothing to act on through Stripe. Check the payment in the Stripe Dashboard."
-        )

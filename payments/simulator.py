@@ -1,43 +1,29 @@
-"""The local payment simulator's events: with `DEBUG` on and no `STRIPE_SECRET_KEY`, checkout
-sends the shopper to a local test page (the simulator gateway, payments/gateway.py). Its
-buttons build Stripe-shaped events for the order's simulated Checkout Session, sign them as
-Stripe does and hand them to the real webhook code, then redirect where Stripe would.
+"""The test checkout page's events: with the payment simulator (`DEBUG` on, no
+`STRIPE_SECRET_KEY`), checkout sends the shopper to a local page instead of Stripe. Its
+buttons finish the simulated session (`gateway.simulator`) the ways a shopper can at Stripe,
+sign the event Stripe would send exactly as Stripe signs it, hand it to the real webhook code,
+and then redirect where Stripe would.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import time
-from dataclasses import dataclass
 
 import stripe
-from django.conf import settings
 
+from gateway.registry import payment_gateway
+from gateway.signing import signature_header
+from gateway.simulator import SimulatorError, simulator_after_payment, simulator_finish
 from orders.models import Order
-from payments.gateway import (
-    SIMULATOR_WEBHOOK_SECRET,
-    payment_gateway,
-    simulated_payment_intent,
-    simulated_payment_intent_id,
-    simulated_session,
-    simulator_enabled,
-    success_path,
-)
 from payments.models import WebhookEvent
+from payments.services import success_path
 from payments.webhooks import webhook_receive
 
-__all__ = [
-    "ACTIONS",
-    "SIMULATOR_WEBHOOK_SECRET",
-    "SimulatorError",
-    "signature_header",
-    "simulated_payment_intent_id",
-    "simulator_deliver",
-    "simulator_enabled",
-]
+# The buttons: ending the checkout, and what Stripe may send after a payment.
+FINISHING = ("pay", "delayed", "settle", "fail", "expire")
+AFTER_PAYMENT = ("dispute", "fraud_warning")
 
 
 def simulator_success_path(order: Order) -> str:
@@ -50,7 +36,7 @@ def simulator_cancel_path(order: Order) -> str:
     return order.diamond.get_absolute_url()
 
 
-def simulator_event(event_type: str, session: dict) -> dict:
+def simulator_event(event_type: str, obj: dict) -> dict:
     return {
         "id": f"evt_sim_{secrets.token_hex(12)}",
         "object": "event",
@@ -59,107 +45,35 @@ def simulator_event(event_type: str, session: dict) -> dict:
         "type": event_type,
         "livemode": False,
         "pending_webhooks": 1,
-        "data": {"object": session},
+        "data": {"object": obj},
         "request": {"id": None, "idempotency_key": None},
     }
 
 
-def signature_header(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
-    """`Stripe-Signature` exactly as Stripe computes it."""
-    timestamp = int(time.time()) if timestamp is None else timestamp
-    signed = f"{timestamp}.".encode() + payload
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
-
-
-class SimulatorError(Exception):
-    pass
-
-
-@dataclass(frozen=True)
-class SimulatorAction:
-    event_type: str
-    status: str = "complete"
-    payment_status: str = "unpaid"
-    # The PaymentIntent's status carried (expanded) in the session, when it decides.
-    intent_status: str | None = None
-    # Actions on a paid order (a dispute, a fraud warning), not on an open checkout.
-    after_payment: bool = False
-
-
-def _pay() -> SimulatorAction:
-    """A card payment: authorised (money held) with manual capture, charged with automatic."""
-    if settings.CHECKOUT_CAPTURE == "manual":
-        return SimulatorAction("checkout.session.completed", intent_status="requires_capture")
-    return SimulatorAction("checkout.session.completed", payment_status="paid")
-
-
-ACTIONS = {
-    "delayed": SimulatorAction("checkout.session.completed", intent_status="processing"),
-    "settle": SimulatorAction("checkout.session.async_payment_succeeded", payment_status="paid"),
-    "fail": SimulatorAction("checkout.session.async_payment_failed"),
-    "expire": SimulatorAction("checkout.session.expired", status="expired"),
-    "dispute": SimulatorAction("charge.dispute.created", after_payment=True),
-    "fraud_warning": SimulatorAction("radar.early_fraud_warning.created", after_payment=True),
-}
-
-
-def simulator_action(name: str) -> SimulatorAction:
-    if name == "pay":
-        return _pay()
-    try:
-        return ACTIONS[name]
-    except KeyError:
-        raise SimulatorError(f"Unknown simulator action {name!r}.") from None
-
-
-def simulated_object(order: Order, step: SimulatorAction) -> dict:
-    """What the event carries: the session, or the dispute / fraud warning on its charge."""
-    intent = order.stripe_payment_intent_id or simulated_payment_intent_id(
-        order.stripe_checkout_session_id
-    )
-    if step.event_type == "charge.dispute.created":
-        return {
-            "id": f"dp_sim_{secrets.token_hex(8)}",
-            "object": "dispute",
-            "amount": order.amount_cents,
-            "currency": order.currency,
-            "payment_intent": intent,
-            "reason": "fraudulent",
-            "status": "needs_response",
-            "evidence_details": {"due_by": int(time.time()) + 7 * 86400},
-        }
-    if step.event_type == "radar.early_fraud_warning.created":
-        return {
-            "id": f"issfr_sim_{secrets.token_hex(8)}",
-            "object": "radar.early_fraud_warning",
-            "actionable": True,
-            "fraud_type": "made_with_stolen_card",
-            "payment_intent": intent,
-        }
-    session = simulated_session(order, status=step.status, payment_status=step.payment_status)
-    if step.intent_status:
-        session["payment_intent"] = simulated_payment_intent(order, status=step.intent_status)
-    return session
-
-
-def simulator_deliver(*, order: Order, action: str) -> dict:
-    """Send one signed event for `order`'s session through the real webhook code.
-
-    Returns the event sent. Raises SimulatorError when the webhook did not accept it.
-    """
-    step = simulator_action(action)
-    event = simulator_event(step.event_type, simulated_object(order, step))
+def simulator_deliver(*, order: Order, action: str, shipping_name: str = "") -> dict:
+    """Finish `order`'s simulated session as `action` says and send the signed event through
+    the real webhook code. Returns the event. Raises SimulatorError when the session does not
+    allow the action or the webhook did not accept the event."""
+    session_id = order.stripe_checkout_session_id
+    if action in AFTER_PAYMENT:
+        event_type, obj = simulator_after_payment(session_id=session_id, what=action)
+    elif action in FINISHING:
+        event_type, obj = simulator_finish(
+            session_id=session_id, how=action, shipping_name=shipping_name
+        )
+    else:
+        raise SimulatorError(f"Unknown simulator action {action!r}.")
+    event = simulator_event(event_type, obj)
     payload = json.dumps(event).encode()
     status, message = webhook_receive(
         payload=payload, signature=signature_header(payload, payment_gateway().webhook_secret)
     )
     if status >= 300:
         raise SimulatorError(
-            f"The webhook answered {status} to {step.event_type} ({event['id']}): {message}"
+            f"The webhook answered {status} to {event_type} ({event['id']}): {message}"
         )
     record = WebhookEvent.objects.filter(stripe_event_id=event["id"]).first()
     if record is None or record.processing_error:
         problem = record.processing_error if record else "it was not recorded"
-        raise SimulatorError(f"The webhook accepted {step.event_type} but {problem}")
+        raise SimulatorError(f"The webhook accepted {event_type} but {problem}")
     return event

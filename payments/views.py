@@ -14,14 +14,16 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from catalog.models import Diamond
+from gateway.base import GatewayError
+from gateway.registry import payment_gateway
+from gateway.simulator import SimulatorError, simulated_checkout, simulator_enabled
 from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
-from orders.selectors import order_for_customer
+from orders.selectors.shopper import order_for_customer
 from payments import selectors, services, simulator
 from payments.checkout_result import checkout_result, checkout_retry
 from payments.event_parsing import InvalidPayload, parse_json
-from payments.fulfilment import checkout_session_fulfil
-from payments.gateway import GatewayError, payment_gateway, simulator_enabled
+from payments.fulfilment import session_fulfil
 from payments.webhooks import webhook_receive
 
 logger = logging.getLogger(__name__)
@@ -189,7 +191,7 @@ def _checkout_session_retrieve(session_id: str, *, order_number: str = "") -> di
 def _fulfil_from_success_page(order, session: dict) -> None:
     """Stripe's advice: fulfil on the success page too, so a late webhook does not delay it."""
     try:
-        if checkout_session_fulfil(session=session, order=order):
+        if session_fulfil(session=session).changed:
             order.refresh_from_db()
     except Exception:
         logger.exception(
@@ -249,15 +251,14 @@ def checkout_simulator_view(request, session_id):
     order = _simulator_order(request, session_id)
     if request.method == "POST":
         action = request.POST.get("action", "")
-        after_payment = action in simulator.ACTIONS and simulator.ACTIONS[action].after_payment
-        if order.status == Status.PENDING_PAYMENT and after_payment:
-            messages.error(request, "There is no payment to send that about yet.")
-            return _see_other(request.path)
-        if order.status != Status.PENDING_PAYMENT and not after_payment:
-            messages.error(request, "This test checkout is closed; nothing was sent.")
-            return _see_other(request.path)
+        user = request.user
         try:
-            simulator.simulator_deliver(order=order, action=action)
+            simulator.simulator_deliver(
+                order=order, action=action, shipping_name=user.get_full_name() or user.username
+            )
+        except SimulatorError as exc:
+            messages.error(request, str(exc))
+            return _see_other(request.path)
         except Exception as exc:
             logger.exception("Payment simulator: %s for %s failed", action, order.order_number)
             messages.error(request, f"The simulated event could not be delivered: {exc}")
@@ -266,24 +267,25 @@ def checkout_simulator_view(request, session_id):
             return _see_other(simulator.simulator_success_path(order))
         if action == "expire":
             return _see_other(simulator.simulator_cancel_path(order))
-        if after_payment:
+        if action in simulator.AFTER_PAYMENT:
             messages.success(request, "Sent. The order now needs attention in the ops dashboard.")
-            return _see_other(request.path)
-        return _see_other(f"{request.path}?stage=processing")
-    processing = (
-        request.GET.get("stage") == "processing"
-        or order.events.filter(kind="payment_processing").exists()
-    )
+        return _see_other(request.path)
+    checkout = simulated_checkout(session_id=session_id)
     return render(
         request,
         "payments/simulator.html",
         {
             "order": order,
             "diamond": order.diamond,
-            "processing": processing,
-            "is_open": order.status == Status.PENDING_PAYMENT,
+            "processing": checkout is not None and checkout.intent_status == "processing",
+            "is_open": checkout is not None and checkout.status == "open",
+            "paid": checkout is not None and checkout.intent_status in PAID_INTENT,
             "capture_manual": settings.CHECKOUT_CAPTURE == "manual",
             "success_url": simulator.simulator_success_path(order),
             "cancel_url": simulator.simulator_cancel_path(order),
         },
     )
+
+
+# A simulated PaymentIntent whose money is held or taken: disputes and fraud warnings apply.
+PAID_INTENT = ("requires_capture", "succeeded")

@@ -18,28 +18,20 @@ from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
-from orders.models import Order
-from orders.services import (
-    order_dispute_update,
-    order_fraud_warning,
-    order_mark_captured,
-    order_mark_expired,
-    order_mark_payment_failed,
-    order_mark_refunded,
-    order_mark_voided,
-    order_note_awaiting_payment,
-    order_receipt_record,
-)
-from orders.states import may
+from gateway.registry import payment_gateway
+from orders import payment_events
+from orders.payment_events import Applied, DisputeFact
 from payments.alerts import alert_webhook_failed
 from payments.event_parsing import InvalidPayload, NotAnEvent, parse_event
 from payments.fulfilment import (
-    checkout_session_fulfil,
-    order_for_session,
-    payment_intent_id,
+    FULFILLED,
+    charge_ref,
+    intent_ref,
+    paid_session,
+    session_fulfil,
     session_payment_state,
+    session_ref,
 )
-from payments.gateway import payment_gateway
 from payments.models import WebhookEvent
 
 logger = logging.getLogger(__name__)
@@ -106,7 +98,7 @@ def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple
     try:
         obj = _with_payment_intent(record.type, record.payload["data"]["object"])
         with transaction.atomic():
-            message = handler(obj, record)
+            message = handler(obj, record).message
             WebhookEvent.objects.filter(pk=record.pk).update(
                 processed_at=timezone.now(), processing_error=""
             )
@@ -138,167 +130,115 @@ def _with_payment_intent(event_type: str, obj: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------- the event table
+# Each handler reads Stripe's object into the order's facts (`payments.facts`) and hands them
+# to the one matching function of `orders.payment_events`, which finds the order and moves it.
 
 
-def _for_session_order(apply: Callable[[Order, dict, str], str]) -> Callable:
-    """A handler for a Checkout Session event: finds the session's order, then applies."""
-
-    def handle(session: dict, record: WebhookEvent) -> str:
-        order = order_for_session(session)
-        if order is None:
-            return f"No order for Checkout Session {session.get('id')}; ignored."
-        return f"{order.order_number}: {apply(order, session, record.stripe_event_id)}"
-
-    return handle
+def _on_session_completed(session: dict, record: WebhookEvent) -> Applied:
+    if session_payment_state(session) not in FULFILLED:
+        return payment_events.payment_processing(
+            ref=session_ref(session), stripe_event_id=record.stripe_event_id
+        )
+    return session_fulfil(session=session, stripe_event_id=record.stripe_event_id)
 
 
-def _for_payment_order(apply: Callable[[Order, dict, WebhookEvent], str]) -> Callable:
-    """A handler for a PaymentIntent, charge, dispute or fraud-warning event: finds the order
-    by its payment intent (or the order id we put in the intent's metadata)."""
-
-    def handle(obj: dict, record: WebhookEvent) -> str:
-        intent = payment_intent_id(obj.get("payment_intent"))
-        if obj.get("object") == "payment_intent":
-            intent = obj.get("id", "")
-        order = None
-        if isinstance(intent, str) and intent:
-            order = Order.objects.filter(stripe_payment_intent_id=intent).order_by().first()
-        metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-        if order is None and obj.get("object") == "payment_intent":
-            order = order_for_session({"metadata": metadata})
-        if order is None:
-            return f"No order for payment intent {intent or '(none)'}; ignored."
-        return f"{order.order_number}: {apply(order, obj, record)}"
-
-    return handle
+def _on_async_payment_succeeded(session: dict, record: WebhookEvent) -> Applied:
+    return payment_events.payment_received(
+        ref=session_ref(session),
+        payment=paid_session(session, state="paid"),
+        stripe_event_id=record.stripe_event_id,
+    )
 
 
-@_for_session_order
-def _on_session_completed(order: Order, session: dict, event_id: str) -> str:
-    state = session_payment_state(session)
-    if state not in ("paid", "authorized"):
-        order_note_awaiting_payment(order=order, stripe_event_id=event_id)
-        return "awaiting a delayed payment."
-    changed = checkout_session_fulfil(session=session, stripe_event_id=event_id, order=order)
-    return f"{state}." if changed else "already handled."
+def _on_async_payment_failed(session: dict, record: WebhookEvent) -> Applied:
+    return payment_events.payment_failed(
+        ref=session_ref(session), stripe_event_id=record.stripe_event_id
+    )
 
 
-@_for_session_order
-def _on_async_payment_succeeded(order: Order, session: dict, event_id: str) -> str:
-    session = {**session, "payment_status": session.get("payment_status") or "paid"}
-    changed = checkout_session_fulfil(session=session, stripe_event_id=event_id, order=order)
-    return "paid." if changed else "already handled."
+def _on_session_expired(session: dict, record: WebhookEvent) -> Applied:
+    return payment_events.checkout_expired(
+        ref=session_ref(session), stripe_event_id=record.stripe_event_id
+    )
 
 
-@_for_session_order
-def _on_async_payment_failed(order: Order, session: dict, event_id: str) -> str:
-    changed = order_mark_payment_failed(order=order, stripe_event_id=event_id)
-    return "payment failed." if changed else "already handled."
-
-
-@_for_session_order
-def _on_session_expired(order: Order, session: dict, event_id: str) -> str:
-    changed = order_mark_expired(order=order, stripe_event_id=event_id)
-    return "expired." if changed else "not pending; unchanged."
-
-
-@_for_payment_order
-def _on_amount_capturable_updated(order: Order, intent: dict, record: WebhookEvent) -> str:
+def _on_amount_capturable_updated(intent: dict, record: WebhookEvent) -> Applied:
     """The card is authorised (manual capture): the same fulfilment as a completed session."""
+    ref = intent_ref(intent)
     if intent.get("status") != "requires_capture":
-        return f"payment intent is {intent.get('status')}; nothing to do."
-    changed = checkout_session_fulfil(
-        session={
-            "id": order.stripe_checkout_session_id or "",
-            "payment_status": "unpaid",
-            "payment_intent": intent,
-            "amount_total": intent.get("amount_capturable") or intent.get("amount"),
-            "currency": intent.get("currency"),
-        },
+        return Applied(None, False, f"{ref.describe()} is {intent.get('status')}; nothing to do.")
+    session = {
+        "object": "checkout.session",
+        "payment_status": "unpaid",
+        "payment_intent": intent,
+        "amount_total": intent.get("amount_capturable") or intent.get("amount"),
+        "currency": intent.get("currency"),
+    }
+    return payment_events.payment_received(
+        ref=ref,
+        payment=paid_session(session, state="authorized"),
         stripe_event_id=record.stripe_event_id,
-        order=order,
     )
-    return "authorized." if changed else "already handled."
 
 
-@_for_payment_order
-def _on_payment_intent_succeeded(order: Order, intent: dict, record: WebhookEvent) -> str:
-    """A capture (ours, or from the Stripe Dashboard) whose answer we may not have seen."""
-    if not may(order, "captured", timezone.now()):
-        return "not awaiting a capture; unchanged."
-    changed = order_mark_captured(order=order, stripe_event_id=record.stripe_event_id)
-    return "captured." if changed else "already captured."
+def _on_payment_intent_succeeded(intent: dict, record: WebhookEvent) -> Applied:
+    return payment_events.capture_seen(
+        ref=intent_ref(intent), stripe_event_id=record.stripe_event_id
+    )
 
 
-@_for_payment_order
-def _on_payment_intent_canceled(order: Order, intent: dict, record: WebhookEvent) -> str:
-    """The authorisation was released (by us, in the Dashboard, or it expired)."""
-    changed = order_mark_voided(
-        order=order,
+def _on_payment_intent_canceled(intent: dict, record: WebhookEvent) -> Applied:
+    reason = intent.get("cancellation_reason") or "no reason given"
+    return payment_events.void_seen(
+        ref=intent_ref(intent),
+        reason=f"Stripe cancelled the authorisation ({reason}).",
         stripe_event_id=record.stripe_event_id,
-        reason="Stripe cancelled the authorisation "
-        f"({intent.get('cancellation_reason') or 'no reason given'}).",
     )
-    return "voided." if changed else "not authorised; unchanged."
 
 
-@_for_payment_order
-def _on_charge_refunded(order: Order, charge: dict, record: WebhookEvent) -> str:
-    """Any refund, ours or one made in the Stripe Dashboard: the total refunded so far."""
+def _on_charge_refunded(charge: dict, record: WebhookEvent) -> Applied:
     refunded = charge.get("amount_refunded")
     if not isinstance(refunded, int) or refunded <= 0:
-        return "no refunded amount; ignored."
-    changed = order_mark_refunded(
-        order=order, amount_refunded_cents=refunded, stripe_event_id=record.stripe_event_id
+        return Applied(None, False, "No refunded amount; ignored.")
+    return payment_events.refund_seen(
+        ref=charge_ref(charge), amount_refunded=refunded, stripe_event_id=record.stripe_event_id
     )
-    return "refund recorded." if changed else "refund already recorded."
 
 
-@_for_payment_order
-def _on_charge_succeeded(order: Order, charge: dict, record: WebhookEvent) -> str:
-    """A charge (or its capture): keep its receipt link for the shopper."""
+def _on_charge_succeeded(charge: dict, record: WebhookEvent) -> Applied:
     url = charge.get("receipt_url")
-    if isinstance(url, str) and order_receipt_record(order=order, receipt_url=url):
-        return "receipt recorded."
-    return "no new receipt."
+    if not isinstance(url, str):
+        return Applied(None, False, "No receipt; ignored.")
+    return payment_events.receipt_seen(ref=charge_ref(charge), receipt_url=url)
 
 
-@_for_payment_order
-def _on_dispute(order: Order, dispute: dict, record: WebhookEvent) -> str:
-    created = record.payload.get("created") or 0
-    last = order.events.filter(kind__in=DISPUTE_KINDS).order_by("-created_at", "-id").first()
-    if last is not None and last.data.get("event_created", 0) > created:
-        return "an older dispute event; ignored."
+def _on_dispute(dispute: dict, record: WebhookEvent) -> Applied:
     due = (dispute.get("evidence_details") or {}).get("due_by")
-    order_dispute_update(
-        order=order,
+    fact = DisputeFact(
         dispute_id=str(dispute.get("id", "")),
-        dispute_status=str(dispute.get("status") or "needs_response"),
+        status=str(dispute.get("status") or "needs_response"),
         evidence_due_by=datetime.fromtimestamp(due, tz=UTC) if isinstance(due, int) else None,
-        stripe_event_id=record.stripe_event_id,
         opened=record.type == "charge.dispute.created",
-        event_created=created,
+        event_created=record.payload.get("created") or 0,
     )
-    return f"dispute {dispute.get('status')}."
+    return payment_events.dispute_seen(
+        ref=charge_ref(dispute), dispute=fact, stripe_event_id=record.stripe_event_id
+    )
 
 
-DISPUTE_KINDS = ("dispute_opened", "dispute_updated")
-
-
-@_for_payment_order
-def _on_early_fraud_warning(order: Order, warning: dict, record: WebhookEvent) -> str:
-    return order_fraud_warning(
-        order=order,
-        stripe_event_id=record.stripe_event_id,
+def _on_early_fraud_warning(warning: dict, record: WebhookEvent) -> Applied:
+    return payment_events.fraud_warning_seen(
+        ref=charge_ref(warning),
         fraud_type=str(warning.get("fraud_type") or "unspecified"),
+        stripe_event_id=record.stripe_event_id,
     )
 
 
-def _ignore(obj: dict, record: WebhookEvent) -> str:
-    return "Event type not handled; stored."
+def _ignore(obj: dict, record: WebhookEvent) -> Applied:
+    return Applied(None, False, "Event type not handled; stored.")
 
 
-HANDLERS: dict[str, Callable[[dict, WebhookEvent], str]] = {
+HANDLERS: dict[str, Callable[[dict, WebhookEvent], Applied]] = {
     "checkout.session.completed": _on_session_completed,
     "checkout.session.async_payment_succeeded": _on_async_payment_succeeded,
     "checkout.session.async_payment_failed": _on_async_payment_failed,

@@ -1,3 +1,4 @@
+from datetime import timedelta
 from decimal import Decimal
 
 import factory
@@ -5,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond, Feed
+from gateway.models import SimulatedCheckout
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 
 PASSWORD = "correct-horse-battery"
@@ -139,3 +141,49 @@ class OrderFactory(factory.django.DjangoModelFactory):
     stripe_checkout_session_id = factory.Sequence(lambda n: f"cs_test_factory{n:06d}")
     amount_cents = 1234500
     currency = "nzd"
+
+
+# The payment simulator's own record of each payment (gateway.SimulatedCheckout), by the
+# order's payment status: what the simulator's PaymentIntent says now.
+SIMULATED_INTENT = {
+    PaymentStatus.PENDING: "requires_payment_method",
+    PaymentStatus.AUTHORIZED: "requires_capture",
+    PaymentStatus.PAID: "succeeded",
+    PaymentStatus.PARTIALLY_REFUNDED: "succeeded",
+    PaymentStatus.REFUNDED: "succeeded",
+    PaymentStatus.VOIDED: "canceled",
+}
+
+
+def simulated_payment(order: Order) -> Order:
+    """Give `order` a payment in the local payment simulator (DEBUG on, no Stripe key) that
+    matches its state, so capture, void and refund go through the simulator."""
+    token = order.pk.hex
+    intent = SIMULATED_INTENT.get(order.payment_status, "requires_payment_method")
+    SimulatedCheckout.objects.create(
+        session_id=f"cs_sim_{token}",
+        payment_intent_id=f"pi_sim_{token}",
+        charge_id=f"ch_sim_{token}",
+        idempotency_key=order.idempotency_key,
+        params={
+            "mode": "payment",
+            "currency": order.currency,
+            "line_items": [
+                {
+                    "price_data": {"currency": order.currency, "unit_amount": order.amount_cents},
+                    "quantity": 1,
+                }
+            ],
+            "metadata": {"order_id": str(order.pk), "order_number": order.order_number},
+        },
+        status="complete" if intent != "requires_payment_method" else "open",
+        payment_status="paid" if intent == "succeeded" else "unpaid",
+        intent_status=intent,
+        amount_refunded=order.amount_refunded_cents,
+        expires_at=order.created_at + timedelta(minutes=30),
+    )
+    Order.objects.filter(pk=order.pk).update(
+        stripe_checkout_session_id=f"cs_sim_{token}", stripe_payment_intent_id=f"pi_sim_{token}"
+    )
+    order.refresh_from_db()
+    return order

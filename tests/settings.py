@@ -17,8 +17,6 @@ for name, value in {
     # Django's in-memory mail (pytest-django's `mailoutbox`; tests/smtp.py for a real server),
     # also in the worker processes some tests start: no mail leaves the machine.
     "EMAIL_URL": "memorymail://",
-    # Most tests describe a charge taken at Checkout; the money-safety tests set `manual`.
-    "CHECKOUT_CAPTURE": "automatic",
 }.items():
     os.environ.setdefault(name, value)
 

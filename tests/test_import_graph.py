@@ -10,6 +10,7 @@ PACKAGES = (
     "monitoring",
     "catalog",
     "feeds",
+    "gateway",
     "orders",
     "payments",
     "notifications",

@@ -230,7 +230,7 @@ def test_no_secret_reaches_the_logs_through_checkout_webhook_and_failures(
     client = logged_in(shopper)
 
     # Stripe fails once at session creation, then a full paid checkout whose feed order
-    # Nivoda refuses (Slack alert), then a refund Stripe refuses.
+    # Nivoda refuses (Slack alert), then a void of the held payment Stripe refuses.
     stripe_api.fail("POST", "/v1/checkout/sessions", status=500, times=5)
     assert (
         client.post(
@@ -257,18 +257,17 @@ def test_no_secret_reaches_the_logs_through_checkout_webhook_and_failures(
     assert order.feed_order_status == FeedOrderStatus.FAILED
     assert slack_api.messages
 
-    stripe_api.fail("POST", "/v1/refunds", status=500, times=5)
+    stripe_api.fail("POST", "/v1/payment_intents/", status=500, times=5)
     staff = UserFactory(is_staff=True, is_superuser=True)
     data = {
-        "action": "refund",
+        "action": "cancel",
         "_selected_action": [str(order.pk)],
         "confirm": "yes",
-        "release_diamond": "yes",
         "reason": "test",
     }
     assert logged_in(staff).post(CHANGELIST, data, follow=True).status_code == 200
     order.refresh_from_db()
-    assert order.payment_status == PaymentStatus.PAID  # Stripe refused: nothing changed
+    assert order.payment_status == PaymentStatus.AUTHORIZED  # Stripe refused: nothing changed
     post_event(Client(), stripe_event("checkout.session.completed", session), secret="whsec_wrong")
 
     assert len(caplog.records) > 10

@@ -1,153 +1,26 @@
-"""The order page's actions: which apply (asked of the state table), what each does to the
-customer's money (said on its confirmation page), and its true outcome afterwards.
+"""The order actions ops run: which apply (asked of the state table), what each does to the
+customer's money (said on its confirmation page), its form, and its true outcome afterwards.
 
-Each action is one or more moves of `orders.states.TRANSITIONS`; a button is shown when the
-user has the action's permission and the state table admits one of its moves now. A move the
-table does not know (yet) hides the action.
+Each action is one or more moves of `orders.states.TRANSITIONS`. One `OrderAction` serves both
+the order page's button (one order) and the orders list's bulk action (the selected orders):
+the same permission, the same refusal, the same form, the same run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from django import forms
 from django.contrib import messages
 from django.utils import timezone
 
+from core.money import money_display
+from orders.admin.forms import CancelForm, RefundForm, ResolveForm
 from orders.models import FeedOrderStatus, Order, PaymentStatus
+from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
 from orders.services import order_feed_order_retry, order_resolve
-from orders.states import TRANSITIONS, attention_rule, outcome_unknown, refusal
-from payments.services import PaymentActionError, order_cancel, order_capture, order_refund
-
-
-@dataclass(frozen=True)
-class OrderAction:
-    name: str  # the URL's last part
-    label: str  # the button
-    moves: tuple[str, ...]  # state-table moves, any of which makes it apply
-    permission: str
-    destructive: bool = False
-    # Offered only while the order needs attention (resolving takes it off that list).
-    when_attention: bool = False
-
-    @property
-    def known(self) -> bool:
-        """The state table has the action's first move (and so the service behind it)."""
-        return self.moves[0] in TRANSITIONS
-
-    def refusal(self, order: Order, now) -> str | None:
-        """Why it does not apply now, in ops' words; None when it does."""
-        reasons = [refusal(order, move, now) for move in self.moves if move in TRANSITIONS]
-        if not reasons:
-            return "not available in this version"
-        if all(reason is not None for reason in reasons):
-            return reasons[0]
-        if self.when_attention and attention_rule(order, now) is None:
-            return "it does not need attention"
-        return None
-
-    def applies(self, order: Order, now) -> bool:
-        return self.refusal(order, now) is None
-
-
-ORDER_ACTIONS = (
-    OrderAction("retry", "Retry feed order", ("feed_order_retried",), "orders.retry_feed_order"),
-    OrderAction("capture", "Capture payment", ("captured",), "orders.capture_payment"),
-    OrderAction(
-        "cancel", "Cancel order", ("voided", "refunded"), "orders.cancel_order", destructive=True
-    ),
-    OrderAction(
-        "refund",
-        "Refund",
-        ("refunded", "partially_refunded"),
-        "orders.refund_order",
-        destructive=True,
-    ),
-    OrderAction(
-        "resolve", "Mark resolved", ("resolved",), "orders.resolve_order", when_attention=True
-    ),
-)
-ACTIONS_BY_NAME = {action.name: action for action in ORDER_ACTIONS}
-
-
-def order_actions_for(*, user, order: Order, now=None) -> list[OrderAction]:
-    """The actions this user may run on this order now."""
-    now = now or timezone.now()
-    return [
-        action
-        for action in ORDER_ACTIONS
-        if action.known and user.has_perm(action.permission) and action.applies(order, now)
-    ]
-
-
-def partial_refunds_supported() -> bool:
-    return "partially_refunded" in TRANSITIONS
-
-
-def refundable_cents(order: Order) -> int:
-    return max(order.amount_cents - order.amount_refunded_cents, 0)
-
-
-def money(cents: int, currency: str = "nzd") -> str:
-    return f"${cents / 100:,.2f} {currency.upper()}"
-
-
-# ---------------------------------------------------------------- what it does to the money
-
-
-def money_effect(action: OrderAction, order: Order) -> list[str]:
-    """The confirmation page's sentences: what happens to the customer's money and stone."""
-    amount = money(order.amount_cents, order.currency)
-    held = order.payment_status == "authorized"
-    if action.name == "retry":
-        lines = [
-            "No money moves. The customer's payment of "
-            f"{amount} stays {'held (authorised, not charged)' if held else 'taken'}.",
-            f"A new supplier order for the stone is placed with the {order.feed} feed.",
-        ]
-        if held:
-            lines.append("If the supplier confirms, the held payment is captured (charged).")
-        return lines
-    if action.name == "capture":
-        return [
-            f"The customer's card is charged {amount} now: the held authorisation is captured.",
-            "The order becomes confirmed.",
-        ]
-    if action.name == "cancel":
-        if held:
-            return [
-                f"The authorisation of {amount} is released: the customer is not charged and "
-                "the store pays no card fees.",
-                "The order is cancelled; the diamond goes back on sale if the supplier order "
-                "was never placed.",
-            ]
-        return [
-            f"The customer is refunded {money(refundable_cents(order), order.currency)} "
-            "through Stripe (it takes 5-10 days to reach their card) and the order is "
-            "cancelled.",
-            "If the supplier order was placed, cancel it with the supplier as well.",
-        ]
-    if action.name == "refund":
-        rest = money(refundable_cents(order), order.currency)
-        lines = [
-            f"Money goes back to the customer's card through Stripe: {rest}"
-            + (" unless you enter a smaller amount." if partial_refunds_supported() else "."),
-            "It takes 5-10 days to reach their card. A full refund cancels the order.",
-            "If the supplier order was placed, cancel it with the supplier as well: a refund "
-            "does not cancel it.",
-        ]
-        return lines
-    return [
-        "No money moves. The order leaves the needs-attention list; its state is kept and "
-        "your note is added to the timeline with your name."
-    ]
-
-
-def retry_warning(order: Order, now) -> bool:
-    """The last attempt's outcome is unknown: a retry could buy the stone twice."""
-    return outcome_unknown(order, now)
-
-
-# ---------------------------------------------------------------- running one, truthfully
+from orders.states import attention_rule, outcome_unknown, refusal
 
 
 @dataclass(frozen=True)
@@ -160,7 +33,107 @@ class Outcome:
         return self.level in (messages.SUCCESS, messages.INFO)
 
 
-def retry_outcome(order: Order) -> Outcome:
+@dataclass(frozen=True)
+class OrderAction:
+    name: str  # the URL's last part, and the bulk action's name
+    label: str  # the button
+    done: str  # the outcome report's heading ("Retried the feed order")
+    moves: tuple[str, ...]  # state-table moves, any of which makes it apply
+    permission: str
+    run: Callable[..., Outcome]  # (order=, actor=, data=) → its true outcome
+    effect: Callable[[Order], list[str]]  # what it does to the money, for the confirmation
+    form: Callable[..., forms.Form | None] = lambda order, data, bulk: None
+    # Orders whose last supplier attempt has an unknown outcome: the confirmation says so.
+    warns: Callable[[Order, object], bool] = lambda order, now: False
+    destructive: bool = False
+    # Offered only while the order needs attention (resolving takes it off that list).
+    when_attention: bool = False
+
+    def refusal(self, order: Order, now) -> str | None:
+        """Why it does not apply now, in ops' words; None when it does."""
+        reasons = [refusal(order, move, now) for move in self.moves]
+        if all(reason is not None for reason in reasons):
+            return reasons[0]
+        if self.when_attention and attention_rule(order, now) is None:
+            return "it does not need attention"
+        return None
+
+    def applies(self, order: Order, now) -> bool:
+        return self.refusal(order, now) is None
+
+
+def refundable_cents(order: Order) -> int:
+    return max(order.amount_cents - order.amount_refunded_cents, 0)
+
+
+# ---------------------------------------------------------------- what each does to the money
+
+
+def _retry_effect(order: Order) -> list[str]:
+    held = order.payment_status == PaymentStatus.AUTHORIZED
+    lines = [
+        f"No money moves. The customer's payment of {order.amount_display} stays "
+        f"{'held (authorised, not charged)' if held else 'taken'}.",
+        f"A new supplier order for the stone is placed with the {order.feed} feed.",
+    ]
+    if held:
+        lines.append("If the supplier confirms, the held payment is captured (charged).")
+    return lines
+
+
+def _capture_effect(order: Order) -> list[str]:
+    return [
+        f"The customer's card is charged {order.amount_display} now: the held authorisation "
+        "is captured.",
+        "The order becomes confirmed.",
+    ]
+
+
+def _cancel_effect(order: Order) -> list[str]:
+    if order.payment_status == PaymentStatus.AUTHORIZED:
+        return [
+            f"The authorisation of {order.amount_display} is released: the customer is not "
+            "charged and the store pays no card fees.",
+            "The order is cancelled; the diamond goes back on sale if the supplier order was "
+            "never placed.",
+        ]
+    return [
+        f"The customer is refunded {money_display(refundable_cents(order), order.currency)} "
+        "through Stripe (it takes 5-10 days to reach their card) and the order is cancelled.",
+        "If the supplier order was placed, cancel it with the supplier as well.",
+    ]
+
+
+def _refund_effect(order: Order) -> list[str]:
+    rest = money_display(refundable_cents(order), order.currency)
+    return [
+        f"Money goes back to the customer's card through Stripe: {rest} unless you enter a "
+        "smaller amount.",
+        "It takes 5-10 days to reach their card. A full refund cancels the order.",
+        "If the supplier order was placed, cancel it with the supplier as well: a refund does "
+        "not cancel it.",
+    ]
+
+
+def _resolve_effect(order: Order) -> list[str]:
+    return [
+        "No money moves. The order leaves the needs-attention list; its state is kept and "
+        "your note is added to the timeline with your name."
+    ]
+
+
+# ---------------------------------------------------------------- forms
+
+
+def _refund_form(order: Order, data, bulk: bool) -> RefundForm:
+    """One order: any amount up to the rest; several: each refunded in full."""
+    return RefundForm(data, rest_cents=refundable_cents(order), partial=not bulk)
+
+
+# ---------------------------------------------------------------- running one, truthfully
+
+
+def _retry_outcome(order: Order) -> Outcome:
     """What the retry led to, from the order as it is now."""
     if order.feed_order_status == FeedOrderStatus.SUCCESS:
         return Outcome(
@@ -181,33 +154,29 @@ def retry_outcome(order: Order) -> Outcome:
     )
 
 
-def run_retry(*, order: Order, actor) -> Outcome:
-    why = refusal(order, "feed_order_retried", timezone.now())
-    if why:
-        return Outcome(messages.WARNING, f"{order.display_number}: not retried: {why}.")
+def run_retry(*, order: Order, actor, data: dict) -> Outcome:
     if not order_feed_order_retry(order=order, actor=actor, reason="Retried from the admin."):
         return Outcome(
             messages.WARNING,
             f"{order.display_number}: not retried: its state changed meanwhile; check the "
             "timeline.",
         )
-    return retry_outcome(Order.objects.get(pk=order.pk))
+    return _retry_outcome(Order.objects.get(pk=order.pk))
 
 
-def run_refund(
-    *, order: Order, actor, release_diamond: bool, reason: str, amount_cents: int | None
-) -> Outcome:
-    kwargs = {"order": order, "actor": actor, "release_diamond": release_diamond, "reason": reason}
-    if partial_refunds_supported():
-        kwargs["amount_cents"] = amount_cents
+def run_refund(*, order: Order, actor, data: dict) -> Outcome:
     try:
-        refund_id = order_refund(**kwargs)
+        refund_id = order_refund(
+            order=order,
+            actor=actor,
+            release_diamond=data["release_diamond"],
+            reason=data["reason"],
+            amount_cents=data.get("amount_cents"),
+        )
     except PaymentActionError as exc:
         return Outcome(messages.ERROR, str(exc))
     fresh = Order.objects.select_related("diamond").get(pk=order.pk)
-    refunded = fresh.amount_refunded_cents or (
-        fresh.amount_cents if fresh.payment_status == PaymentStatus.REFUNDED else 0
-    )
+    refunded = money_display(fresh.refunded_cents, fresh.currency)
     if fresh.payment_status == PaymentStatus.REFUNDED:
         diamond = (
             "the diamond is back on sale"
@@ -216,14 +185,15 @@ def run_refund(
         )
         return Outcome(
             messages.SUCCESS,
-            f"{fresh.display_number}: refunded in full ({money(refunded, fresh.currency)}, "
-            f"refund {refund_id}); the order is cancelled and {diamond}.",
+            f"{fresh.display_number}: refunded in full ({refunded}, refund {refund_id}); the "
+            f"order is cancelled and {diamond}.",
         )
-    if refunded:
+    if fresh.refunded_cents:
+        kept = money_display(refundable_cents(fresh), fresh.currency)
         return Outcome(
             messages.SUCCESS,
-            f"{fresh.display_number}: refunded {money(refunded, fresh.currency)} so far "
-            f"(refund {refund_id}); {money(refundable_cents(fresh), fresh.currency)} is kept.",
+            f"{fresh.display_number}: refunded {refunded} so far (refund {refund_id}); "
+            f"{kept} is kept.",
         )
     return Outcome(
         messages.WARNING,
@@ -232,7 +202,7 @@ def run_refund(
     )
 
 
-def run_capture(*, order: Order, actor) -> Outcome:
+def run_capture(*, order: Order, actor, data: dict) -> Outcome:
     try:
         result = order_capture(order=order, actor=actor)
     except PaymentActionError as exc:
@@ -241,8 +211,8 @@ def run_capture(*, order: Order, actor) -> Outcome:
     if fresh.payment_status == PaymentStatus.PAID:
         return Outcome(
             messages.SUCCESS,
-            f"{fresh.display_number}: captured {money(fresh.amount_cents, fresh.currency)}; "
-            f"the order is {fresh.get_status_display().lower()}.",
+            f"{fresh.display_number}: captured {fresh.amount_display}; the order is "
+            f"{fresh.get_status_display().lower()}.",
         )
     return Outcome(
         messages.WARNING,
@@ -251,9 +221,9 @@ def run_capture(*, order: Order, actor) -> Outcome:
     )
 
 
-def run_cancel(*, order: Order, actor, reason: str) -> Outcome:
+def run_cancel(*, order: Order, actor, data: dict) -> Outcome:
     try:
-        result = order_cancel(order=order, actor=actor, reason=reason)
+        result = order_cancel(order=order, actor=actor, reason=data["reason"])
     except PaymentActionError as exc:
         return Outcome(messages.ERROR, str(exc))
     fresh = Order.objects.get(pk=order.pk)
@@ -263,7 +233,7 @@ def run_cancel(*, order: Order, actor, reason: str) -> Outcome:
             f"{fresh.display_number}: not cancelled; the order is "
             f"{fresh.get_status_display().lower()}.",
         )
-    if fresh.payment_status == "voided":
+    if fresh.payment_status == PaymentStatus.VOIDED:
         money_text = "the authorisation was released and the customer was not charged"
     else:
         money_text = f"the payment is {fresh.get_payment_status_display().lower()}"
@@ -271,7 +241,74 @@ def run_cancel(*, order: Order, actor, reason: str) -> Outcome:
     return Outcome(messages.SUCCESS, f"{fresh.display_number}: cancelled; {money_text}{reference}.")
 
 
-def run_resolve(*, order: Order, actor, note: str) -> Outcome:
-    if order_resolve(order=order, actor=actor, note=note):
+def run_resolve(*, order: Order, actor, data: dict) -> Outcome:
+    if order_resolve(order=order, actor=actor, note=data["note"]):
         return Outcome(messages.SUCCESS, f"{order.display_number}: marked resolved.")
     return Outcome(messages.INFO, f"{order.display_number}: already resolved; left as it was.")
+
+
+ORDER_ACTIONS = (
+    OrderAction(
+        "retry",
+        "Retry feed order",
+        "Retried the feed order",
+        ("feed_order_retried",),
+        "orders.retry_feed_order",
+        run=run_retry,
+        effect=_retry_effect,
+        warns=outcome_unknown,
+    ),
+    OrderAction(
+        "capture",
+        "Capture payment",
+        "Captured",
+        ("captured",),
+        "orders.capture_payment",
+        run=run_capture,
+        effect=_capture_effect,
+    ),
+    OrderAction(
+        "cancel",
+        "Cancel order",
+        "Cancelled",
+        ("voided", "refunded"),
+        "orders.cancel_order",
+        run=run_cancel,
+        effect=_cancel_effect,
+        form=lambda order, data, bulk: CancelForm(data),
+        destructive=True,
+    ),
+    OrderAction(
+        "refund",
+        "Refund",
+        "Refunded",
+        ("refunded", "partially_refunded"),
+        "orders.refund_order",
+        run=run_refund,
+        effect=_refund_effect,
+        form=_refund_form,
+        destructive=True,
+    ),
+    OrderAction(
+        "resolve",
+        "Mark resolved",
+        "Marked resolved",
+        ("resolved",),
+        "orders.resolve_order",
+        run=run_resolve,
+        effect=_resolve_effect,
+        form=lambda order, data, bulk: ResolveForm(data),
+        when_attention=True,
+    ),
+)
+ACTIONS_BY_NAME = {action.name: action for action in ORDER_ACTIONS}
+
+
+def order_actions_for(*, user, order: Order, now=None) -> list[OrderAction]:
+    """The actions this user may run on this order now."""
+    now = now or timezone.now()
+    return [
+        action
+        for action in ORDER_ACTIONS
+        if user.has_perm(action.permission) and action.applies(order, now)
+    ]

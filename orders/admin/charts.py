@@ -6,6 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from core.money import money_display
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -119,7 +121,7 @@ def daily_chart(days, *, timezone_name: str) -> DailyChart:
         panel(
             "Revenue (NZD)",
             revenue,
-            [f"{name}: ${c / 100:,.2f} NZD" for name, c in zip(names, revenue, strict=True)],
+            [f"{name}: {money_display(c)}" for name, c in zip(names, revenue, strict=True)],
             top + panel_height + gap,
             _short_money,
         ),

@@ -2,7 +2,7 @@
 
 from django.utils.html import format_html
 
-from payments.gateway import stripe_dashboard_url
+from gateway.registry import stripe_dashboard_url
 
 GREEN, YELLOW, RED, GREY, BLUE = "green", "yellow", "red", "grey", "blue"
 

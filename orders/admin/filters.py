@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils import timezone
 
-from orders.selectors import created_period_q, open_dispute_q, paid_period_q
+from orders.selectors.dashboard import created_period_q, open_dispute_q, paid_period_q
 from orders.states import ATTENTION_RULES, attention_q
 
 

@@ -18,19 +18,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import ReadOnlyModelAdmin, admin_link
-from orders.admin.actions import (
-    ACTIONS_BY_NAME,
-    money_effect,
-    order_actions_for,
-    partial_refunds_supported,
-    refundable_cents,
-    retry_warning,
-    run_cancel,
-    run_capture,
-    run_refund,
-    run_resolve,
-    run_retry,
-)
+from core.money import money_display
+from orders.admin.actions import ACTIONS_BY_NAME, ORDER_ACTIONS, OrderAction, order_actions_for
 from orders.admin.display import badge, stripe_dashboard_link
 from orders.admin.export import order_csv_rows
 from orders.admin.filters import (
@@ -39,17 +28,16 @@ from orders.admin.filters import (
     NeedsAttentionFilter,
     PaidPeriodFilter,
 )
-from orders.admin.forms import CancelForm, RefundForm, ResolveForm
 from orders.admin.paging import OrdersPaginator, uses_default_order
 from orders.models import Order, OrderEvent
-from orders.selectors import (
+from orders.selectors.ops import (
     order_list_for_ops,
     order_search_q,
     order_timeline,
     orders_needing_attention_count,
-    shipping_address_lines,
 )
-from orders.states import outcome_unknown, refusal, shopper_status
+from orders.selectors.shopper import shipping_address_lines
+from orders.states import shopper_status
 
 # Columns the fieldsets show through a badge, a link or a formatted field.
 SHOWN_OTHERWISE = {
@@ -112,7 +100,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
     )
     list_per_page = 50
     show_full_result_count = False
-    actions = ["retry_feed_order", "refund", "mark_resolved"]
+    actions = []  # the order actions, added per user by get_actions
     change_list_template = "admin/orders/order/change_list.html"
     change_form_template = "admin/orders/order/change_form.html"
 
@@ -195,17 +183,6 @@ class OrderAdmin(ReadOnlyModelAdmin):
         if not term:
             return queryset, False
         return queryset.filter(order_search_q(term)), False
-
-    # ------------------------------------------------------------ permissions
-
-    def has_retry_feed_order_permission(self, request):
-        return request.user.has_perm("orders.retry_feed_order")
-
-    def has_refund_order_permission(self, request):
-        return request.user.has_perm("orders.refund_order")
-
-    def has_resolve_order_permission(self, request):
-        return request.user.has_perm("orders.resolve_order")
 
     # ------------------------------------------------------------ columns
 
@@ -396,7 +373,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
             "payment_link": stripe_dashboard_link("payments", order.stripe_payment_intent_id),
             "refunded_display": (
                 order.amount_refunded_cents
-                and f"${order.amount_refunded_cents / 100:,.2f} {order.currency.upper()}"
+                and money_display(order.amount_refunded_cents, order.currency)
             ),
             "badges": [
                 ("Status", self.status_badge(order)),
@@ -411,7 +388,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         and returns to the order with its true outcome."""
         order_action = ACTIONS_BY_NAME.get(action)
         order = self.get_object(request, unquote(object_id))
-        if order_action is None or order is None or not order_action.known:
+        if order_action is None or order is None:
             raise Http404("No such order or action.")
         if not request.user.has_perm(order_action.permission):
             raise PermissionDenied
@@ -428,8 +405,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
             )
             return HttpResponseRedirect(order_url)
 
-        form = self._action_form(order_action, order, request)
-        if request.POST.get("confirm") != "yes" or (form is not None and not form.is_valid()):
+        data = request.POST if request.POST.get("confirm") == "yes" else None
+        form = order_action.form(order, data, bulk=False)
+        if data is None or (form is not None and not form.is_valid()):
             return TemplateResponse(
                 request,
                 "admin/orders/order/action_confirm.html",
@@ -440,51 +418,19 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     "original": order,
                     "order": order,
                     "order_action": order_action,
-                    "effect": money_effect(order_action, order),
-                    "unknown_outcome": order_action.name == "retry" and retry_warning(order, now),
+                    "effect": order_action.effect(order),
+                    "unknown_outcome": order_action.warns(order, now),
                     "form": form,
                     "order_url": order_url,
                     "amount": order.amount_display,
                 },
             )
-        outcome = self._run(order_action, order, request.user, form)
+        outcome = order_action.run(
+            order=order, actor=request.user, data=form.cleaned_data if form else {}
+        )
         self.log_change(request, order, f"{order_action.label}: {outcome.message}")
         self.message_user(request, outcome.message, outcome.level)
         return HttpResponseRedirect(order_url)
-
-    def _action_form(self, order_action, order, request):
-        data = request.POST if request.POST.get("confirm") == "yes" else None
-        if order_action.name == "refund":
-            return RefundForm(
-                data,
-                rest_cents=refundable_cents(order),
-                partial=partial_refunds_supported(),
-            )
-        if order_action.name == "cancel":
-            return CancelForm(data)
-        if order_action.name == "resolve":
-            return ResolveForm(data)
-        if data is None and order_action.name in ("retry", "capture"):
-            return None
-        return None
-
-    def _run(self, order_action, order, user, form):
-        if order_action.name == "retry":
-            return run_retry(order=order, actor=user)
-        if order_action.name == "capture":
-            return run_capture(order=order, actor=user)
-        if order_action.name == "cancel":
-            return run_cancel(order=order, actor=user, reason=form.cleaned_data["reason"])
-        if order_action.name == "refund":
-            data = form.cleaned_data
-            return run_refund(
-                order=order,
-                actor=user,
-                release_diamond=data["release_diamond"],
-                reason=data["reason"],
-                amount_cents=data.get("amount_cents"),
-            )
-        return run_resolve(order=order, actor=user, note=form.cleaned_data["note"])
 
     def export_view(self, request):
         """The orders list as CSV: exactly the rows its filters and search select, streamed
@@ -497,21 +443,6 @@ class OrderAdmin(ReadOnlyModelAdmin):
         response = StreamingHttpResponse(order_csv_rows(queryset), content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="orders-{stamp}.csv"'
         return response
-
-    def _intermediate(self, request, queryset, *, template, title, action, **context):
-        return TemplateResponse(
-            request,
-            f"admin/orders/order/{template}",
-            {
-                **self.admin_site.each_context(request),
-                "title": title,
-                "opts": self.model._meta,
-                "queryset": queryset,
-                "action": action,
-                "action_checkbox_name": ACTION_CHECKBOX_NAME,
-                **context,
-            },
-        )
 
     # ------------------------------------------------------------ bulk actions (the list)
 
@@ -540,103 +471,81 @@ class OrderAdmin(ReadOnlyModelAdmin):
                     level,
                 )
 
-    @admin.action(description="Retry feed order", permissions=["retry_feed_order"])
-    def retry_feed_order(self, request, queryset):
+    def get_actions(self, request):
+        """The order actions this user may run, in the list's action menu: the same
+        `OrderAction`s as the order page's buttons."""
+        actions = super().get_actions(request)
+        for order_action in ORDER_ACTIONS:
+            if request.user.has_perm(order_action.permission):
+                actions[order_action.name] = (
+                    self._bulk_action(order_action),
+                    order_action.name,
+                    order_action.label,
+                )
+        return actions
+
+    @staticmethod
+    def _bulk_action(order_action: OrderAction):
+        def bulk(modeladmin, request, queryset):
+            return modeladmin.order_action_bulk(request, queryset, order_action)
+
+        return bulk
+
+    def order_action_bulk(self, request, queryset, order_action: OrderAction):
+        """One action on the selected orders: a confirmation page (the orders it applies to,
+        what it does to each one's money, those it skips and why, its form); confirming runs
+        it on each and reports every outcome."""
         now = timezone.now()
-        orders = list(queryset)
-        skipped = [(o, why) for o in orders if (why := refusal(o, "feed_order_retried", now))]
-        eligible = [o for o in orders if not refusal(o, "feed_order_retried", now)]
-        risky = [o for o in eligible if outcome_unknown(o, now)]
-        if risky and request.POST.get("confirm") != "yes":
-            return self._intermediate(
+        orders = list(queryset.select_related("diamond", "user"))
+        eligible = [order for order in orders if order_action.applies(order, now)]
+        skipped = [(order, order_action.refusal(order, now)) for order in orders]
+        skipped = [(order, why) for order, why in skipped if why]
+        if not eligible:
+            self.message_user(
                 request,
-                orders,
-                template="retry_confirmation.html",
-                title="Retry feed order: the last attempt's outcome is unknown",
-                action="retry_feed_order",
-                risky=risky,
+                format_html(
+                    "{}: nothing to do.{}",
+                    order_action.label,
+                    format_html_join("", "<br>{}: {}", ((o.display_number, w) for o, w in skipped)),
+                ),
+                messages.WARNING,
             )
-        outcomes = [(order, run_retry(order=order, actor=request.user)) for order in eligible]
-        self._report(request, outcomes, heading="Retried the feed order")
+            return None
+        data = request.POST if request.POST.get("confirm") == "yes" else None
+        form = order_action.form(eligible[0], data, bulk=True)
+        if data is None or (form is not None and not form.is_valid()):
+            return TemplateResponse(
+                request,
+                "admin/orders/order/bulk_confirm.html",
+                {
+                    **self.admin_site.each_context(request),
+                    "title": f"{order_action.label}: {len(eligible)} order(s)",
+                    "opts": self.opts,
+                    "order_action": order_action,
+                    "queryset": orders,
+                    "eligible": [(order, order_action.effect(order)) for order in eligible],
+                    "risky": [order for order in eligible if order_action.warns(order, now)],
+                    "skipped": skipped,
+                    "form": form,
+                    "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                },
+            )
+        cleaned = form.cleaned_data if form else {}
+        outcomes = [
+            (order, order_action.run(order=order, actor=request.user, data=cleaned))
+            for order in eligible
+        ]
+        self._report(request, outcomes, heading=order_action.done)
         if skipped:
             self.message_user(
                 request,
                 format_html(
                     "Skipped {} order(s):{}",
                     len(skipped),
-                    format_html_join(
-                        "", "<br>{}: {}", ((o.display_number, why) for o, why in skipped)
-                    ),
+                    format_html_join("", "<br>{}: {}", ((o.display_number, w) for o, w in skipped)),
                 ),
                 messages.WARNING,
             )
-        return None
-
-    @admin.action(description="Refund the payment", permissions=["refund_order"])
-    def refund(self, request, queryset):
-        orders = list(queryset)
-        now = timezone.now()
-        refundable = [o for o in orders if not refusal(o, "refunded", now)]
-        not_refundable = [o for o in orders if refusal(o, "refunded", now)]
-        form = RefundForm(
-            request.POST if request.POST.get("confirm") == "yes" else None, partial=False
-        )
-        if not refundable:
-            self.message_user(
-                request,
-                f"Nothing to refund: {_numbers(orders)} (only paid orders can be refunded).",
-                messages.WARNING,
-            )
-            return None
-        if not form.is_bound or not form.is_valid():
-            return self._intermediate(
-                request,
-                orders,
-                template="refund.html",
-                title="Refund the payment",
-                action="refund",
-                form=form,
-                refundable=refundable,
-                not_refundable=not_refundable,
-            )
-        outcomes = [
-            (
-                order,
-                run_refund(
-                    order=order,
-                    actor=request.user,
-                    release_diamond=form.cleaned_data["release_diamond"],
-                    reason=form.cleaned_data["reason"],
-                    amount_cents=None,
-                ),
-            )
-            for order in refundable
-        ]
-        self._report(request, outcomes, heading="Refunded")
-        if not_refundable:
-            self.message_user(
-                request, f"Skipped (not paid): {_numbers(not_refundable)}.", messages.WARNING
-            )
-        return None
-
-    @admin.action(description="Mark resolved", permissions=["resolve_order"])
-    def mark_resolved(self, request, queryset):
-        orders = list(queryset)
-        form = ResolveForm(request.POST if request.POST.get("confirm") == "yes" else None)
-        if not form.is_bound or not form.is_valid():
-            return self._intermediate(
-                request,
-                orders,
-                template="resolve.html",
-                title="Mark resolved",
-                action="mark_resolved",
-                form=form,
-            )
-        outcomes = [
-            (order, run_resolve(order=order, actor=request.user, note=form.cleaned_data["note"]))
-            for order in orders
-        ]
-        self._report(request, outcomes, heading="Marked resolved")
         return None
 
 

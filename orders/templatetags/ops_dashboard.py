@@ -1,8 +1,9 @@
 from django import template
 
+from core.money import money_display
 from orders.admin.charts import daily_chart, funnel_chart
 from orders.admin.dates import date_hierarchy_node
-from orders.selectors import attention_filter_url, orders_needing_attention_count
+from orders.selectors.ops import attention_filter_url, orders_needing_attention_count
 
 register = template.Library()
 register.tag("ops_date_hierarchy", date_hierarchy_node)
@@ -36,4 +37,4 @@ def funnel(dashboard):
 
 @register.filter
 def nzd(cents) -> str:
-    return f"${(cents or 0) / 100:,.2f}"
+    return money_display(cents, code=False)

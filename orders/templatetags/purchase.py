@@ -3,7 +3,7 @@ templates load it, so the catalog itself never reads orders)."""
 
 from django import template
 
-from orders.selectors import diamond_purchase_state
+from orders.selectors.purchase import diamond_purchase_state
 
 register = template.Library()
 

@@ -16,8 +16,9 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
+from gateway.models import SimulatedCheckout
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
-from orders.selectors import RESERVED_BY_OTHER
+from orders.selectors.purchase import RESERVED_BY_OTHER
 from tests.browser.conftest import (
     ATTENTION_BG,
     ATTENTION_BORDER,
@@ -176,7 +177,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
     order = Order.objects.get(order_number=number)
     assert (order.status, order.payment_status, order.feed_order_status) == (
         Status.PAID,
-        PaymentStatus.PAID,
+        PaymentStatus.AUTHORIZED,  # the money is held, not taken
         FeedOrderStatus.FAILED,
     )
     assert order.feed_order_error
@@ -247,6 +248,10 @@ def test_an_expired_checkout_releases_the_stone_to_the_next_shopper(
     else:
         lapsed = timezone.now() - timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES + 6)
         Order.objects.filter(pk=order.pk).update(created_at=lapsed)
+        # … and at "Stripe" (the simulator keeps its own sessions): the session has lapsed.
+        SimulatedCheckout.objects.filter(session_id=order.stripe_checkout_session_id).update(
+            expires_at=lapsed + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+        )
         out = StringIO()
         call_command("reconcile_payments", stdout=out)
         assert f"{order.order_number}: expired at Stripe (missed webhook); diamond released." in (

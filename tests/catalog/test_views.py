@@ -21,7 +21,7 @@ from catalog.templatetags.store import (
     shape_illustration_path,
     shape_label,
 )
-from orders.selectors import UNAVAILABLE_REASONS
+from orders.selectors.purchase import UNAVAILABLE_REASONS
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -118,7 +118,8 @@ def expected_once(
     return {
         "authorised transition": OrderEvent.objects.filter(order=order, kind="authorized").count(),
         "feed-order task": DBTaskResult.objects.filter(
-            task_path="orders.tasks.feed_order_place", args_kwargs__kwargs__order_id=str(order.pk)
+            task_path="orders.feed_orders.feed_order_place",
+            args_kwargs__kwargs__order_id=str(order.pk),
         ).count(),
         "supplier order": feed_orders_at_supplier(nivoda_api)[order.offer_id],
         "supplier confirmed": OrderEvent.objects.filter(
@@ -206,7 +207,7 @@ def test_the_fleet_applies_each_payment_once_shares_its_cache_and_survives_a_kil
         processes=everyone,
     )
     task = DBTaskResult.objects.get(
-        task_path="orders.tasks.feed_order_place", args_kwargs__kwargs__order_id=str(stuck.pk)
+        task_path="orders.feed_orders.feed_order_place", args_kwargs__kwargs__order_id=str(stuck.pk)
     )
     assert task.status == "RUNNING"
     (victim_name,) = task.worker_ids

@@ -13,6 +13,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import brotli
+except ImportError:  # then sentry-sdk does not compress with it either
+    brotli = None
+
 from monitoring.errors import FILTERED, scrub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +55,8 @@ class SentryDouble:
                     body = gzip.decompress(body)
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
+                elif encoding == "br":  # sentry-sdk's choice when brotli is installed
+                    body = brotli.decompress(body)
                 double.raw.append(body)
                 if self.path.endswith("/envelope/"):
                     lines = body.split(b"\n")

@@ -8,7 +8,7 @@ from django.urls import reverse
 from notifications.models import Category, Notification
 from orders.models import Order
 from payments.models import WebhookEvent
-from tests.factories import DiamondFactory, OrderFactory, StaffFactory
+from tests.factories import DiamondFactory, OrderFactory, StaffFactory, simulated_payment
 
 OPS_PERMISSIONS = {
     "catalog.change_diamond",
@@ -93,9 +93,7 @@ def test_ops_can_run_every_triage_action(ops_client, ops, simulator):
     assert Order.objects.get(pk=to_resolve.pk).resolved_by == ops
 
     def simulated(**fields):
-        order = OrderFactory(**fields)
-        Order.objects.filter(pk=order.pk).update(stripe_payment_intent_id=f"pi_sim_{order.pk.hex}")
-        return order
+        return simulated_payment(OrderFactory(**fields))
 
     to_refund = simulated(confirmed=True)
     ops_client.post(

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from orders.models import Status
-from orders.selectors import order_list_for_customer, order_shopper_status
+from orders.selectors.shopper import order_list_for_customer, order_shopper_status
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

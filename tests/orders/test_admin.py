@@ -455,7 +455,7 @@ def test_retry_requests_a_new_attempt_and_writes_the_timeline(
 ):
     order = OrderFactory(**PAID_FAILED)
     with django_capture_on_commit_callbacks() as callbacks:
-        response = run_action(admin_client_staff, "retry_feed_order", [order])
+        response = run_action(admin_client_staff, "retry", [order], confirm="yes")
     order.refresh_from_db()
     assert order.feed_order_status == FeedOrderStatus.PENDING
     assert order.feed_order_started_at is None
@@ -476,7 +476,10 @@ def test_retry_reports_skipped_orders_and_why(admin_client_staff):
     in_progress = OrderFactory(**stalled(2))
     unpaid = OrderFactory()
     response = run_action(
-        admin_client_staff, "retry_feed_order", [failed, confirmed, mismatch, in_progress, unpaid]
+        admin_client_staff,
+        "retry",
+        [failed, confirmed, mismatch, in_progress, unpaid],
+        confirm="yes",
     )
     text = " ".join(message_texts(response))
     assert "Retried the feed order for 1 order(s)" in text
@@ -490,9 +493,11 @@ def test_retry_reports_skipped_orders_and_why(admin_client_staff):
 
 
 @pytest.mark.django_db
-def test_retry_of_a_stalled_attempt_that_never_started_runs_without_asking(admin_client_staff):
+def test_retry_of_a_stalled_attempt_that_never_started_gives_no_warning(admin_client_staff):
     order = OrderFactory(**stalled(30))
-    run_action(admin_client_staff, "retry_feed_order", [order])
+    page = run_action(admin_client_staff, "retry", [order]).content.decode()
+    assert order.order_number in page and "could buy the stone twice" not in page
+    run_action(admin_client_staff, "retry", [order], confirm="yes")
     assert order.events.filter(kind="feed_order_retried").exists()
 
 
@@ -510,7 +515,7 @@ def test_retry_with_an_unknown_outcome_asks_for_confirmation_first(admin_client_
     order = OrderFactory(**fields)
     safe = OrderFactory(**PAID_FAILED)
 
-    response = run_action(admin_client_staff, "retry_feed_order", [order, safe])
+    response = run_action(admin_client_staff, "retry", [order, safe])
     html = response.content.decode()
     assert response.status_code == 200
     assert "could buy the stone twice" in html
@@ -518,7 +523,7 @@ def test_retry_with_an_unknown_outcome_asks_for_confirmation_first(admin_client_
     assert 'name="confirm" value="yes"' in html
     assert not OrderEvent.objects.filter(kind="feed_order_retried").exists()
 
-    response = run_action(admin_client_staff, "retry_feed_order", [order, safe], confirm="yes")
+    response = run_action(admin_client_staff, "retry", [order, safe], confirm="yes")
     assert "Retried the feed order for 2 order(s)" in " ".join(message_texts(response))
     for retried in [order, safe]:
         assert retried.events.get(kind="feed_order_retried").actor == staff
@@ -530,17 +535,17 @@ def test_retry_with_an_unknown_outcome_asks_for_confirmation_first(admin_client_
 @pytest.mark.django_db
 def test_mark_resolved_needs_a_note_and_takes_the_order_off_the_list(admin_client_staff, staff):
     order = OrderFactory(**PAID_FAILED)
-    page = run_action(admin_client_staff, "mark_resolved", [order])
+    page = run_action(admin_client_staff, "resolve", [order])
     assert page.status_code == 200
     assert b"Resolution note" in page.content
 
-    empty = run_action(admin_client_staff, "mark_resolved", [order], confirm="yes", note="  ")
+    empty = run_action(admin_client_staff, "resolve", [order], confirm="yes", note="  ")
     assert b"This field is required." in empty.content
     order.refresh_from_db()
     assert order.resolved_at is None
 
     note = "Supplier placed it by phone, order N-123."
-    response = run_action(admin_client_staff, "mark_resolved", [order], confirm="yes", note=note)
+    response = run_action(admin_client_staff, "resolve", [order], confirm="yes", note=note)
     order.refresh_from_db()
     assert order.resolved_by == staff
     assert order.resolution_note == note
@@ -555,18 +560,20 @@ def test_mark_resolved_needs_a_note_and_takes_the_order_off_the_list(admin_clien
 @pytest.mark.django_db
 def test_mark_resolved_leaves_already_resolved_orders_alone(admin_client_staff, staff):
     order = OrderFactory(**resolved(staff))
-    response = run_action(admin_client_staff, "mark_resolved", [order], confirm="yes", note="x")
+    response = run_action(admin_client_staff, "resolve", [order], confirm="yes", note="x")
     order.refresh_from_db()
     assert order.resolution_note == "Supplier confirmed by phone."
-    assert any("already resolved; left as it was" in t for t in message_texts(response))
+    assert any(
+        f"{order.order_number}: it is already resolved" in t for t in message_texts(response)
+    )
 
 
 # ---------------------------------------------------------------- permissions
 
 
 ACTION_PERMISSIONS = [
-    ("retry_feed_order", "retry_feed_order", {}),
-    ("mark_resolved", "resolve_order", {"confirm": "yes", "note": "done"}),
+    ("retry", "retry_feed_order", {"confirm": "yes"}),
+    ("resolve", "resolve_order", {"confirm": "yes", "note": "done"}),
     ("refund", "refund_order", {"confirm": "yes", "release_diamond": "yes", "reason": "x"}),
 ]
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from catalog.models import Availability
 from orders.models import Order
-from tests.factories import DemoDiamondFactory, OrderFactory
+from tests.factories import DemoDiamondFactory, OrderFactory, simulated_payment
 from tests.orders.test_admin import staff_with
 
 ALL = ["retry", "capture", "cancel", "refund", "resolve"]
@@ -67,10 +67,7 @@ def simulator(settings):
 
 
 def sim(**fields):
-    order = OrderFactory(**fields)
-    Order.objects.filter(pk=order.pk).update(stripe_payment_intent_id=f"pi_sim_{order.pk.hex}")
-    order.refresh_from_db()
-    return order
+    return simulated_payment(OrderFactory(**fields))
 
 
 # ---------------------------------------------------------------- which buttons
@@ -418,7 +415,7 @@ def test_mark_resolved_writes_the_note_and_the_history(logged_in, staff):
 def test_the_bulk_retry_reports_a_failure_as_a_warning_too(logged_in, settings):
     settings.DEMO_FEED_FAIL_ORDERS = True
     order = OrderFactory(feed_failed=True, diamond=DemoDiamondFactory(availability="reserved"))
-    data = {"action": "retry_feed_order", "_selected_action": [str(order.pk)]}
+    data = {"action": "retry", "_selected_action": [str(order.pk)], "confirm": "yes"}
     response = logged_in.post(reverse("admin:orders_order_changelist"), data, follow=True)
     ((level, text),) = messages_of(response)
     assert level == constants.WARNING

@@ -10,7 +10,7 @@ from config.demo import DEMO_FEED_FAILURE, seed_demo_orders
 from orders.models import Order, PaymentStatus, Status
 from payments.models import WebhookEvent
 
-FAILED_KINDS = ["checkout_created", "checkout_session_created", "paid", "feed_order_failed"]
+FAILED_KINDS = ["checkout_created", "checkout_session_created", "authorized", "feed_order_failed"]
 
 
 # seed_demo puts its staff user in the Ops group (made by a migration).
@@ -57,7 +57,11 @@ def test_seed_demo_creates_confirmed_failed_and_awaiting_orders(demo):
     assert confirmed.diamond.availability == Availability.SOLD
 
     assert failed.needs_attention
-    assert (failed.payment_status, failed.feed_order_status) == (PaymentStatus.PAID, "failed")
+    # Authorised, as `make run` takes payments: the money is held, not taken.
+    assert (failed.payment_status, failed.feed_order_status) == (
+        PaymentStatus.AUTHORIZED,
+        "failed",
+    )
     # The error says why it failed: the seeding, not the feed or a setting that is off.
     assert failed.feed_order_error == DEMO_FEED_FAILURE
     assert "seed_demo recorded this feed order as failed on purpose" in failed.feed_order_error
@@ -90,7 +94,10 @@ def test_with_a_stripe_key_the_paid_orders_are_recorded_without_stripe(settings)
     assert "(awaiting payment): skipped, it needs the payment simulator" in out
     failed = Order.objects.get(reference="demo-feed-failed")
     assert failed.stripe_checkout_session_id.startswith("cs_test_demo_")
-    assert list(failed.events.values_list("kind", flat=True)) == FAILED_KINDS
+    # Recorded as paid: there is no Stripe here to hold or capture the money.
+    assert list(failed.events.values_list("kind", flat=True)) == [
+        "paid" if kind == "authorized" else kind for kind in FAILED_KINDS
+    ]
     assert Order.objects.get(reference="demo-confirmed").status == Status.CONFIRMED
     assert not WebhookEvent.objects.exists()
 
@@ -111,7 +118,7 @@ def test_retrying_the_demo_failure_from_the_admin_confirms_it(
     client.force_login(staff)
     failed = Order.objects.get(reference="demo-feed-failed")
     with django_capture_on_commit_callbacks(execute=True):
-        response = changelist_action(client, "retry_feed_order", failed)
+        response = changelist_action(client, "retry", failed, confirm="yes")
     failed.refresh_from_db()
     assert (failed.status, failed.feed_order_status) == (Status.CONFIRMED, "success")
     assert "Retried the feed order for 1 order(s)" in response.content.decode()
@@ -120,14 +127,15 @@ def test_retrying_the_demo_failure_from_the_admin_confirms_it(
 
 
 @pytest.mark.django_db
-def test_the_demo_failure_can_be_refunded_through_the_simulator(demo, client):
+def test_the_demo_failure_can_be_cancelled_through_the_simulator(demo, client):
     staff = get_user_model().objects.get(username="staff")
     client.force_login(staff)
     failed = Order.objects.get(reference="demo-feed-failed")
-    response = changelist_action(
-        client, "refund", failed, confirm="yes", release_diamond="yes", reason="Demo refund"
-    )
+    response = changelist_action(client, "cancel", failed, confirm="yes", reason="Demo cancel")
     failed.refresh_from_db()
-    assert (failed.status, failed.payment_status) == (Status.CANCELLED, "refunded")
+    assert (failed.status, failed.payment_status) == (Status.CANCELLED, "voided")
     assert failed.diamond.availability == Availability.AVAILABLE
-    assert f"{failed.order_number}: refunded in full" in response.content.decode()
+    assert (
+        f"{failed.order_number}: cancelled; the authorisation was released"
+        in response.content.decode()
+    )

@@ -113,13 +113,16 @@ def test_orders_that_are_not_paid_are_skipped(logged_in, paid_order, stripe_api)
     response = refund(
         logged_in, [paid_order, unpaid], confirm="yes", release_diamond="no", reason="x"
     )
-    assert ("warning", f"Skipped (not paid): {unpaid.order_number}.") in messages_of(response)
+    assert (
+        "warning",
+        f"Skipped 1 order(s):<br>{unpaid.order_number}: payment is pending, not paid",
+    ) in messages_of(response)
     assert len(stripe_api.calls("POST", "/v1/refunds")) == 1
     unpaid.refresh_from_db()
     assert unpaid.payment_status == PaymentStatus.PENDING
 
     only_unpaid = refund(logged_in, [unpaid])
-    assert any("Nothing to refund" in text for _, text in messages_of(only_unpaid))
+    assert any("Refund: nothing to do." in text for _, text in messages_of(only_unpaid))
 
 
 @pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.urls import reverse
 from catalog.models import Availability
 from orders.admin.charts import daily_chart, funnel_chart, nice_ceiling
 from orders.models import Order
-from orders.selectors import DayPoint, format_duration, ops_dashboard
+from orders.selectors.dashboard import DayPoint, format_duration, ops_dashboard
 from orders.states import ATTENTION_RULES
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 

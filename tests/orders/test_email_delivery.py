@@ -10,10 +10,16 @@ from django.utils import timezone
 from catalog.models import Availability
 from notifications.delivery import notifications_deliver_due
 from notifications.models import Notification
-from orders.models import FeedOrderStatus, Status
-from payments.services import order_refund
+from orders.models import FeedOrderStatus, Order, Status
+from orders.money import order_refund
 from tests.doubles.stripe import post_event, stripe_event
-from tests.factories import DemoDiamondFactory, OrderFactory, StaffFactory, UserFactory
+from tests.factories import (
+    DemoDiamondFactory,
+    OrderFactory,
+    StaffFactory,
+    UserFactory,
+    simulated_payment,
+)
 from tests.payments.test_webhooks import session_for
 from tests.smtp import message_html, message_text, subject_of
 
@@ -129,7 +135,10 @@ def test_a_feed_failure_sends_no_mail_about_it(client, smtp_server, order, setti
         assert word not in everything
 
 
-def test_a_delayed_payment_that_fails_sends_processing_then_failed(client, smtp_server, order):
+def test_a_delayed_payment_that_fails_sends_processing_then_failed(
+    client, settings, smtp_server, order
+):
+    settings.CHECKOUT_CAPTURE = "automatic"  # delayed methods exist with automatic capture
     session = session_for(order, payment_status="unpaid")
     deliver(client, "checkout.session.completed", session)
     deliver(client, "checkout.session.completed", session)  # noted twice, mailed once
@@ -144,11 +153,10 @@ def test_a_delayed_payment_that_fails_sends_processing_then_failed(client, smtp_
 
 def test_a_refund_sends_the_refund_mail_with_its_amount(client, smtp_server, order, settings):
     settings.STRIPE_SECRET_KEY, settings.DEBUG = "", True  # the simulator refunds locally
-    session = {**session_for(order), "payment_intent": "pi_sim_abc"}
-    deliver(client, "checkout.session.completed", session)
+    deliver(client, "checkout.session.completed", session_for(order))
     smtp_server.wait_for(2)
 
-    order.refresh_from_db()
+    order = simulated_payment(Order.objects.get(pk=order.pk))  # paid in the simulator
     order_refund(order=order, actor=StaffFactory(), release_diamond=False)
 
     messages = smtp_server.wait_for(3)

@@ -5,7 +5,9 @@ import pytest
 from django.db import connection, transaction
 
 from orders.models import OrderNumberCounter
-from orders.services import order_number_allocate
+from orders.services import (
+    order_number_allocate,
+)
 
 DAY = datetime.date(2026, 11, 24)
 

@@ -12,8 +12,10 @@ from django.test import Client
 from django.utils import timezone
 
 from orders.models import OrderEvent, Status
-from orders.selectors import order_receipt_url, order_shopper_status, shipping_address_lines
-from orders.services import order_create
+from orders.selectors.shopper import order_receipt_url, order_shopper_status, shipping_address_lines
+from orders.services import (
+    order_create,
+)
 from tests.factories import DiamondFactory, OrderFactory, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from catalog.models import Availability
-from orders.selectors import RESERVED_BY_OTHER, UNAVAILABLE_REASONS, diamond_purchase_state
+from orders.selectors.purchase import RESERVED_BY_OTHER, UNAVAILABLE_REASONS, diamond_purchase_state
 from orders.transitions import order_event_record
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 

@@ -10,6 +10,9 @@ from django.utils import timezone
 from catalog.models import Availability
 from orders.feed_orders import feed_order_record_failure, feed_order_record_success
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.money import (
+    order_mark_refunded,
+)
 from orders.services import (
     DiamondUnavailable,
     PaidSession,
@@ -17,7 +20,6 @@ from orders.services import (
     order_fail_checkout,
     order_mark_expired,
     order_mark_paid,
-    order_mark_refunded,
     order_resolve,
 )
 from tests.factories import DiamondFactory, OrderFactory, StaffFactory, UserFactory

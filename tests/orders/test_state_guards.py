@@ -16,12 +16,14 @@ from orders.feed_orders import (
     feed_order_record_success,
 )
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.money import (
+    order_mark_refunded,
+)
 from orders.services import (
     DiamondUnavailable,
     order_create,
     order_feed_order_retry,
     order_mark_expired,
-    order_mark_refunded,
     order_resolve,
 )
 from orders.states import may, outcome_unknown
@@ -61,7 +63,7 @@ def test_a_task_from_before_attempt_numbers_never_orders_a_mismatched_payment(su
     order = OrderFactory(mismatch=True, diamond__feed=supplier.name)
     assert order.feed_order_attempt == 0
 
-    assert not feed_order_place(order_id=order.pk)
+    assert not feed_order_place.call(order_id=order.pk)
 
     assert supplier.calls == 0
     assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.NOT_ATTEMPTED)
@@ -81,9 +83,9 @@ def test_a_superseded_task_never_reaches_the_supplier(supplier, django_capture_o
     order.refresh_from_db()
     assert order.feed_order_attempt == 2
 
-    assert not feed_order_place(order_id=order.pk, attempt=1)
+    assert not feed_order_place.call(order_id=order.pk, attempt=1)
     assert supplier.calls == 0
-    assert feed_order_place(order_id=order.pk, attempt=2)
+    assert feed_order_place.call(order_id=order.pk, attempt=2)
     assert supplier.calls == 1
     assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
 
@@ -194,7 +196,7 @@ def test_a_retry_starts_a_new_attempt_a_worker_can_take_on(
     with django_capture_on_commit_callbacks(execute=False) as queued:
         assert order_feed_order_retry(order=order, reason="ops")
     assert len(queued) == 1
-    assert feed_order_place(order_id=order.pk, attempt=2)
+    assert feed_order_place.call(order_id=order.pk, attempt=2)
 
     assert supplier.calls == 1
     assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
@@ -282,7 +284,7 @@ def test_a_workers_answer_applies_to_its_own_attempt_not_the_current_one(
     order = OrderFactory(paid=True, diamond__feed=RetriedWhileOnThePhone.name)
 
     with django_capture_on_commit_callbacks(execute=False) as queued:
-        assert feed_order_place(order_id=order.pk, attempt=1)
+        assert feed_order_place.call(order_id=order.pk, attempt=1)
 
     assert len(queued) == 1  # attempt 2's task
     order.refresh_from_db()
@@ -298,7 +300,7 @@ def test_an_order_refunded_before_a_worker_took_it_on_never_reaches_the_supplier
     order = OrderFactory(paid=True, diamond__feed=supplier.name)
     assert order_mark_refunded(order=order, release_diamond=True)
 
-    assert not feed_order_place(order_id=order.pk, attempt=1)
+    assert not feed_order_place.call(order_id=order.pk, attempt=1)
 
     assert supplier.calls == 0
     assert state(order) == (Status.CANCELLED, PaymentStatus.REFUNDED, FeedOrderStatus.PENDING)

@@ -97,17 +97,20 @@ from hypothesis.stateful import (
 from catalog.models import Availability, Diamond
 from feeds import base
 from feeds.base import FeedError
+from gateway.base import GatewayError
+from gateway.registry import payment_gateway
 from notifications.models import Notification
-from orders import tasks
 from orders.feed_orders import feed_order_place
 from orders.models import FeedOrderStatus, Order, OrderEvent, OrderNumberCounter, Status
+from orders.money import (
+    order_mark_refunded,
+)
 from orders.services import (
     DiamondUnavailable,
     order_attach_checkout_session,
     order_create,
     order_fail_checkout,
     order_feed_order_retry,
-    order_mark_refunded,
     order_resolve,
 )
 from orders.states import (
@@ -119,10 +122,8 @@ from orders.states import (
     supplier_order_never_placed,
 )
 from payments import reconciliation
-from payments.gateway import GatewayError, payment_gateway
 from payments.models import WebhookEvent
 from payments.services import checkout_amount_cents, checkout_session_params
-from payments.tasks import payment_capture
 from tests.doubles.stripe import post_event, stripe_event
 from tests.factories import DiamondFactory, StaffFactory, UserFactory
 
@@ -186,7 +187,7 @@ class OrderMachine(RuleBasedStateMachine):
         super().__init__()
         self.stripe = stripe_api
         self.client = Client()
-        self.backend = tasks.feed_order_place.get_backend()
+        self.backend = feed_order_place.get_backend()
         self.backend.clear()
         self.ready = False
         self.orders: list[Order] = []  # in creation order
@@ -233,11 +234,8 @@ class OrderMachine(RuleBasedStateMachine):
         results = self.backend.results
         new, self.seen_results = results[self.seen_results :], len(results)
         for result in new:
-            if result.task.func is tasks.feed_order_place.func:
+            if result.task.func is feed_order_place.func:
                 self.queue.append((result.kwargs["order_id"], result.kwargs.get("attempt")))
-            elif result.task.func is payment_capture.func:
-                # Manual capture: the supplier confirmed; the capture runs at once.
-                payment_capture.func(**result.kwargs)
 
     def _stripe_sends(self, event_type: str, obj: dict, *, now: bool = False):
         """Stripe makes the event; it is delivered at once, or later (out of order)."""
@@ -277,12 +275,14 @@ class OrderMachine(RuleBasedStateMachine):
             self.stripe.fail("POST", "/v1/checkout/sessions", status=400, message="Refused.")
         params = checkout_session_params(order=order, diamond=stone, user=user, now=timezone.now())
         try:
-            session_id, url = payment_gateway().checkout_session_create(order=order, params=params)
+            session = payment_gateway().checkout_session_create(
+                params=params, idempotency_key=order.idempotency_key
+            )
         except GatewayError as exc:
             assert stripe == "refuses"
             assert order_fail_checkout(order=order, error=exc.detail)
             return
-        order_attach_checkout_session(order=order, session_id=session_id, url=url)
+        order_attach_checkout_session(order=order, session_id=session.id, url=session.url)
 
     def _orders_whose_session(self, test) -> list[Order]:
         return [
@@ -430,13 +430,13 @@ class OrderMachine(RuleBasedStateMachine):
                 thread.join()
                 self._raise_from(plan)
         else:
-            feed_order_place(order_id=order_id, attempt=attempt)
+            feed_order_place.call(order_id=order_id, attempt=attempt)
         self.plan = None
         self._take_new_tasks()
 
     def _held_worker(self, plan: Plan):
         try:
-            feed_order_place(order_id=plan.order_id, attempt=plan.attempt)
+            feed_order_place.call(order_id=plan.order_id, attempt=plan.attempt)
         except WorkerKilled:
             pass
         except BaseException as exc:

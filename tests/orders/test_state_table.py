@@ -16,9 +16,11 @@ from orders.feed_orders import (
     feed_order_record_success,
 )
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.money import (
+    order_mark_refunded,
+)
 from orders.services import (
     order_feed_order_retry,
-    order_mark_refunded,
     order_resolve,
 )
 from orders.states import LEGAL, TRANSITIONS, all_states, attention_rule, may
@@ -217,15 +219,15 @@ def test_an_attempt_a_worker_has_taken_on_is_never_placed_twice(monkeypatch):
     assert order_transition(
         order, "feed_order_started", attempt=1, feed_order_started_at=timezone.now()
     )
-    assert not feed_order_place(order_id=order.pk, attempt=1)
+    assert not feed_order_place.call(order_id=order.pk, attempt=1)
     assert CountingFeed.calls == 0
     order.refresh_from_db()
     assert order.feed_order_status == FeedOrderStatus.PENDING
 
     # Without a claim, the attempt is placed exactly once however often it is asked for.
     other = OrderFactory(paid=True, diamond__feed=CountingFeed.name)
-    assert feed_order_place(order_id=other.pk, attempt=1)
-    assert not feed_order_place(order_id=other.pk, attempt=1)
+    assert feed_order_place.call(order_id=other.pk, attempt=1)
+    assert not feed_order_place.call(order_id=other.pk, attempt=1)
     assert CountingFeed.calls == 1
 
 

@@ -2,9 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
 from payments.checks import check_checkout_rate_limit, check_simulator_settings
 from payments.services import parse_rate
-from payments.simulator import SIMULATOR_WEBHOOK_SECRET
 
 
 def ids(settings_errors):

@@ -15,8 +15,8 @@ from catalog.models import Availability
 from feeds import base
 from notifications.models import Category, Notification
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
 from payments.reconciliation import payments_reconcile
-from payments.services import PaymentActionError, order_cancel, order_capture, order_refund
 from tests.doubles.stripe import post_event, stripe_event
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -359,7 +359,9 @@ def test_a_fraud_warning_before_the_feed_order_stops_it_until_ops_retry(
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     from django.core.management import call_command
 
-    from orders.services import order_feed_order_retry
+    from orders.services import (
+        order_feed_order_retry,
+    )
 
     order = start_checkout(shopper_client, demo_diamond)
     authorise(client, manual, order)

@@ -10,7 +10,9 @@ from django.utils import timezone
 from catalog.models import Availability
 from orders.feed_orders import UNKNOWN_OUTCOME_NOTE
 from orders.models import FeedOrderStatus, Order, Status
-from orders.services import order_create
+from orders.services import (
+    order_create,
+)
 from payments.models import WebhookEvent
 from tests.doubles.stripe import stripe_event
 from tests.factories import DemoDiamondFactory, OrderFactory, UserFactory
@@ -46,7 +48,7 @@ def test_a_missed_payment_webhook_is_recovered(stripe_api, checkout):
     checkout.refresh_from_db()
     assert checkout.status == Status.CONFIRMED
     assert checkout.feed_order_status == FeedOrderStatus.SUCCESS
-    assert f"{checkout.order_number}: paid at Stripe (missed webhook); fulfilled." in output
+    assert f"{checkout.order_number}: authorized at Stripe (missed webhook); fulfilled." in output
     assert "Reconciled: 0 change(s)." in reconcile()
 
 

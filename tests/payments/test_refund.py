@@ -4,7 +4,7 @@ import pytest
 
 from catalog.models import Availability
 from orders.models import Order, PaymentStatus, Status
-from payments.services import RefundError, order_refund
+from orders.money import RefundError, order_refund
 from tests.doubles.stripe import post_event, stripe_event
 from tests.factories import OrderFactory
 
@@ -12,8 +12,10 @@ REFUNDS = "/v1/refunds"
 
 
 @pytest.fixture
-def paid_order(stripe_api, client, shopper_client, demo_diamond):
-    """An order paid the way production pays: checkout, Stripe Checkout, signed webhook."""
+def paid_order(stripe_api, client, shopper_client, demo_diamond, settings):
+    """An order charged at Checkout (automatic capture) whose supplier order is not placed
+    yet: checkout, Stripe Checkout, signed webhook."""
+    settings.CHECKOUT_CAPTURE = "automatic"
     response = shopper_client.post(
         "/api/v2/checkout/create",
         data=json.dumps({"diamond_id": str(demo_diamond.pk)}),
@@ -21,9 +23,8 @@ def paid_order(stripe_api, client, shopper_client, demo_diamond):
     )
     order = Order.objects.get(order_number=response.json()["orderNumber"])
     session = stripe_api.complete(order.stripe_checkout_session_id)
-    assert (
-        post_event(client, stripe_event("checkout.session.completed", session)).status_code == 200
-    )
+    event = stripe_event("checkout.session.completed", session)
+    assert post_event(client, event).status_code == 200
     order.refresh_from_db()
     assert order.payment_status == PaymentStatus.PAID
     return order

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
+from gateway.stripe_api import StripeGateway
 from orders.models import Order
-from payments.gateway import StripeGateway
 from payments.shipping import ADDRESS_FIELDS, shipping_from_session
 
 ADDRESS = {

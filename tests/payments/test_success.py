@@ -6,7 +6,7 @@ from django.test import Client
 
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from tests.doubles.stripe import post_event, stripe_event
-from tests.factories import OrderFactory
+from tests.factories import OrderFactory, simulated_payment
 from tests.payments.conftest import login
 
 SUCCESS = "/checkout/success/"
@@ -109,7 +109,8 @@ def test_the_success_page_fulfils_a_paid_session_without_waiting_for_the_webhook
     (call,) = retrieve_calls(stripe_api)
     assert call["path"] == f"{SESSIONS}/{order.stripe_checkout_session_id}"
     order.refresh_from_db()
-    assert (order.status, order.payment_status) == (Status.PAID, PaymentStatus.PAID)
+    # The card is authorised (the money held until the supplier confirms).
+    assert (order.status, order.payment_status) == (Status.PAID, PaymentStatus.AUTHORIZED)
     assert order.stripe_payment_intent_id == session["payment_intent"]
     assert order.feed_order_status == FeedOrderStatus.PENDING
 
@@ -119,8 +120,9 @@ def test_the_success_page_fulfils_a_paid_session_without_waiting_for_the_webhook
 
 @pytest.mark.django_db
 def test_an_unpaid_completed_session_is_payment_processing(
-    stripe_api, shopper_client, demo_diamond
+    stripe_api, shopper_client, demo_diamond, settings
 ):
+    settings.CHECKOUT_CAPTURE = "automatic"  # delayed methods: charged when they settle
     order = start_checkout(shopper_client, demo_diamond)
     stripe_api.complete(order.stripe_checkout_session_id, payment_status="unpaid")
 
@@ -302,7 +304,7 @@ def test_a_refunded_order_is_cancelled_with_the_amount(shopper, shopper_client):
 @pytest.mark.django_db
 def test_with_the_simulator_an_unpaid_order_is_not_completed(settings, shopper, shopper_client):
     settings.DEBUG, settings.STRIPE_SECRET_KEY = True, ""
-    order = OrderFactory(user=shopper)
+    order = simulated_payment(OrderFactory(user=shopper))
 
     html = success_page(shopper_client, order).content.decode()
 

@@ -158,7 +158,7 @@ def test_connection_killed_while_recording_the_event_is_5xx_and_the_retry_succee
     assert retry.status_code == 200
     order.refresh_from_db()
     assert (order.status, order.feed_order_status) == (Status.PAID, FeedOrderStatus.PENDING)
-    assert DBTaskResult.objects.filter(task_path="orders.tasks.feed_order_place").count() == 1
+    assert DBTaskResult.objects.filter(task_path="orders.feed_orders.feed_order_place").count() == 1
 
 
 def test_connection_killed_mid_transaction_leaves_nothing_half_done(
@@ -186,7 +186,7 @@ def test_connection_killed_mid_transaction_leaves_nothing_half_done(
     order.refresh_from_db()
     assert (order.status, order.payment_status) == (Status.PENDING_PAYMENT, PaymentStatus.PENDING)
     assert not OrderEvent.objects.filter(order=order, kind="paid").exists()
-    assert not DBTaskResult.objects.filter(task_path="orders.tasks.feed_order_place").exists()
+    assert not DBTaskResult.objects.filter(task_path="orders.feed_orders.feed_order_place").exists()
 
     # Stripe's redelivery of the same event (or reconcile_payments) applies it, once.
     body, headers = signed(event)
@@ -198,7 +198,7 @@ def test_connection_killed_mid_transaction_leaves_nothing_half_done(
     order.refresh_from_db()
     assert order.status == Status.PAID
     assert OrderEvent.objects.filter(order=order, kind="paid").count() == 1
-    assert DBTaskResult.objects.filter(task_path="orders.tasks.feed_order_place").count() == 1
+    assert DBTaskResult.objects.filter(task_path="orders.feed_orders.feed_order_place").count() == 1
 
 
 # ---------------------------------------------------------------- the worker killed mid-order
@@ -221,7 +221,7 @@ def test_worker_killed_while_the_feed_order_hangs_is_recovered_as_outcome_unknow
     order = nivoda_order(nivoda_api)
     nivoda_api.fail("hang", operation="create_order")
     assert post_event(client, stripe_event("checkout.session.completed", session_for(order)))
-    assert DBTaskResult.objects.filter(task_path="orders.tasks.feed_order_place").count() == 1
+    assert DBTaskResult.objects.filter(task_path="orders.feed_orders.feed_order_place").count() == 1
 
     log = (tmp_path / "worker.log").open("w")
     worker = subprocess.Popen(
@@ -257,7 +257,10 @@ def test_worker_killed_while_the_feed_order_hangs_is_recovered_as_outcome_unknow
     order.refresh_from_db()
     assert (order.status, order.feed_order_status) == (Status.PAID, FeedOrderStatus.PENDING)
     assert order.feed_order_started_at is not None
-    assert DBTaskResult.objects.get(task_path="orders.tasks.feed_order_place").status == "RUNNING"
+    assert (
+        DBTaskResult.objects.get(task_path="orders.feed_orders.feed_order_place").status
+        == "RUNNING"
+    )
 
     # Ten minutes later (moved back in the database, not waited for) it needs attention, and
     # reconcile_payments turns it into a visible "outcome unknown" failure, never a retry.

@@ -91,7 +91,7 @@ def test_a_thousand_shuffled_deliveries_with_repeats(
     tasks = Counter(
         kwargs["order_id"]
         for kwargs in DBTaskResult.objects.filter(
-            task_path="orders.tasks.feed_order_place"
+            task_path="orders.feed_orders.feed_order_place"
         ).values_list("args_kwargs__kwargs", flat=True)
     )
     paid_ids = {str(o.pk) for story in ("paid", "delayed_paid") for o in orders[story]}

@@ -1,0 +1,340 @@
+"""The local payment simulator (development only: `DEBUG` on and no `STRIPE_SECRET_KEY`): a
+small Stripe of its own. It keeps its Checkout Sessions in `SimulatedCheckout`, answers the
+same calls as `StripeGateway` with objects in Stripe's shapes, and lets the test checkout page
+(payments' simulator pages) finish a session the ways a shopper can at Stripe, returning the
+events Stripe would send for it. It knows no order, like Stripe.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from gateway.base import CheckoutSession, GatewayError
+from gateway.models import SimulatedCheckout
+
+SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_local_only"
+SIMULATED_PREFIXES = ("cs_sim_", "pi_sim_", "ch_sim_", "re_sim_", "dp_sim_", "issfr_sim_")
+# The simulator's Checkout page is a page of the store: `url` is this path plus the id.
+CHECKOUT_PATH = "/checkout/simulator/"
+# The test checkout collects no address: a made-up New Zealand one stands in for it.
+TEST_ADDRESS = {
+    "line1": "1 Queen Street",
+    "line2": "Test address from the payment simulator",
+    "city": "Auckland",
+    "state": None,
+    "postal_code": "1010",
+    "country": "NZ",
+}
+TEST_PHONE = "+64 21 000 0000"
+
+
+def simulator_enabled() -> bool:
+    return bool(settings.DEBUG and not settings.STRIPE_SECRET_KEY)
+
+
+def _token() -> str:
+    return secrets.token_urlsafe(18).replace("-", "x").replace("_", "y")
+
+
+def _timestamp(value: datetime | None) -> int | None:
+    return int(value.timestamp()) if value else None
+
+
+def _amount(params: dict) -> int:
+    return sum(
+        int(item["price_data"]["unit_amount"]) * int(item.get("quantity", 1))
+        for item in params.get("line_items", [])
+    )
+
+
+def _capture_method(params: dict) -> str:
+    return (params.get("payment_intent_data") or {}).get("capture_method") or "automatic_async"
+
+
+class SimulatorGateway:
+    name = "simulator"
+
+    @property
+    def webhook_secret(self) -> str:
+        """A configured secret wins."""
+        return settings.STRIPE_WEBHOOK_SECRET or SIMULATOR_WEBHOOK_SECRET
+
+    def checkout_session_create(self, *, params: dict, idempotency_key: str) -> CheckoutSession:
+        """The address is a path on this site, not on STOREFRONT_URL, so the journey stays
+        on the host the developer opened (its session cookie, `form-action 'self'`)."""
+        existing = SimulatedCheckout.objects.filter(idempotency_key=idempotency_key).first()
+        if existing is None:
+            token = _token()
+            try:
+                with transaction.atomic():
+                    existing = SimulatedCheckout.objects.create(
+                        session_id=f"cs_sim_{token}",
+                        payment_intent_id=f"pi_sim_{token}",
+                        charge_id=f"ch_sim_{token}",
+                        idempotency_key=idempotency_key,
+                        params=params,
+                        expires_at=datetime.fromtimestamp(int(params["expires_at"]), tz=UTC),
+                    )
+            except IntegrityError:  # the same request, sent twice at once
+                existing = SimulatedCheckout.objects.get(idempotency_key=idempotency_key)
+        return CheckoutSession(id=existing.session_id, url=f"{CHECKOUT_PATH}{existing.session_id}/")
+
+    def checkout_session_retrieve(self, session_id: str) -> dict:
+        """With its PaymentIntent expanded, as `StripeGateway` asks for it."""
+        return session_object(_checkout(session_id=session_id), expand_intent=True)
+
+    def checkout_session_for_payment_intent(self, payment_intent_id: str) -> dict | None:
+        checkout = SimulatedCheckout.objects.filter(payment_intent_id=payment_intent_id).first()
+        if checkout is None:
+            return None
+        return session_object(_lapse(checkout), expand_intent=True)
+
+    def payment_intent_retrieve(self, payment_intent_id: str) -> dict:
+        return intent_object(_checkout(payment_intent_id=payment_intent_id))
+
+    def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
+        return _intent_move(payment_intent_id, to="succeeded", payment_status="paid")
+
+    def payment_intent_cancel(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
+        return _intent_move(payment_intent_id, to="canceled")
+
+    def refund_create(
+        self, *, payment_intent: str, amount_cents: int, metadata: dict, idempotency_key: str
+    ) -> dict:
+        with transaction.atomic():
+            checkout = (
+                SimulatedCheckout.objects.select_for_update()
+                .filter(payment_intent_id=payment_intent)
+                .first()
+            )
+            if checkout is None:
+                raise GatewayError(
+                    f"{payment_intent} is not a simulated payment; the simulator can't refund it"
+                )
+            done = next((r for r in checkout.refunds if r["key"] == idempotency_key), None)
+            if done is None:
+                left = _amount(checkout.params) - checkout.amount_refunded
+                if checkout.intent_status != "succeeded" or not 0 < amount_cents <= left:
+                    raise GatewayError(
+                        f"Refund of {amount_cents} refused: the payment is "
+                        f"{checkout.intent_status} with {left} left to refund."
+                    )
+                done = {
+                    "id": f"re_sim_{_token()}",
+                    "key": idempotency_key,
+                    "amount": amount_cents,
+                    "created": int(timezone.now().timestamp()),
+                    "metadata": metadata,
+                }
+                checkout.refunds = [*checkout.refunds, done]
+                checkout.amount_refunded += amount_cents
+                checkout.save(update_fields=["refunds", "amount_refunded"])
+        return refund_object(checkout, done)
+
+
+def _checkout(**lookup) -> SimulatedCheckout:
+    checkout = SimulatedCheckout.objects.filter(**lookup).first()
+    if checkout is None:
+        raise GatewayError(f"No such simulated object: {next(iter(lookup.values()))!r}")
+    return _lapse(checkout)
+
+
+def _lapse(checkout: SimulatedCheckout) -> SimulatedCheckout:
+    """An open session past its `expires_at` is expired, as at Stripe."""
+    if checkout.status == SimulatedCheckout.Status.OPEN and timezone.now() >= checkout.expires_at:
+        SimulatedCheckout.objects.filter(pk=checkout.pk, status=checkout.status).update(
+            status=SimulatedCheckout.Status.EXPIRED
+        )
+        checkout.status = SimulatedCheckout.Status.EXPIRED
+    return checkout
+
+
+def _intent_move(payment_intent_id: str, *, to: str, payment_status: str | None = None) -> dict:
+    """Capture or cancel a held payment (a repeat answers the same object)."""
+    checkout = _checkout(payment_intent_id=payment_intent_id)
+    if checkout.intent_status != to:
+        if checkout.intent_status != "requires_capture":
+            raise GatewayError(
+                f"This PaymentIntent could not be {'captured' if to == 'succeeded' else 'canceled'}"
+                f": it is {checkout.intent_status}."
+            )
+        checkout.intent_status = to
+        checkout.payment_status = payment_status or checkout.payment_status
+        checkout.save(update_fields=["intent_status", "payment_status"])
+    return intent_object(checkout)
+
+
+# ---------------------------------------------------------------- the test checkout page
+
+# What each button on the test checkout page does: (session status, session payment_status,
+# PaymentIntent status) after it, and the event Stripe sends. Paying by card authorises (the
+# money held) when the session asked for manual capture, and charges otherwise.
+FINISHES = {
+    "pay_manual": ("complete", "unpaid", "requires_capture", "checkout.session.completed"),
+    "pay_automatic": ("complete", "paid", "succeeded", "checkout.session.completed"),
+    "delayed": ("complete", "unpaid", "processing", "checkout.session.completed"),
+    "settle": ("complete", "paid", "succeeded", "checkout.session.async_payment_succeeded"),
+    "fail": (
+        "complete",
+        "unpaid",
+        "requires_payment_method",
+        "checkout.session.async_payment_failed",
+    ),
+    "expire": ("expired", "unpaid", "requires_payment_method", "checkout.session.expired"),
+}
+# The finishes of an open session; the others end a delayed payment that is processing.
+FROM_OPEN = ("pay", "delayed", "expire")
+
+
+class SimulatorError(Exception):
+    pass
+
+
+def simulator_finish(*, session_id: str, how: str, shipping_name: str = "") -> tuple[str, dict]:
+    """Finish the session the way the shopper chose on the test page: the event type Stripe
+    sends for it and the session object it carries. Raises SimulatorError when the session is
+    not in a state that allows it."""
+    if how not in (*FROM_OPEN, "settle", "fail"):
+        raise SimulatorError(f"Unknown simulator action {how!r}.")
+    with transaction.atomic():
+        checkout = SimulatedCheckout.objects.select_for_update().get(session_id=session_id)
+        checkout = _lapse(checkout)
+        if how in FROM_OPEN and checkout.status != SimulatedCheckout.Status.OPEN:
+            raise SimulatorError("This test checkout is closed; nothing was sent.")
+        if how not in FROM_OPEN and checkout.intent_status != "processing":
+            raise SimulatorError("There is no delayed payment to settle or fail.")
+        if how == "pay":
+            manual = _capture_method(checkout.params) == "manual"
+            how = "pay_manual" if manual else "pay_automatic"
+        status, payment_status, intent_status, event_type = FINISHES[how]
+        checkout.status, checkout.payment_status = status, payment_status
+        checkout.intent_status = intent_status
+        if shipping_name:
+            checkout.shipping_name = shipping_name[:200]
+        checkout.save()
+    return event_type, session_object(checkout)
+
+
+def simulator_after_payment(*, session_id: str, what: str) -> tuple[str, dict]:
+    """A dispute or an early fraud warning on the session's charge, as Stripe publishes them
+    (the charge always set, the PaymentIntent beside it)."""
+    checkout = _checkout(session_id=session_id)
+    if checkout.intent_status not in ("requires_capture", "succeeded"):
+        raise SimulatorError("There is no payment to send that about yet.")
+    now = int(timezone.now().timestamp())
+    if what == "dispute":
+        return "charge.dispute.created", {
+            "id": f"dp_sim_{_token()}",
+            "object": "dispute",
+            "amount": _amount(checkout.params),
+            "currency": checkout.params.get("currency", "nzd"),
+            "charge": checkout.charge_id,
+            "payment_intent": checkout.payment_intent_id,
+            "reason": "fraudulent",
+            "status": "needs_response",
+            "created": now,
+            "evidence_details": {"due_by": now + 7 * 86400, "has_evidence": False},
+            "livemode": False,
+            "metadata": {},
+        }
+    return "radar.early_fraud_warning.created", {
+        "id": f"issfr_sim_{_token()}",
+        "object": "radar.early_fraud_warning",
+        "actionable": True,
+        "charge": checkout.charge_id,
+        "created": now,
+        "fraud_type": "made_with_stolen_card",
+        "livemode": False,
+        "payment_intent": checkout.payment_intent_id,
+    }
+
+
+def simulated_checkout(*, session_id: str) -> SimulatedCheckout | None:
+    return SimulatedCheckout.objects.filter(session_id=session_id).first()
+
+
+# ---------------------------------------------------------------- objects, in Stripe's shapes
+
+
+def session_object(checkout: SimulatedCheckout, *, expand_intent: bool = False) -> dict:
+    """The session as Stripe shows it: in an event its PaymentIntent is an id; a retrieve
+    may expand it."""
+    params = checkout.params
+    complete = checkout.status == SimulatedCheckout.Status.COMPLETE
+    intent = intent_object(checkout) if expand_intent else checkout.payment_intent_id
+    return {
+        "id": checkout.session_id,
+        "object": "checkout.session",
+        "mode": params.get("mode", "payment"),
+        "status": checkout.status,
+        "payment_status": checkout.payment_status,
+        "amount_subtotal": _amount(params),
+        "amount_total": _amount(params),
+        "currency": params.get("currency", "nzd"),
+        "client_reference_id": params.get("client_reference_id"),
+        "customer_email": params.get("customer_email"),
+        "metadata": params.get("metadata", {}),
+        "payment_intent": intent if complete else None,
+        "collected_information": (
+            {"shipping_details": {"name": checkout.shipping_name, "address": TEST_ADDRESS}}
+            if complete
+            else None
+        ),
+        "customer_details": (
+            {
+                "email": params.get("customer_email"),
+                "name": checkout.shipping_name,
+                "phone": TEST_PHONE,
+                "address": TEST_ADDRESS,
+            }
+            if complete
+            else None
+        ),
+        "created": _timestamp(checkout.created_at),
+        "expires_at": _timestamp(checkout.expires_at),
+        "livemode": False,
+        "success_url": params.get("success_url", "").replace(
+            "{CHECKOUT_SESSION_ID}", checkout.session_id
+        ),
+        "cancel_url": params.get("cancel_url"),
+        "url": f"{CHECKOUT_PATH}{checkout.session_id}/" if not complete else None,
+    }
+
+
+def intent_object(checkout: SimulatedCheckout) -> dict:
+    amount = _amount(checkout.params)
+    status = checkout.intent_status
+    return {
+        "id": checkout.payment_intent_id,
+        "object": "payment_intent",
+        "status": status,
+        "amount": amount,
+        "amount_capturable": amount if status == "requires_capture" else 0,
+        "amount_received": amount if status == "succeeded" else 0,
+        "currency": checkout.params.get("currency", "nzd"),
+        "capture_method": _capture_method(checkout.params),
+        "latest_charge": checkout.charge_id
+        if status in ("requires_capture", "succeeded")
+        else None,
+        "metadata": (checkout.params.get("payment_intent_data") or {}).get("metadata", {}),
+        "livemode": False,
+    }
+
+
+def refund_object(checkout: SimulatedCheckout, refund: dict) -> dict:
+    return {
+        "id": refund["id"],
+        "object": "refund",
+        "amount": refund["amount"],
+        "charge": checkout.charge_id,
+        "created": refund["created"],
+        "currency": checkout.params.get("currency", "nzd"),
+        "metadata": refund["metadata"],
+        "payment_intent": checkout.payment_intent_id,
+        "status": "succeeded",
+    }

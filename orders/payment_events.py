@@ -1,0 +1,176 @@
+"""What Stripe reports about an order's payment, applied to the order.
+
+The payments app reads Stripe's objects (webhook events, a retrieved Checkout Session) into
+the facts below and calls ONE function here per event. Each finds the order the fact is about
+(`PaymentRef`: whichever of Stripe's ids and our own metadata the object carried) and moves it
+through the order's services, and answers with a line for the webhook log. Repeated and
+concurrent reports are harmless: every move is a guarded UPDATE that happens once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from orders.models import Order
+from orders.money import order_mark_captured, order_mark_refunded, order_mark_voided
+from orders.selectors.payments import PaymentRef, order_for_payment
+from orders.services import (
+    PaidSession,
+    order_dispute_update,
+    order_fraud_warning,
+    order_mark_expired,
+    order_mark_paid,
+    order_mark_payment_failed,
+    order_note_awaiting_payment,
+    order_receipt_record,
+)
+from orders.states import may
+
+__all__ = ["Applied", "PaidSession", "PaymentRef"]
+
+DISPUTE_KINDS = ("dispute_opened", "dispute_updated")
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What a report did: the order it is about (None: no order matches), whether this call
+    changed it, and a line for the webhook log."""
+
+    order: Order | None
+    changed: bool
+    message: str
+
+
+@dataclass(frozen=True)
+class DisputeFact:
+    dispute_id: str
+    status: str
+    evidence_due_by: datetime | None
+    opened: bool
+    event_created: int = 0
+
+
+def _apply(ref: PaymentRef, apply) -> Applied:
+    order = order_for_payment(ref)
+    if order is None:
+        return Applied(None, False, f"No order for {ref.describe()}; ignored.")
+    changed, message = apply(order)
+    return Applied(order, changed, f"{order.order_number}: {message}")
+
+
+def payment_received(
+    *, ref: PaymentRef, payment: PaidSession, stripe_event_id: str = ""
+) -> Applied:
+    """Paid, or authorised (the money held): fulfil, exactly once."""
+
+    def apply(order):
+        changed = order_mark_paid(order=order, session=payment, stripe_event_id=stripe_event_id)
+        state = "authorized" if payment.authorized else "paid"
+        return changed, (f"{state}." if changed else "already handled.")
+
+    return _apply(ref, apply)
+
+
+def payment_processing(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied:
+    """Checkout completed with a payment method that settles later."""
+
+    def apply(order):
+        order_note_awaiting_payment(order=order, stripe_event_id=stripe_event_id)
+        return True, "awaiting a delayed payment."
+
+    return _apply(ref, apply)
+
+
+def payment_failed(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied:
+    def apply(order):
+        changed = order_mark_payment_failed(order=order, stripe_event_id=stripe_event_id)
+        return changed, ("payment failed." if changed else "already handled.")
+
+    return _apply(ref, apply)
+
+
+def checkout_expired(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied:
+    def apply(order):
+        changed = order_mark_expired(order=order, stripe_event_id=stripe_event_id)
+        return changed, ("expired." if changed else "not pending; unchanged.")
+
+    return _apply(ref, apply)
+
+
+def capture_seen(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied:
+    """A capture (ours, or from the Stripe Dashboard) whose answer we may not have seen."""
+
+    def apply(order):
+        if not may(order, "captured", timezone.now()):
+            return False, "not awaiting a capture; unchanged."
+        changed = order_mark_captured(order=order, stripe_event_id=stripe_event_id)
+        return changed, ("captured." if changed else "already captured.")
+
+    return _apply(ref, apply)
+
+
+def void_seen(*, ref: PaymentRef, reason: str, stripe_event_id: str = "") -> Applied:
+    """The authorisation was released (by us, in the Dashboard, or it expired)."""
+
+    def apply(order):
+        changed = order_mark_voided(order=order, stripe_event_id=stripe_event_id, reason=reason)
+        return changed, ("voided." if changed else "not authorised; unchanged.")
+
+    return _apply(ref, apply)
+
+
+def refund_seen(*, ref: PaymentRef, amount_refunded: int, stripe_event_id: str = "") -> Applied:
+    """Any refund, ours or one made in the Stripe Dashboard: the total refunded so far."""
+
+    def apply(order):
+        changed = order_mark_refunded(
+            order=order, amount_refunded_cents=amount_refunded, stripe_event_id=stripe_event_id
+        )
+        return changed, ("refund recorded." if changed else "refund already recorded.")
+
+    return _apply(ref, apply)
+
+
+def receipt_seen(*, ref: PaymentRef, receipt_url: str) -> Applied:
+    """A charge (or its capture): keep its receipt link for the shopper."""
+
+    def apply(order):
+        changed = order_receipt_record(order=order, receipt_url=receipt_url)
+        return changed, ("receipt recorded." if changed else "no new receipt.")
+
+    return _apply(ref, apply)
+
+
+def dispute_seen(*, ref: PaymentRef, dispute: DisputeFact, stripe_event_id: str = "") -> Applied:
+    """A dispute opened or moved on; an event older than the last one applied changes
+    nothing (Stripe does not promise order)."""
+
+    def apply(order):
+        last = order.events.filter(kind__in=DISPUTE_KINDS).order_by("-created_at", "-id").first()
+        if last is not None and last.data.get("event_created", 0) > dispute.event_created:
+            return False, "an older dispute event; ignored."
+        order_dispute_update(
+            order=order,
+            dispute_id=dispute.dispute_id,
+            dispute_status=dispute.status,
+            evidence_due_by=dispute.evidence_due_by,
+            stripe_event_id=stripe_event_id,
+            opened=dispute.opened,
+            event_created=dispute.event_created,
+        )
+        return True, f"dispute {dispute.status}."
+
+    return _apply(ref, apply)
+
+
+def fraud_warning_seen(*, ref: PaymentRef, fraud_type: str, stripe_event_id: str = "") -> Applied:
+    def apply(order):
+        outcome = order_fraud_warning(
+            order=order, stripe_event_id=stripe_event_id, fraud_type=fraud_type
+        )
+        return True, outcome
+
+    return _apply(ref, apply)

@@ -1,0 +1,143 @@
+"""What a shopper reads about their own orders: the state table's words for an order plus
+what only a read can know (whether the checkout is still open, what was refunded), the
+shopper's timeline, the shipping address as they read it, their orders.
+
+Internal detail (the feed order's state and errors, payment intent ids) never reaches a
+shopper: a paid order is "Processing" whatever the supplier order did.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from core.money import money_display
+from orders.models import Order, OrderEvent, Status
+from orders.states import ShopperStatus, shopper_status
+
+# The timeline kind `order_note_awaiting_payment` writes: Checkout completed by a delayed
+# payment method (e.g. a bank debit) that settles later.
+PAYMENT_PROCESSING_EVENT = "payment_processing"
+
+
+def order_payment_processing(*, order: Order) -> bool:
+    """Checkout was completed with a delayed payment method that has not settled yet."""
+    if order.status != Status.PENDING_PAYMENT:
+        return False
+    annotated = getattr(order, "payment_processing", None)
+    if annotated is not None:
+        return bool(annotated)
+    return order.events.filter(kind=PAYMENT_PROCESSING_EVENT).exists()
+
+
+def order_checkout_open_until(*, order: Order) -> datetime:
+    return order.created_at + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+
+
+def time_zone_label() -> str:
+    """How shopper pages name the zone their times are in."""
+    return {"Pacific/Auckland": "New Zealand time", "UTC": "UTC"}.get(
+        settings.TIME_ZONE, f"{settings.TIME_ZONE} time"
+    )
+
+
+def order_shopper_status(*, order: Order) -> ShopperStatus:
+    """The shopper's words for `order`: the state table's, plus what only a read knows."""
+    words = shopper_status(order, payment_processing=order_payment_processing(order=order))
+    detail, can_complete = words.detail, words.can_complete_payment
+    closed = can_complete and timezone.now() >= order_checkout_open_until(order=order)
+    if order.status == Status.PENDING_PAYMENT and closed:
+        can_complete = False
+        detail = "Your checkout has closed without a payment. You have not been charged."
+    if order.status == Status.CANCELLED:
+        refunded = order.refunded_cents
+        detail = (
+            f"This order was cancelled and {money_display(refunded, order.currency)} was "
+            "refunded to your payment method. Refunds usually show within 5 to 10 business "
+            "days."
+            if refunded
+            else "This order was cancelled and nothing was charged."
+        )
+    return replace(words, detail=detail, can_complete_payment=can_complete)
+
+
+def shipping_address_lines(*, order: Order) -> list[str]:
+    """The order's shipping address as a shopper reads it, one line each (empty parts left
+    out); `[]` until the order keeps one."""
+    address = getattr(order, "shipping_address", None)
+    address = address if isinstance(address, dict) else {}
+
+    def part(name: str) -> str:
+        value = address.get(name)
+        return value.strip() if isinstance(value, str) else ""
+
+    city = " ".join(p for p in (part("city"), part("postal_code")) if p)
+    country = COUNTRY_NAMES.get(part("country"), part("country"))
+    lines = [part("line1"), part("line2"), city, part("state"), country]
+    if not any(lines[:4]):
+        return []
+    name = getattr(order, "shipping_name", "") or ""
+    return [line for line in [name.strip(), *lines] if line]
+
+
+COUNTRY_NAMES = {"NZ": "New Zealand", "AU": "Australia"}
+ORDER_NUMBER_SHAPE = re.compile(r"[A-Za-z0-9-]{1,20}")
+
+# The timeline entries a shopper may see, in their words. Everything else (feed orders,
+# retries, resolutions, mismatches) is for ops only.
+SHOPPER_TIMELINE = {
+    "checkout_created": "Order placed",
+    "payment_processing": "Payment submitted — waiting for it to settle",
+    "paid": "Payment received",
+    "authorized": "Payment authorised — charged once your diamond is confirmed",
+    "captured": "Order confirmed — payment taken",
+    "feed_order_succeeded": "Order confirmed",
+    "payment_failed": "Payment failed",
+    "checkout_expired": "Checkout expired",
+    "refunded": "Refund issued",
+    "partially_refunded": "Partial refund issued",
+    "voided": "Order cancelled — nothing charged",
+}
+
+
+def order_shopper_timeline(*, order: Order) -> list[tuple[datetime, str]]:
+    """When each shopper-visible step happened, oldest first, each step once."""
+    seen, steps = set(), []
+    for event in order.events.filter(kind__in=SHOPPER_TIMELINE).order_by("created_at", "id"):
+        if event.kind not in seen:
+            seen.add(event.kind)
+            steps.append((event.created_at, SHOPPER_TIMELINE[event.kind]))
+    return steps
+
+
+def order_receipt_url(*, order: Order) -> str:
+    """Stripe's receipt for the payment (the charge's `receipt_url`, recorded from the
+    `charge.succeeded` / `charge.captured` events), when there is one."""
+    url = getattr(order, "stripe_receipt_url", "") or ""
+    return url if url.startswith("https://") else ""
+
+
+def order_list_for_customer(*, user) -> QuerySet[Order]:
+    """The shopper's own orders, newest first, with their diamonds."""
+    return (
+        Order.objects.filter(user=user)
+        .select_related("diamond")
+        .annotate(
+            payment_processing=Exists(
+                OrderEvent.objects.filter(order=OuterRef("pk"), kind=PAYMENT_PROCESSING_EVENT)
+            )
+        )
+        .order_by("-created_at", "-order_number")
+    )
+
+
+def order_for_customer(*, user, order_number) -> Order | None:
+    """The shopper's own order by number; None for anyone else's (no hint it exists)."""
+    if not isinstance(order_number, str) or not ORDER_NUMBER_SHAPE.fullmatch(order_number):
+        return None
+    return order_list_for_customer(user=user).filter(order_number=order_number).first()
