@@ -114,6 +114,8 @@ class StripeDouble:
         self._failures: list[dict] = []
         self._idempotent: dict[str, tuple[str, str, dict, _Answer]] = {}
         self._lock = threading.RLock()
+        # Seconds Stripe's clock is ahead of this machine's (`fail(..., elapsed=…)`).
+        self.clock = 0.0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
@@ -131,10 +133,17 @@ class StripeDouble:
         self.server.shutdown()
         self.server.server_close()
 
-    def fail(self, method: str, path_prefix: str, *, status=500, times=1, message=None):
+    def now(self) -> int:
+        """Stripe's clock."""
+        return int(time.time() + self.clock)
+
+    def fail(
+        self, method: str, path_prefix: str, *, status=500, times=1, message=None, elapsed=0.0
+    ):
         """Answer the next `times` matching requests with a Stripe error before Stripe's
         idempotency layer sees them (as a request lost on the way): a retry with the same
-        key is a new request."""
+        key is a new request. `elapsed`: the seconds each such attempt took (Stripe's clock
+        moves on by them), as when a client waited out its whole timeout."""
         self._failures.append(
             {
                 "method": method,
@@ -142,6 +151,7 @@ class StripeDouble:
                 "status": status,
                 "times": times,
                 "message": message or "The Stripe test double was told to fail.",
+                "elapsed": elapsed,
             }
         )
 
@@ -172,7 +182,7 @@ class StripeDouble:
     ) -> dict:
         """A Checkout Session Stripe holds for an order a test made without a create call."""
         with self._lock:
-            created = now()
+            created = self.now()
             self.sessions[session_id] = so.checkout_session(
                 id=session_id,
                 created=created,
@@ -233,7 +243,7 @@ class StripeDouble:
                 name=shipping["name"], address=so.address(**shipping["address"])
             )
             copied = details and so.shipping(name=details["name"], address=details["address"])
-            created = now()
+            created = self.now()
             method = "nz_bank_account" if delayed else "card"
             intent = so.payment_intent(
                 id=new_id("pi"),
@@ -331,7 +341,7 @@ class StripeDouble:
             charge = self.charges[self._intent_of(session_id)["latest_charge"]] = (
                 so.charge_disputed(self.charge_for(session_id))
             )
-            created = now()
+            created = self.now()
             dispute = so.dispute(
                 id=new_id("dp"),
                 charge=charge["id"],
@@ -366,7 +376,7 @@ class StripeDouble:
             id=new_id("issfr"),
             charge=charge["id"],
             payment_intent=charge["payment_intent"] if with_payment_intent else None,
-            created=now(),
+            created=self.now(),
             fraud_type=fraud_type,
         )
 
@@ -378,7 +388,7 @@ class StripeDouble:
         items = params.get("line_items") or []
         if not items or any("price_data" not in item for item in items):
             raise _NotImplementedError("Checkout Sessions without line_items[][price_data]")
-        created = now()
+        created = self.now()
         expires_at = int(params.get("expires_at", created + EXPIRES_AT_MAX))
         if expires_at - created < EXPIRES_AT_MIN:
             raise Refusal(
@@ -494,7 +504,7 @@ class StripeDouble:
         charge = self.charges[intent["latest_charge"]]
         self._refund(charge, amount=charge["amount"], reason=None, metadata={})
         self.intents[intent["id"]] = so.payment_intent_canceled(
-            intent, canceled_at=now(), reason=params.get("cancellation_reason")
+            intent, canceled_at=self.now(), reason=params.get("cancellation_reason")
         )
         return _Answer(200, self._expanded(self.intents[intent["id"]], params.get("expand", [])))
 
@@ -551,7 +561,7 @@ class StripeDouble:
             id=new_id("re"),
             charge=charge,
             amount=amount,
-            created=now(),
+            created=self.now(),
             reason=reason,
             metadata=metadata,
         )
@@ -626,7 +636,13 @@ class StripeDouble:
         params = parse_form(body)
         with self._lock:
             self.requests.append(
-                {"method": method, "path": path, "params": params, "headers": headers}
+                {
+                    "method": method,
+                    "path": path,
+                    "params": params,
+                    "headers": headers,
+                    "at": self.now(),
+                }
             )
             answer = self._answer(method, path, headers, params, request_id)
             delay = next(
@@ -652,6 +668,7 @@ class StripeDouble:
                 and path.startswith(failure["prefix"])
             ):
                 failure["times"] -= 1
+                self.clock += failure["elapsed"]
                 return _error(
                     Refusal(failure["message"], status=failure["status"], kind="api_error"),
                     request_id,
