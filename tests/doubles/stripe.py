@@ -46,6 +46,7 @@ from stripe.params.checkout import (
 
 from gateway import stripe_objects as so
 from tests.doubles.stripe_params import Refusal, check, parse_form
+from tests.doubles.stripe_shapes import CLASSES
 
 _ids = itertools.count(1)
 
@@ -66,13 +67,6 @@ TEST_SHIPPING = {
 }
 TEST_PHONE = "+64215550100"
 TEST_EMAIL = "shopper@example.com"
-# The SDK's resource class of each object the double keeps: which fields Stripe can expand.
-CLASSES = {
-    "checkout.session": stripe.checkout.Session,
-    "payment_intent": stripe.PaymentIntent,
-    "charge": stripe.Charge,
-    "refund": stripe.Refund,
-}
 
 
 def new_id(prefix: str) -> str:

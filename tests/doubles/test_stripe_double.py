@@ -5,9 +5,12 @@ import time
 
 import pytest
 import stripe
+from django.utils import timezone
 
+from payments.services import checkout_session_params
 from tests.doubles.stripe import stripe_event
 from tests.doubles.stripe_shapes import field_errors, shape_errors
+from tests.factories import DiamondFactory, OrderFactory, UserFactory
 
 PRICE = 1_234_500
 
@@ -20,30 +23,12 @@ def sdk(stripe_api):
 
 
 def session_params(**overrides):
-    """What the store sends to create a Checkout Session."""
-    params = {
-        "mode": "payment",
-        "currency": "nzd",
-        "line_items": [
-            {
-                "price_data": {
-                    "currency": "nzd",
-                    "unit_amount": PRICE,
-                    "product_data": {"name": "Oval 1.50ct G VS1"},
-                },
-                "quantity": 1,
-            }
-        ],
-        "client_reference_id": "DO-20260101-0001",
-        "metadata": {"order_number": "DO-20260101-0001"},
-        "payment_intent_data": {"metadata": {"order_number": "DO-20260101-0001"}},
-        "expires_at": int(time.time()) + 40 * 60,
-        "success_url": "https://shop.example.com/checkout/success/?session_id={CHECKOUT_SESSION_ID}",
-        "cancel_url": "https://shop.example.com/diamonds/1/",
-        "shipping_address_collection": {"allowed_countries": ["NZ", "AU"]},
-        "phone_number_collection": {"enabled": True},
-        "customer_email": "aroha@example.com",
-    }
+    """What the store sends to create a Checkout Session (`checkout_session_params`, for an
+    order not saved), with `overrides`."""
+    user = UserFactory.build(email="aroha@example.com")
+    diamond = DiamondFactory.build()
+    order = OrderFactory.build(user=user, diamond=diamond, amount_cents=PRICE)
+    params = checkout_session_params(order=order, diamond=diamond, user=user, now=timezone.now())
     return {**params, **overrides}
 
 
@@ -172,7 +157,7 @@ def test_an_idempotency_key_replays_only_the_request_it_was_first_used_with(sdk,
     assert again.last_response.headers["Idempotent-Replayed"] == "true"
     assert "Idempotent-Replayed" not in first.last_response.headers
 
-    changed = {**params, "client_reference_id": "DO-20260101-0002"}
+    changed = {**params, "client_reference_id": "DO-20260101-9999"}
     error = refused(
         lambda: sdk.v1.checkout.sessions.create(params=changed, options={"idempotency_key": "k-1"})
     )
@@ -226,9 +211,7 @@ def test_only_what_stripe_can_expand_is_expanded(sdk):
 
 
 def paid_card(sdk, stripe_api, *, capture_method="automatic"):
-    params = session_params(
-        payment_intent_data={"metadata": {"order_number": "1"}, "capture_method": capture_method}
-    )
+    params = session_params(payment_intent_data={"capture_method": capture_method})
     session = sdk.v1.checkout.sessions.create(params=params)
     return stripe_api.complete(session.id)
 
@@ -344,4 +327,4 @@ def test_checkout_collects_what_the_session_asked_for(sdk, stripe_api):
     assert completed["customer_details"]["phone"]
     intent = stripe_api.intent_for(session.id)
     assert intent["shipping"]["address"] == shipping["address"]
-    assert intent["metadata"] == {"order_number": "DO-20260101-0001"}
+    assert intent["metadata"]["order_number"] == session.metadata["order_number"]
