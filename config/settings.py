@@ -14,15 +14,22 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated setting, each item trimmed, empty items dropped: `"NZ, AU"` is
+    `["NZ", "AU"]` (django-environ's own `env.list` keeps the spaces)."""
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env("SECRET_KEY", default="")
 # Without a key Django fails at the first use with a stack trace; instead a placeholder keeps
 # it starting and the system check config.E001 refuses to run (see config/checks.py).
 SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG
 SECRET_KEY = SECRET_KEY or "django-insecure-development-only"
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 STOREFRONT_URL = env("STOREFRONT_URL", default="http://localhost:8000").rstrip("/")
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[STOREFRONT_URL])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[STOREFRONT_URL])
 
 INSTALLED_APPS = [
     "config.apps.OpsAdminConfig",
@@ -190,7 +197,7 @@ TASKS = {
 
 # Hosts the feeds' photos and videos come from, allowed by the Content-Security-Policy
 # (img-src, media-src), e.g. https://images.nivoda.net. The default allows any https host.
-MEDIA_HOSTS = env.list("MEDIA_HOSTS", default=["https:"])
+MEDIA_HOSTS = env_list("MEDIA_HOSTS", default=["https:"])
 
 # Content pages (shipping, returns, …) are flatpages, edited in the admin.
 INSTALLED_APPS += ["django.contrib.sites", "django.contrib.flatpages"]
@@ -224,10 +231,11 @@ STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", default="5/15m")
 LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
 # Proxies whose X-Real-IP names the shopper's address (deploy/'s nginx, on the same host).
-TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 
-# Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2).
-SHIPPING_COUNTRIES = env.list("SHIPPING_COUNTRIES", default=["NZ"])
+# Countries Stripe Checkout accepts a shipping address in (ISO 3166-1 alpha-2, checked by
+# payments.E007/E008).
+SHIPPING_COUNTRIES = [code.upper() for code in env_list("SHIPPING_COUNTRIES", default=["NZ"])]
 
 # ---------------------------------------------------------------- running as a fleet
 # (monitoring/: the shared cache, health, metrics, structured logs, error reports)

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, register
 
 from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
+from payments.countries import CHECKOUT_COUNTRIES, ISO_3166_ALPHA_2
 from payments.services import parse_rate
 
 
@@ -79,3 +80,32 @@ def check_checkout_capture(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_shipping_countries(app_configs, **kwargs):
+    """Stripe Checkout refuses every session whose `allowed_countries` holds a code it does not
+    know: a typo here would stop all checkouts."""
+    codes = list(settings.SHIPPING_COUNTRIES)
+    errors = []
+    unknown = [code for code in codes if code not in ISO_3166_ALPHA_2]
+    if unknown or not codes:
+        errors.append(
+            Error(
+                f"SHIPPING_COUNTRIES has {', '.join(map(repr, unknown)) or 'no code'}: "
+                "not an ISO 3166-1 alpha-2 country code.",
+                hint="List two-letter country codes separated by commas, e.g. 'NZ,AU'.",
+                id="payments.E007",
+            )
+        )
+    unshipped = [code for code in codes if code in ISO_3166_ALPHA_2 - CHECKOUT_COUNTRIES]
+    if unshipped:
+        errors.append(
+            Error(
+                f"SHIPPING_COUNTRIES has {', '.join(unshipped)}: Stripe Checkout does not "
+                "collect shipping addresses there, and would refuse every checkout.",
+                hint="Remove those codes from SHIPPING_COUNTRIES.",
+                id="payments.E008",
+            )
+        )
+    return errors

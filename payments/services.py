@@ -13,6 +13,7 @@ import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+import stripe
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -35,8 +36,11 @@ from payments import selectors
 
 logger = logging.getLogger(__name__)
 
+# Stripe Checkout's `expires_at` must be 30 minutes to 24 hours after the session is created;
+# the store leaves EXPIRY_MARGIN above the minimum when the request reaches Stripe.
+STRIPE_MIN_EXPIRY = timedelta(minutes=30)
 STRIPE_MAX_EXPIRY = timedelta(hours=24)
-EXPIRY_MARGIN = timedelta(minutes=1)
+EXPIRY_MARGIN = timedelta(minutes=5)
 
 
 class CheckoutError(Exception):
@@ -108,8 +112,19 @@ def parse_rate(rate: str) -> tuple[int, timedelta]:
     return count, timedelta(seconds=size * seconds)
 
 
+def stripe_retries_window() -> timedelta:
+    """How long after the first attempt the SDK may still send its last retry: each attempt
+    may take the whole timeout, each wait before a retry up to the SDK's longest backoff."""
+    per_retry = settings.STRIPE_TIMEOUT_SECONDS + stripe.HTTPClient.MAX_DELAY
+    return timedelta(seconds=settings.STRIPE_MAX_NETWORK_RETRIES * per_retry)
+
+
 def checkout_expires_at(now) -> int:
-    lifetime = timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES) + EXPIRY_MARGIN
+    """`CHECKOUT_EXPIRY_MINUTES` from now, but never less than Stripe's minimum plus
+    EXPIRY_MARGIN at the moment the last SDK retry could be sent, nor more than Stripe's
+    maximum."""
+    shortest = STRIPE_MIN_EXPIRY + EXPIRY_MARGIN + stripe_retries_window()
+    lifetime = max(timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES), shortest)
     return int((now + min(lifetime, STRIPE_MAX_EXPIRY)).timestamp())
 
 

@@ -46,3 +46,42 @@ def test_manage_check_reports_missing_production_settings():
     assert "config.E001" in result.stderr
     assert "payments.E002" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_list_settings_are_trimmed_and_country_codes_checked():
+    """`"NZ, au"` reaches Stripe as `["NZ", "AU"]`; a code that is no country stops the store."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "True",
+        "DATABASE_URL": "sqlite:///:memory:",
+        "SHIPPING_COUNTRIES": " NZ, au ,",
+        "ALLOWED_HOSTS": "shop.example.com, www.shop.example.com",
+        "CSRF_TRUSTED_ORIGINS": "https://shop.example.com, https://www.shop.example.com",
+        "MEDIA_HOSTS": "https://images.example.com , https://video.example.com",
+        "TRUSTED_PROXIES": "127.0.0.1, 10.0.0.2",
+    }
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "print([s.SHIPPING_COUNTRIES, s.ALLOWED_HOSTS, s.CSRF_TRUSTED_ORIGINS, s.MEDIA_HOSTS, "
+        "s.TRUSTED_PROXIES])"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(
+        [
+            ["NZ", "AU"],
+            ["shop.example.com", "www.shop.example.com"],
+            ["https://shop.example.com", "https://www.shop.example.com"],
+            ["https://images.example.com", "https://video.example.com"],
+            ["127.0.0.1", "10.0.0.2"],
+        ]
+    )
+
+    env["SHIPPING_COUNTRIES"] = "NZ, New Zealand"
+    check = subprocess.run(
+        [sys.executable, "manage.py", "check"], env=env, capture_output=True, text=True
+    )
+    assert check.returncode != 0
+    assert "payments.E007" in check.stderr and "'NEW ZEALAND'" in check.stderr

@@ -59,13 +59,15 @@ def nivoda_order(nivoda_api) -> Order:
 def paid_session(stripe_api, order: Order) -> dict:
     """The shopper paid at Checkout (manual capture: the card is authorised): the session as
     Stripe's webhook carries it, known to the Stripe double with its held payment intent."""
-    session = session_for(order, payment_status="unpaid", payment_intent=None)
-    stripe_api.sessions[order.stripe_checkout_session_id] = {
-        **session,
-        "status": "open",
-        "capture_method": "manual",
-        "payment_intent_metadata": session["metadata"],
-    }
+    metadata = session_for(order)["metadata"]
+    stripe_api.open_session(
+        session_id=order.stripe_checkout_session_id,
+        amount_total=order.amount_cents,
+        currency=order.currency,
+        metadata=metadata,
+        client_reference_id=order.order_number,
+        capture_method="manual",
+    )
     return stripe_api.complete(order.stripe_checkout_session_id)
 
 

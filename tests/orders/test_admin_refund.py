@@ -20,19 +20,19 @@ def messages_of(response):
 
 @pytest.fixture
 def paid_order(stripe_api):
+    """Paid at Stripe (by card, charged at once); the supplier refused the order."""
     order = OrderFactory(
         status=Status.PAID,
         payment_status=PaymentStatus.PAID,
         feed_order_status=FeedOrderStatus.FAILED,
         feed_order_error="Supplier rejected the order.",
-        stripe_payment_intent_id="pi_test_refundme",
     )
-    stripe_api.sessions[order.stripe_checkout_session_id] = {
-        "id": order.stripe_checkout_session_id,
-        "payment_intent": "pi_test_refundme",
-        "amount_total": order.amount_cents,
-        "currency": "nzd",
-    }
+    stripe_api.open_session(
+        session_id=order.stripe_checkout_session_id, amount_total=order.amount_cents
+    )
+    paid = stripe_api.complete(order.stripe_checkout_session_id)
+    order.stripe_payment_intent_id = paid["payment_intent"]
+    order.save(update_fields=["stripe_payment_intent_id"])
     return order
 
 
@@ -69,7 +69,7 @@ def test_refund_through_stripe_releases_or_keeps_the_diamond(
         logged_in, [paid_order], confirm="yes", release_diamond=release, reason="Stone gone"
     )
     (call,) = stripe_api.calls("POST", "/v1/refunds")
-    assert call["params"]["payment_intent"] == "pi_test_refundme"
+    assert call["params"]["payment_intent"] == paid_order.stripe_payment_intent_id
     assert (
         call["headers"]["idempotency-key"] == f"refund-{paid_order.pk}-0-{paid_order.amount_cents}"
     )

@@ -296,10 +296,11 @@ class OrderMachine(RuleBasedStateMachine):
         return self._orders_whose_session(lambda s: s["status"] == "open")
 
     def _awaiting_settlement(self):
+        """A delayed payment still settling (an authorised card holds its money instead)."""
         return self._orders_whose_session(
             lambda s: (
                 s["status"] == "complete"
-                and s["payment_status"] == "unpaid"
+                and self.stripe.intent_for(s["id"])["status"] == "processing"
                 and s["id"] not in self.settled
             )
         )
@@ -351,13 +352,19 @@ class OrderMachine(RuleBasedStateMachine):
             self._stripe_sends("checkout.session.completed", session, now=now)
 
     def _refund_in_stripes_dashboard(self, order, *, full):
+        """Someone refunds in Stripe's Dashboard: all that is left of a charged payment, or
+        half of it."""
         session = self._session(order)
         if session is None or not session["payment_intent"]:
             return
-        amount = session["amount_total"] if full else session["amount_total"] // 2
-        self._stripe_sends(
-            "charge.refunded", self.stripe.charge_for(session["id"], amount_refunded=amount)
+        charge = self.stripe.charge_for(session["id"])
+        left = charge["amount_captured"] - charge["amount_refunded"]
+        if left <= 0:  # nothing charged (held, pending, failed) or all refunded already
+            return
+        refunded = self.stripe.refund_from_dashboard(
+            session["id"], amount=left if full else max(left // 2, 1)
         )
+        self._stripe_sends("charge.refunded", refunded)
 
     @precondition(lambda self: self.outbox or self.delivered)
     @rule(index=st.integers(0, 15), again=st.booleans())

@@ -90,7 +90,8 @@ def test_form_checkout_reserves_the_diamond_and_sees_the_shopper_off_to_stripe(
     )
     assert params["cancel_url"] == f"https://shop.example.com/diamonds/{demo_diamond.pk}/"
     expires_at = int(params["expires_at"])
-    assert before + 30 * 60 <= expires_at <= after + 31 * 60
+    # 30 minutes is under Stripe's minimum plus 5 minutes after the SDK's 2 retries (70 s).
+    assert before + 35 * 60 + 70 <= expires_at <= after + 35 * 60 + 70
     session = stripe_api.sessions[order.stripe_checkout_session_id]
     assert session["amount_total"] == order.amount_cents
     assert order.events.filter(kind="checkout_session_created").exists()
@@ -143,19 +144,48 @@ def test_supplier_cost_is_charged_when_there_is_no_retail_price(
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("minutes", [30, 120, 24 * 60])
+@pytest.mark.parametrize(
+    ("minutes", "lifetime"),
+    [
+        # Stripe's 30 minutes, 5 of margin, and the SDK's 2 retries (30 s each + 5 s backoff).
+        (30, 35 * 60 + 2 * 35),
+        (120, 120 * 60),
+        (24 * 60, 24 * 3600),
+    ],
+)
 def test_session_expiry_follows_the_setting_within_stripes_limits(
-    stripe_api, settings, shopper_client, demo_diamond, minutes
+    stripe_api, settings, shopper_client, demo_diamond, minutes, lifetime
 ):
     settings.CHECKOUT_EXPIRY_MINUTES = minutes
+    settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_TIMEOUT_SECONDS = 2, 30
     before = int(time.time())
 
     api_post(shopper_client, {"diamond_id": str(demo_diamond.pk)})
 
     after = int(time.time())
     (call,) = stripe_api.calls("POST", SESSIONS)
-    expires_at = int(call["params"]["expires_at"])
-    assert before + minutes * 60 <= expires_at <= after + min(minutes + 1, 24 * 60) * 60
+    assert before + lifetime <= int(call["params"]["expires_at"]) <= after + lifetime
+
+
+@pytest.mark.django_db
+def test_expires_at_keeps_five_minutes_of_margin_when_the_last_retry_reaches_stripe(
+    stripe_api, settings, shopper_client, demo_diamond
+):
+    """Two attempts lost after waiting out the whole 30 s timeout: the SDK's last retry, with
+    the same `expires_at`, reaches Stripe over a minute after it was built."""
+    settings.CHECKOUT_EXPIRY_MINUTES = 30
+    settings.STRIPE_MAX_NETWORK_RETRIES, settings.STRIPE_TIMEOUT_SECONDS = 2, 30
+    stripe_api.fail("POST", SESSIONS, status=503, times=2, elapsed=30)
+
+    response = api_post(shopper_client, {"diamond_id": str(demo_diamond.pk)})
+
+    assert response.status_code == 201
+    attempts = stripe_api.calls("POST", SESSIONS)
+    assert len(attempts) == 3
+    assert len({a["params"]["expires_at"] for a in attempts}) == 1
+    assert attempts[-1]["at"] - attempts[0]["at"] >= 60
+    for attempt in attempts:
+        assert int(attempt["params"]["expires_at"]) - attempt["at"] >= 35 * 60
 
 
 @pytest.mark.django_db

@@ -3,7 +3,12 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
-from payments.checks import check_checkout_rate_limit, check_simulator_settings
+from payments.checks import (
+    check_checkout_rate_limit,
+    check_shipping_countries,
+    check_simulator_settings,
+)
+from payments.countries import ISO_3166_ALPHA_2
 from payments.services import parse_rate
 
 
@@ -66,3 +71,29 @@ def test_an_unknown_capture_mode_is_a_check_error(settings):
     assert [error.id for error in check_checkout_capture(None)] == ["payments.E006"]
     settings.CHECKOUT_CAPTURE = "manual"
     assert check_checkout_capture(None) == []
+
+
+@pytest.mark.parametrize(
+    ("countries", "expected"),
+    [
+        (["NZ", "AU"], []),
+        (["XK", "NZ"], ["payments.E007"]),  # Kosovo: Stripe knows it, ISO 3166-1 does not
+        (["NZ", "AUS"], ["payments.E007"]),
+        (["NZ", "UK"], ["payments.E007"]),  # the United Kingdom is GB
+        ([], ["payments.E007"]),
+        (["NZ", "CU"], ["payments.E008"]),  # ISO, but not a country Stripe Checkout ships to
+    ],
+)
+def test_shipping_countries_are_iso_codes_stripe_ships_to(settings, countries, expected):
+    settings.SHIPPING_COUNTRIES = countries
+
+    errors = check_shipping_countries(None)
+
+    assert ids(errors) == expected
+    assert all(code in errors[0].msg for code in ("AUS", "UK", "XK", "CU") if code in countries)
+
+
+def test_the_official_iso_list_is_complete():
+    assert len(ISO_3166_ALPHA_2) == 249
+    assert {"NZ", "AU", "GB", "US", "AX", "SS", "BQ"} <= ISO_3166_ALPHA_2
+    assert not {"UK", "EU", "XK", "AC"} & ISO_3166_ALPHA_2

@@ -243,16 +243,8 @@ def test_a_refund_racing_a_capture_never_double_counts(
 ):
     order = start_checkout(shopper_client, demo_diamond)
     authorise(client, manual, order)
-    order.refresh_from_db()
-    charge = {
-        "id": "ch_1",
-        "object": "charge",
-        "amount": order.amount_cents,
-        "amount_refunded": 5000,
-        "refunded": False,
-        "payment_intent": order.stripe_payment_intent_id,
-    }
     refund_id = order_refund(order=order, actor=staff, amount_cents=5000, reason="Scratch")
+    charge = manual.charge_for(order.stripe_checkout_session_id)
     # Stripe's own report of the same refund, twice and late, changes nothing more.
     post_event(client, stripe_event("charge.refunded", charge))
     post_event(client, stripe_event("charge.refunded", charge))
@@ -267,10 +259,9 @@ def test_a_refund_racing_a_capture_never_double_counts(
     assert order.events.filter(kind="partially_refunded").count() == 1
 
     # A refund made later in the Stripe Dashboard for the rest ends the order.
-    post_event(
-        client,
-        stripe_event("charge.refunded", {**charge, "amount_refunded": order.amount_cents}),
-    )
+    rest = manual.refund_from_dashboard(order.stripe_checkout_session_id)
+    assert rest["amount_refunded"] == order.amount_cents
+    post_event(client, stripe_event("charge.refunded", rest))
     assert state(order)[:2] == (Status.CANCELLED, PaymentStatus.REFUNDED)
     demo_diamond.refresh_from_db()
     assert demo_diamond.availability == Availability.SOLD  # the supplier order was placed
@@ -326,14 +317,8 @@ def test_a_dispute_on_a_confirmed_order_needs_attention_and_alerts_once(
     )
     order.refresh_from_db()
     assert order.status == Status.CONFIRMED
-    due = int(time.time()) + 7 * 86400
-    dispute = {
-        "id": "dp_1",
-        "object": "dispute",
-        "payment_intent": order.stripe_payment_intent_id,
-        "status": "needs_response",
-        "evidence_details": {"due_by": due},
-    }
+    dispute = stripe_api.dispute(order.stripe_checkout_session_id)
+    due = dispute["evidence_details"]["due_by"]
     created = stripe_event("charge.dispute.created", dispute)
     post_event(client, created)
     post_event(client, {**created, "id": created["id"] + "x"})  # a second delivery
@@ -343,8 +328,10 @@ def test_a_dispute_on_a_confirmed_order_needs_attention_and_alerts_once(
     assert order.attention.reason == "dispute_open"
     assert Notification.objects.filter(category=Category.ORDER_DISPUTE).count() == 1
 
-    closed = stripe_event("charge.dispute.closed", {**dispute, "status": "won"})
-    stale = stripe_event("charge.dispute.updated", {**dispute, "status": "under_review"})
+    reviewed, before = stripe_api.dispute_update(dispute["id"], status="under_review")
+    stale = stripe_event("charge.dispute.updated", reviewed, previous_attributes=before)
+    won, _ = stripe_api.dispute_update(dispute["id"], status="won")
+    closed = stripe_event("charge.dispute.closed", won)
     stale["created"] = closed["created"] - 60  # older than the close, delivered after it
     post_event(client, closed)
     post_event(client, stale)
@@ -366,12 +353,7 @@ def test_a_fraud_warning_before_the_feed_order_stops_it_until_ops_retry(
     order = start_checkout(shopper_client, demo_diamond)
     authorise(client, manual, order)
     assert state(order) == (Status.PAID, PaymentStatus.AUTHORIZED, FeedOrderStatus.PENDING)
-    warning = {
-        "id": "issfr_1",
-        "object": "radar.early_fraud_warning",
-        "fraud_type": "made_with_stolen_card",
-        "payment_intent": order.stripe_payment_intent_id,
-    }
+    warning = manual.early_fraud_warning(order.stripe_checkout_session_id)
     event = stripe_event("radar.early_fraud_warning.created", warning)
     post_event(client, event)
     post_event(client, event)  # a repeat of the same event id
@@ -399,12 +381,7 @@ def test_a_fraud_warning_after_the_order_is_placed_only_alerts(
             "checkout.session.completed", stripe_api.complete(order.stripe_checkout_session_id)
         ),
     )
-    warning = {
-        "id": "issfr_2",
-        "object": "radar.early_fraud_warning",
-        "fraud_type": "misc",
-        "payment_intent": stripe_api.intent_for(order.stripe_checkout_session_id)["id"],
-    }
+    warning = stripe_api.early_fraud_warning(order.stripe_checkout_session_id, fraud_type="misc")
     post_event(client, stripe_event("radar.early_fraud_warning.created", warning))
     assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
     assert order.attention.reason == "fraud_warning"
@@ -575,14 +552,8 @@ def test_the_receipt_link_from_the_charge_reaches_the_order_page(
             "checkout.session.completed", stripe_api.complete(order.stripe_checkout_session_id)
         ),
     )
-    order.refresh_from_db()
-    receipt = "https://pay.stripe.com/receipts/payment/test_receipt_1"
-    charge = {
-        "id": "ch_r",
-        "object": "charge",
-        "payment_intent": order.stripe_payment_intent_id,
-        "receipt_url": receipt,
-    }
+    charge = stripe_api.charge_for(order.stripe_checkout_session_id)
+    receipt = charge["receipt_url"]
     post_event(client, stripe_event("charge.succeeded", charge))
     post_event(client, stripe_event("charge.succeeded", {**charge, "receipt_url": "javascript:x"}))
     order.refresh_from_db()

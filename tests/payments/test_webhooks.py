@@ -7,33 +7,75 @@ import time
 import pytest
 
 from catalog.models import Availability
+from gateway import stripe_objects as so
 from notifications.models import Notification
 from orders.models import FeedOrderStatus, OrderEvent, PaymentStatus, Status
 from payments.models import WebhookEvent
-from tests.doubles.stripe import WEBHOOK_PATH, post_event, sign, stripe_event
+from tests.doubles.stripe import (
+    TEST_PHONE,
+    TEST_SHIPPING,
+    WEBHOOK_PATH,
+    post_event,
+    sign,
+    stripe_event,
+)
 from tests.factories import DemoDiamondFactory, OrderFactory
 
 # Real commits: fulfilment enqueues the feed order on commit, as in production.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def session_for(order, *, payment_status="paid", **overrides):
-    return {
-        "id": order.stripe_checkout_session_id,
-        "object": "checkout.session",
-        "status": "complete",
-        "payment_status": payment_status,
-        "amount_total": order.amount_cents,
-        "currency": order.currency,
-        "client_reference_id": order.order_number,
-        "metadata": {
+def session_for(order, *, payment_status="paid", status="complete", **overrides):
+    """The order's Checkout Session as Stripe's events carry it (built by
+    `gateway.stripe_objects`): completed, paid by card unless said otherwise, with a shipping
+    address and phone, or expired. `overrides` replace fields (a mismatch, a missing id)."""
+    created = int(time.time())
+    opened = so.checkout_session(
+        id=order.stripe_checkout_session_id,
+        created=created,
+        expires_at=created + 3600,
+        amount_total=order.amount_cents,
+        currency=order.currency,
+        success_url="https://shop.example.com/checkout/success/",
+        url=f"https://checkout.stripe.com/c/pay/{order.stripe_checkout_session_id}",
+        metadata={
             "order_id": str(order.id),
             "order_number": order.order_number,
             "diamond_id": str(order.diamond_id),
         },
-        "payment_intent": "pi_test_123",
-        **overrides,
-    }
+        client_reference_id=order.order_number,
+        allowed_countries=["NZ"],
+        phone_number_collection=True,
+    )
+    if status == "expired":
+        session = so.checkout_session_expired(opened)
+    else:
+        session = so.checkout_session_completed(
+            opened,
+            payment_intent="pi_test_123",
+            payment_status=payment_status,
+            email="shopper@example.com",
+            phone=TEST_PHONE,
+            shipping_details=so.shipping_details(
+                name=TEST_SHIPPING["name"], address=TEST_SHIPPING["address"]
+            ),
+        )
+    return {**session, **overrides}
+
+
+def refunded_charge(order, *amounts):
+    """The session's charge after refunds of `amounts`, as `charge.refunded` carries it."""
+    charge = so.charge(
+        id="ch_test_1",
+        amount=order.amount_cents,
+        currency=order.currency,
+        created=int(time.time()),
+        payment_intent="pi_test_123",
+    )
+    for number, amount in enumerate(amounts):
+        refund = so.refund(id=f"re_test_{number}", charge=charge, amount=amount, created=1)
+        charge = so.charge_refunded(charge, refund=refund)
+    return charge
 
 
 def deliver(client, event_type, obj, **kwargs):
@@ -210,15 +252,7 @@ def test_expired_after_payment_changes_nothing(client, order):
 
 def test_a_full_refund_cancels_the_order_and_leaves_the_rest(client, order):
     deliver(client, "checkout.session.completed", session_for(order))
-    charge = {
-        "id": "ch_test_1",
-        "object": "charge",
-        "amount": order.amount_cents,
-        "amount_refunded": order.amount_cents,
-        "refunded": True,
-        "payment_intent": "pi_test_123",
-    }
-    deliver(client, "charge.refunded", charge)
+    deliver(client, "charge.refunded", refunded_charge(order, order.amount_cents))
     order = refresh(order)
     assert (order.status, order.payment_status, order.feed_order_status) == (
         Status.CANCELLED,
@@ -231,15 +265,7 @@ def test_a_full_refund_cancels_the_order_and_leaves_the_rest(client, order):
 
 def test_a_partial_refund_is_recorded_and_leaves_the_order_open(client, order):
     deliver(client, "checkout.session.completed", session_for(order))
-    charge = {
-        "id": "ch_test_1",
-        "object": "charge",
-        "amount": order.amount_cents,
-        "amount_refunded": 100,
-        "refunded": False,
-        "payment_intent": "pi_test_123",
-    }
-    response = deliver(client, "charge.refunded", charge)[1]
+    response = deliver(client, "charge.refunded", refunded_charge(order, 100))[1]
     assert response.status_code == 200
     order = refresh(order)
     assert (order.status, order.payment_status) == (
