@@ -27,7 +27,7 @@ from payments.gateway import (
     success_path,
 )
 from payments.models import WebhookEvent
-from payments.webhooks import webhook_receive
+from payments.webhooks import webhook_receive, webhook_secrets
 
 __all__ = [
     "ACTIONS",
@@ -64,12 +64,15 @@ def simulator_event(event_type: str, session: dict) -> dict:
     }
 
 
-def signature_header(payload: bytes, secret: str, *, timestamp: int | None = None) -> str:
-    """`Stripe-Signature` exactly as Stripe computes it."""
+def signature_header(payload: bytes, *signing_secrets: str, timestamp: int | None = None) -> str:
+    """`Stripe-Signature` exactly as Stripe computes it: one `v1` signature per secret (while
+    an endpoint's secret is rolled, Stripe signs with the old and the new one)."""
     timestamp = int(time.time()) if timestamp is None else timestamp
     signed = f"{timestamp}.".encode() + payload
-    digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    digests = [
+        hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest() for secret in signing_secrets
+    ]
+    return ",".join([f"t={timestamp}", *(f"v1={digest}" for digest in digests)])
 
 
 class SimulatorError(Exception):
@@ -151,8 +154,9 @@ def simulator_deliver(*, order: Order, action: str) -> dict:
     step = simulator_action(action)
     event = simulator_event(step.event_type, simulated_object(order, step))
     payload = json.dumps(event).encode()
+    signing_secrets = webhook_secrets(payment_gateway().webhook_secret)
     status, message = webhook_receive(
-        payload=payload, signature=signature_header(payload, payment_gateway().webhook_secret)
+        payload=payload, signature=signature_header(payload, *signing_secrets)
     )
     if status >= 300:
         raise SimulatorError(

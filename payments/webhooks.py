@@ -45,20 +45,40 @@ from payments.models import WebhookEvent
 logger = logging.getLogger(__name__)
 
 
+def webhook_secrets(value: str) -> list[str]:
+    """The signing secrets `STRIPE_WEBHOOK_SECRET` lists: one, or several separated by commas
+    while Stripe rolls the endpoint's secret (it then signs every event with each)."""
+    return [secret.strip() for secret in value.split(",") if secret.strip()]
+
+
+def signature_verified(*, payload: str, header: str, secrets: list[str]) -> bool:
+    """Whether `header` (`Stripe-Signature`: a timestamp and one or more `v1` signatures)
+    signs `payload` recently with any of `secrets`."""
+    for secret in secrets:
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload, header, secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
+        except stripe.SignatureVerificationError:
+            continue
+        return True
+    return False
+
+
 def webhook_receive(*, payload: bytes, signature: str) -> tuple[int, str]:
     """Handle one delivery; returns the HTTP status and a short message for Stripe's log."""
-    secret = payment_gateway().webhook_secret
-    if not secret:
+    secrets = webhook_secrets(payment_gateway().webhook_secret)
+    if not secrets:
         logger.error("Stripe webhook received but STRIPE_WEBHOOK_SECRET is not configured.")
         return 500, "Webhook secret not configured."
     try:
-        stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE
+        verified = signature_verified(
+            payload=payload.decode("utf-8"), header=signature, secrets=secrets
         )
-    except stripe.SignatureVerificationError:
-        return 400, "Invalid signature."
     except UnicodeDecodeError:
         return 400, "Invalid payload."
+    if not verified:
+        return 400, "Invalid signature."
     try:
         event = parse_event(payload)
     except InvalidPayload:  # too deep, NUL, lone surrogate, NaN…: never storable, never retried
