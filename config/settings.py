@@ -178,6 +178,11 @@ FEED_MARKUP_PERCENT_LAB_GROWN = Decimal(env("FEED_MARKUP_PERCENT_LAB_GROWN", def
 PRICE_ROUNDING_NZD = Decimal(env("PRICE_ROUNDING_NZD", default="1"))
 DEMO_FEED_FAIL_ORDERS = env.bool("DEMO_FEED_FAIL_ORDERS", default=False)
 
+# Backups (`manage.py backup_database`, nightly from deploy/systemd/diamonds-backup.timer):
+# pg_dump's custom format into BACKUP_DIR, each kept BACKUP_KEEP_DAYS days.
+BACKUP_DIR = env("BACKUP_DIR", default="/var/lib/diamonds/backups")
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
+
 # Background work: Django's Tasks framework (django-tasks backport + django-tasks-db).
 TASKS_BACKEND = env("TASKS_BACKEND", default="immediate")
 TASKS = {
