@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -52,7 +52,7 @@ class BackupError(Exception):
 class Backup:
     path: Path
     size: int
-    removed: list[Path] = field(default_factory=list)
+    removed: list[Path]
 
 
 def backup_create(*, directory: Path, keep_days: int, now: datetime | None = None) -> Backup:

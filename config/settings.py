@@ -21,7 +21,7 @@ SECRET_KEY = env("SECRET_KEY", default="")
 SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG
 SECRET_KEY = SECRET_KEY or "django-insecure-development-only"
 # Earlier keys, comma-separated, still accepted for what they signed (sessions, password-reset
-# links) while a new SECRET_KEY takes over; emptied once they have lapsed (config/checks.py).
+# links) while a new SECRET_KEY takes over (README, "Rotating a secret").
 SECRET_KEY_FALLBACKS = [key.strip() for key in env.list("SECRET_KEY_FALLBACKS", default=[])]
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 STOREFRONT_URL = env("STOREFRONT_URL", default="http://localhost:8000").rstrip("/")
