@@ -17,6 +17,32 @@ def check_secret_key(app_configs, **kwargs):
     return []
 
 
+@register(Tags.security, deploy=False)
+def check_secret_key_fallbacks(app_configs, **kwargs):
+    """An empty fallback would accept anything signed with an empty key; one equal to the key
+    means the rotation did not happen."""
+    messages = []
+    if "" in settings.SECRET_KEY_FALLBACKS:
+        messages.append(
+            Error(
+                "SECRET_KEY_FALLBACKS has a blank entry: anything signed with an empty key "
+                "would be accepted.",
+                hint="List the earlier keys separated by single commas, or leave it empty.",
+                id="config.E002",
+            )
+        )
+    if settings.SECRET_KEY in settings.SECRET_KEY_FALLBACKS:
+        messages.append(
+            Warning(
+                "SECRET_KEY is also listed in SECRET_KEY_FALLBACKS: the key was not changed.",
+                hint="Set SECRET_KEY to the new key and keep only the old one in "
+                "SECRET_KEY_FALLBACKS.",
+                id="config.W002",
+            )
+        )
+    return messages
+
+
 @register(Tags.compatibility)
 def check_tasks_backend(app_configs, **kwargs):
     if settings.TASKS_BACKEND == "immediate" and not settings.DEBUG:

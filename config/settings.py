@@ -27,6 +27,9 @@ SECRET_KEY = env("SECRET_KEY", default="")
 # it starting and the system check config.E001 refuses to run (see config/checks.py).
 SECRET_KEY_MISSING = not SECRET_KEY and not DEBUG
 SECRET_KEY = SECRET_KEY or "django-insecure-development-only"
+# Earlier keys, comma-separated, still accepted for what they signed (sessions, password-reset
+# links) while a new SECRET_KEY takes over (README, "Rotating a secret").
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
 STOREFRONT_URL = env("STOREFRONT_URL", default="http://localhost:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[STOREFRONT_URL])
@@ -182,6 +185,11 @@ FEED_MARKUP_PERCENT = Decimal(env("FEED_MARKUP_PERCENT", default="25"))
 FEED_MARKUP_PERCENT_LAB_GROWN = Decimal(env("FEED_MARKUP_PERCENT_LAB_GROWN", default="40"))
 PRICE_ROUNDING_NZD = Decimal(env("PRICE_ROUNDING_NZD", default="1"))
 DEMO_FEED_FAIL_ORDERS = env.bool("DEMO_FEED_FAIL_ORDERS", default=False)
+
+# Backups (`manage.py backup_database`, nightly from deploy/systemd/diamonds-backup.timer):
+# pg_dump's custom format into BACKUP_DIR, each kept BACKUP_KEEP_DAYS days.
+BACKUP_DIR = env("BACKUP_DIR", default="/var/lib/diamonds/backups")
+BACKUP_KEEP_DAYS = env.int("BACKUP_KEEP_DAYS", default=14)
 
 # Background work: Django's Tasks framework (django-tasks backport + django-tasks-db).
 TASKS_BACKEND = env("TASKS_BACKEND", default="immediate")

@@ -16,7 +16,7 @@ class UnconfiguredGateway:
     refused without a network request."""
 
     name = "unconfigured"
-    webhook_secret = ""
+    webhook_secrets: list[str] = []
 
     def _refuse(self, *args, **kwargs):
         raise GatewayError("STRIPE_SECRET_KEY is not configured.")

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from gateway.base import CheckoutSession, GatewayError
 from gateway.models import SimulatedCheckout
+from gateway.signing import secrets_listed
 
 SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_local_only"
 SIMULATED_PREFIXES = ("cs_sim_", "pi_sim_", "ch_sim_", "re_sim_", "dp_sim_", "issfr_sim_")
@@ -60,9 +61,9 @@ class SimulatorGateway:
     name = "simulator"
 
     @property
-    def webhook_secret(self) -> str:
-        """A configured secret wins."""
-        return settings.STRIPE_WEBHOOK_SECRET or SIMULATOR_WEBHOOK_SECRET
+    def webhook_secrets(self) -> list[str]:
+        """Configured secrets win."""
+        return secrets_listed(settings.STRIPE_WEBHOOK_SECRET) or [SIMULATOR_WEBHOOK_SECRET]
 
     def checkout_session_create(self, *, params: dict, idempotency_key: str) -> CheckoutSession:
         """The address is a path on this site, not on STOREFRONT_URL, so the journey stays

@@ -7,14 +7,15 @@ import stripe
 from django.conf import settings
 
 from gateway.base import CheckoutSession, GatewayError, stripe_error_detail
+from gateway.signing import secrets_listed
 
 
 class StripeGateway:
     name = "stripe"
 
     @property
-    def webhook_secret(self) -> str:
-        return settings.STRIPE_WEBHOOK_SECRET
+    def webhook_secrets(self) -> list[str]:
+        return secrets_listed(settings.STRIPE_WEBHOOK_SECRET)
 
     def client(self) -> stripe.StripeClient:
         """Built from the settings as they are now (tests change them per test)."""

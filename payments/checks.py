@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from gateway.signing import secrets_listed
 from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
 from payments.countries import CHECKOUT_COUNTRIES, ISO_3166_ALPHA_2
 from payments.services import parse_rate
@@ -9,7 +10,7 @@ from payments.services import parse_rate
 @register(Tags.security)
 def check_stripe_settings(app_configs, **kwargs):
     errors = []
-    if settings.STRIPE_SECRET_KEY and not settings.STRIPE_WEBHOOK_SECRET:
+    if settings.STRIPE_SECRET_KEY and not secrets_listed(settings.STRIPE_WEBHOOK_SECRET):
         errors.append(
             Error(
                 "STRIPE_SECRET_KEY is set but STRIPE_WEBHOOK_SECRET is empty: "
@@ -41,10 +42,10 @@ def check_stripe_settings(app_configs, **kwargs):
 @register(Tags.security)
 def check_simulator_settings(app_configs, **kwargs):
     real_store = settings.STRIPE_SECRET_KEY or not settings.DEBUG
-    if settings.STRIPE_WEBHOOK_SECRET == SIMULATOR_WEBHOOK_SECRET and real_store:
+    if SIMULATOR_WEBHOOK_SECRET in secrets_listed(settings.STRIPE_WEBHOOK_SECRET) and real_store:
         return [
             Error(
-                "STRIPE_WEBHOOK_SECRET is the payment simulator's public secret outside the "
+                "STRIPE_WEBHOOK_SECRET holds the payment simulator's public secret outside the "
                 "simulator: anyone could sign webhook events.",
                 hint="Use the signing secret (whsec_…) of your Stripe webhook endpoint.",
                 id="payments.E004",
@@ -106,6 +107,42 @@ def check_shipping_countries(app_configs, **kwargs):
                 "collect shipping addresses there, and would refuse every checkout.",
                 hint="Remove those codes from SHIPPING_COUNTRIES.",
                 id="payments.E008",
+            )
+        )
+    return errors
+
+
+@register(Tags.security)
+def check_webhook_secrets(app_configs, **kwargs):
+    """`STRIPE_WEBHOOK_SECRET` is one signing secret or several separated by commas (while one
+    is rolled); an entry that is empty or not a signing secret is a mistake made in a hurry."""
+    if not settings.STRIPE_WEBHOOK_SECRET:
+        return []
+    entries = [entry.strip() for entry in settings.STRIPE_WEBHOOK_SECRET.split(",")]
+    errors = []
+    if "" in entries:
+        errors.append(
+            Error(
+                "STRIPE_WEBHOOK_SECRET has an empty entry (two commas in a row, or one at "
+                "either end).",
+                hint="List the signing secrets separated by single commas: whsec_new,whsec_old.",
+                id="payments.E009",
+            )
+        )
+    wrong = [
+        str(number)
+        for number, entry in enumerate(entries, start=1)
+        if entry and not entry.startswith("whsec_")
+    ]
+    if wrong:
+        errors.append(
+            Error(
+                f"STRIPE_WEBHOOK_SECRET: entry {', '.join(wrong)} of {len(entries)} is not a "
+                "webhook signing secret (those start with whsec_); the events it was meant "
+                "for would be refused.",
+                hint="Copy the endpoint's signing secret from the Stripe Dashboard (Developers → "
+                "Webhooks → the endpoint → Signing secret), not an API key or the endpoint's id.",
+                id="payments.E010",
             )
         )
     return errors

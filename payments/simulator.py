@@ -65,9 +65,8 @@ def simulator_deliver(*, order: Order, action: str, shipping_name: str = "") -> 
         raise SimulatorError(f"Unknown simulator action {action!r}.")
     event = simulator_event(event_type, obj)
     payload = json.dumps(event).encode()
-    status, message = webhook_receive(
-        payload=payload, signature=signature_header(payload, payment_gateway().webhook_secret)
-    )
+    signature = signature_header(payload, *payment_gateway().webhook_secrets)
+    status, message = webhook_receive(payload=payload, signature=signature)
     if status >= 300:
         raise SimulatorError(
             f"The webhook answered {status} to {event_type} ({event['id']}): {message}"

@@ -85,3 +85,45 @@ def test_list_settings_are_trimmed_and_country_codes_checked():
     )
     assert check.returncode != 0
     assert "payments.E007" in check.stderr and "'NEW ZEALAND'" in check.stderr
+
+
+# ---------------------------------------------------------------- SECRET_KEY_FALLBACKS
+
+
+def test_secret_key_fallbacks_are_read_from_the_environment_trimmed():
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DEBUG": "True",
+        "SECRET_KEY": "the-new-key",
+        "SECRET_KEY_FALLBACKS": " the-old-key , an-older-key",
+        "DATABASE_URL": "sqlite:///:memory:",
+    }
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "--verbosity=0",
+            "-c",
+            "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['the-old-key', 'an-older-key']"
+
+
+def test_a_blank_fallback_is_a_check_error(settings):
+    settings.SECRET_KEY_FALLBACKS = ["the-old-key", ""]
+    assert "config.E002" in ids(run_checks())
+    settings.SECRET_KEY_FALLBACKS = ["the-old-key"]
+    assert "config.E002" not in ids(run_checks())
+
+
+def test_a_fallback_equal_to_the_key_is_a_warning(settings):
+    settings.SECRET_KEY_FALLBACKS = ["the-old-key", settings.SECRET_KEY]
+    assert "config.W002" in ids(run_checks())
+    settings.SECRET_KEY_FALLBACKS = ["the-old-key"]
+    assert "config.W002" not in ids(run_checks())

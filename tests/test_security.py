@@ -183,16 +183,21 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
         "TASKS_BACKEND": "database",
     }
-    result = subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "System check identified no issues" in result.stdout
+    rotating = {  # halfway through rotating both secrets: the new one, then the old
+        "SECRET_KEY_FALLBACKS": secrets.token_urlsafe(64),
+        "STRIPE_WEBHOOK_SECRET": f"{env['STRIPE_WEBHOOK_SECRET']}, whsec_{secrets.token_hex(24)}",
+    }
+    for environment in (env, {**env, **rotating}):
+        result = subprocess.run(
+            [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+            cwd=ROOT,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "System check identified no issues" in result.stdout
 
 
 # ---------------------------------------------------------------- secrets never logged

@@ -301,3 +301,27 @@ def test_the_simulator_keeps_its_own_sessions_and_lapses_them_like_stripe(sim_or
     lapsed = payment_gateway().checkout_session_retrieve(sim_order.stripe_checkout_session_id)
 
     assert lapsed["status"] == "expired"
+
+
+@pytest.mark.parametrize("configured", ["", "whsec_new_one", "whsec_new_one, whsec_old_one"])
+def test_the_simulator_pays_whatever_secrets_are_configured(
+    sim_order, shopper_client, settings, configured
+):
+    settings.STRIPE_WEBHOOK_SECRET = configured
+
+    assert press(shopper_client, sim_order, "pay").status_code == 303
+
+    record = WebhookEvent.objects.get()
+    assert record.processed_at is not None and not record.processing_error
+
+
+def test_while_a_secret_is_rolled_the_header_carries_one_signature_per_secret():
+    payload = b'{"id": "evt_1", "object": "event"}'
+
+    header = signature_header(payload, "whsec_new", "whsec_old", timestamp=1_700_000_000)
+
+    new, old = (sign(payload, s, timestamp=1_700_000_000) for s in ("whsec_new", "whsec_old"))
+    assert header == f"{new},{old.split(',')[1]}"
+    fresh = signature_header(payload, "whsec_new", "whsec_old")
+    for secret in ("whsec_new", "whsec_old"):
+        assert stripe.WebhookSignature.verify_header(payload.decode(), fresh, secret, 300)

@@ -61,6 +61,8 @@ def other_connection(**kwargs) -> psycopg.Connection:
 def worker_database_url() -> str:
     """The test database, for a subprocess (the worker) to use."""
     s = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{s['NAME']}"
     password = f":{quote(s['PASSWORD'], safe='')}" if s["PASSWORD"] else ""
     return f"postgres://{s['USER']}{password}@{s['HOST']}:{s['PORT'] or 5432}/{s['NAME']}"
 
