@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.forms import AdminLoginForm
 from orders.selectors import attention_filter_url, ops_dashboard
 
 
@@ -11,6 +12,8 @@ class OpsAdminSite(admin.AdminSite):
     index_title = "Ops dashboard"
     # The dashboard needs the width for its columns; the index and breadcrumbs navigate.
     enable_nav_sidebar = False
+    # The shop's log-in throttle (accounts.throttle), on the admin's log-in too.
+    login_form = AdminLoginForm
 
     def index(self, request, extra_context=None):
         """What needs ops now and how the store is doing, for those who may see orders."""

@@ -38,6 +38,7 @@ from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.selectors import customer_name
 from catalog.models import Availability, Diamond, Feed
 from orders.models import FeedOrderStatus, Order, OrderEvent, PaymentStatus, Status
 from orders.states import ATTENTION_RULES, OPEN_DISPUTE_STATUSES, attention_q, shopper_status
@@ -136,8 +137,12 @@ def shipping_address_lines(*, order: Order) -> list[str]:
     lines = [part("line1"), part("line2"), city, part("state"), country]
     if not any(lines[:4]):
         return []
-    name = getattr(order, "shipping_name", "") or ""
-    return [line for line in [name.strip(), *lines] if line]
+    return [line for line in [order_shipping_name(order=order), *lines] if line]
+
+
+def order_shipping_name(*, order: Order) -> str:
+    """Who the stone ships to: the name given at Checkout, else the customer's own."""
+    return (order.shipping_name or "").strip() or customer_name(order.user)
 
 
 COUNTRY_NAMES = {"NZ": "New Zealand", "AU": "Australia"}

@@ -5,5 +5,6 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
-        # Registers the system checks and the order signals' receivers.
-        from payments import checks, receivers  # noqa: F401
+        # Registers the system checks, the order signals' receivers and those that answer an
+        # account's deletion (accounts.signals).
+        from payments import checks, privacy, receivers  # noqa: F401

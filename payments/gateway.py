@@ -16,6 +16,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.selectors import customer_name
 from orders.models import Order, PaymentStatus, Status
 
 SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_local_only"
@@ -250,7 +251,7 @@ def simulated_session(order: Order, *, status: str, payment_status: str) -> dict
         # The test checkout collects no address: a made-up New Zealand one stands in for it.
         "collected_information": {
             "shipping_details": {
-                "name": order.user.get_full_name() or order.user.get_username(),
+                "name": customer_name(order.user),
                 "address": {
                     "line1": "1 Queen Street",
                     "line2": "Test address from the payment simulator",

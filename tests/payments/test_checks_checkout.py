@@ -2,8 +2,8 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from payments.checks import check_checkout_rate_limit, check_simulator_settings
 from core.rates import rate_parse
+from payments.checks import check_checkout_rate_limit, check_simulator_settings
 from payments.simulator import SIMULATOR_WEBHOOK_SECRET
 
 
