@@ -5,8 +5,8 @@ the deletion for now. Connected to `accounts.signals` in OrdersConfig.ready.
   a paid order whose supplier order or capture is not settled yet (money held or taken for
   a stone not confirmed), or an open dispute.
 - **Erased from every order**: the phone number, the shopper's own reference and comments,
-  Stripe's receipt link, and the person's name, email address, username and phone wherever
-  ops' notes or the timeline quote them.
+  Stripe's receipt link, and the person's name, email address, username, phone and street
+  address wherever ops' notes or the timeline quote them.
 - **Kept** on an order whose money was taken (paid, partly or wholly refunded): the name and
   address the tax invoice must show, for the seven years New Zealand requires. An order that
   never took money (failed, expired, voided) loses its name and address too.
@@ -70,8 +70,13 @@ def orders_personal_data_erase(*, user) -> int:
     """Erase the shopper's personal data from their orders and timelines (see the module's
     docstring for what stays); returns how many orders they had."""
     orders = Order.objects.filter(user=user)
-    phones = [phone for phone in orders.values_list("shipping_phone", flat=True) if phone]
-    scrub = _scrubber(user.email, user.get_full_name(), user.get_username(), *phones)
+    quoted = [user.email, user.get_full_name(), user.get_username()]
+    for name, phone, address in orders.values_list(
+        "shipping_name", "shipping_phone", "shipping_address"
+    ):
+        address = address if isinstance(address, dict) else {}
+        quoted += [name, phone, str(address.get("line1") or ""), str(address.get("line2") or "")]
+    scrub = _scrubber(*quoted)
     for order in orders.prefetch_related("events"):
         for event in order.events.all():
             message = scrub(event.message)

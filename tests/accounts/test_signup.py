@@ -307,3 +307,12 @@ def test_accounts_without_an_email_are_not_constrained():
     User.objects.create_user("a", email="", password=PASSWORD)
     User.objects.create_user("b", email="", password=PASSWORD)
     assert User.objects.filter(email="").count() == 2
+
+
+def test_a_password_like_the_name_is_refused_in_the_store_s_words(sign_up):
+    response = sign_up(
+        full_name="Kauri Passphrase", password1="kauripassphrase", password2="kauripassphrase"
+    )
+
+    assert "The password is too similar to the name." in response.content.decode()
+    assert not User.objects.exists()
