@@ -42,17 +42,20 @@ def order_in_progress(*, order: Order) -> bool:
 
 
 def order_deletion_blockers(*, user) -> list[str]:
-    """The shopper's orders still in progress, as reasons to wait (in their words)."""
-    open_orders = [
-        order
+    """The shopper's orders still in progress, as one reason to wait (in their words)."""
+    numbers = [
+        order.display_number
         for order in Order.objects.filter(user=user).order_by("created_at")
         if order_in_progress(order=order)
     ]
+    if not numbers:
+        return []
+    many = len(numbers) > 1
+    listed = ", ".join(numbers[:-1]) + f" and {numbers[-1]}" if many else numbers[0]
     return [
-        f"Order {order.display_number} is still in progress. You can delete your account "
-        "once it is confirmed or closed — or write to us at "
-        f"{settings.STORE_CONTACT_EMAIL} and we will help."
-        for order in open_orders
+        f"{'Orders' if many else 'Order'} {listed} {'are' if many else 'is'} still in progress. "
+        f"You can delete your account once {'they are' if many else 'it is'} confirmed or "
+        f"closed — or write to us at {settings.STORE_CONTACT_EMAIL} and we will help."
     ]
 
 

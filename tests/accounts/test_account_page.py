@@ -113,3 +113,15 @@ def test_deletion_is_a_post_with_the_password(client, aroha):
     assert client.post("/account/delete/", {}).status_code == 200
     aroha.refresh_from_db()
     assert aroha.is_active
+
+
+def test_several_open_orders_are_named_in_one_sentence(client, aroha):
+    first = OrderFactory(user=aroha, paid=True, created_at=timezone.now() - timedelta(hours=2))
+    second = OrderFactory(user=aroha)
+
+    html = client.get("/account/").content.decode()
+
+    assert (
+        f"Orders {first.order_number} and {second.order_number} are still in progress. You can "
+        "delete your account once they are confirmed or closed"
+    ) in html
