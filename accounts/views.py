@@ -1,3 +1,5 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth import views as auth_views
@@ -28,6 +30,12 @@ class SafeNextMixin:
 class ShopLoginView(SafeNextMixin, auth_views.LoginView):
     authentication_form = ShopLoginForm
     redirect_authenticated_user = True
+
+    def get_redirect_url(self):
+        """Never the log-in page itself: a logged-in visitor sent back to it would loop
+        (Django refuses that with an error)."""
+        url = super().get_redirect_url()
+        return "" if urlsplit(url).path == self.request.path else url
 
 
 class ShopLogoutView(SafeNextMixin, auth_views.LogoutView):

@@ -53,7 +53,17 @@ def test_post_wins_over_the_query_string():
 
 # ---------------------------------------------------------------- every form that uses it
 
-RAW = ["abc", "compare", "%FF", "%FF%FE", "//evil.example.com/", "%0A", "https://evil.example.com/"]
+RAW = [
+    "abc",
+    "compare",
+    "%FF",
+    "%FF%FE",
+    "//evil.example.com/",
+    "%0A",
+    "https://evil.example.com/",
+]
+# Safe paths, but a logged-in visitor sent from the log-in page back to it would loop.
+LOOPS = ["/accounts/login/", "/accounts/login/?next=/"]
 
 
 def _no_5xx_and_stays_home(response):
@@ -64,11 +74,12 @@ def _no_5xx_and_stays_home(response):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("raw", RAW)
+@pytest.mark.parametrize("raw", RAW + LOOPS)
 def test_sign_up_log_in_and_log_out_answer_3xx_or_4xx(client, shopper, raw):
     _no_5xx_and_stays_home(client.get(f"/accounts/signup/?next={raw}"))
     _no_5xx_and_stays_home(client.get(f"/accounts/login/?next={raw}"))
     client.force_login(shopper)
+    _no_5xx_and_stays_home(client.get(f"/accounts/login/?next={raw}"))
     _no_5xx_and_stays_home(client.get(f"/accounts/signup/?next={raw}"))
     _no_5xx_and_stays_home(client.post(f"/accounts/signup/?next={raw}", {}))
     _no_5xx_and_stays_home(client.get(f"/accounts/welcome/?next={raw}"))
