@@ -2,11 +2,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import HttpResponseRedirect, QueryDict
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST, require_safe
 
 from catalog.forms import GRADE_HELP, CatalogFilterForm
@@ -18,6 +17,7 @@ from catalog.selectors import (
     diamonds_by_ids,
 )
 from catalog.services import CompareFull, compare_add, compare_clear, compare_remove
+from core.http import safe_next_url
 
 PAGE_SIZE = 24
 # The catalog's own query parameters: all a "back to results" link may carry.
@@ -137,15 +137,6 @@ def compare_view(request):
     )
 
 
-def _next_url(request, default: str) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return default
-
-
 def _posted_diamond(request) -> Diamond | None:
     try:
         return Diamond.objects.filter(pk=request.POST.get("diamond", "")).first()
@@ -158,7 +149,7 @@ def compare_add_view(request):
     diamond = _posted_diamond(request)
     if diamond is None:
         messages.warning(request, "That diamond could not be found, so it was not added.")
-        return redirect(_next_url(request, reverse("catalog:compare")), permanent=False)
+        return HttpResponseRedirect(safe_next_url(request, default=reverse("catalog:compare")))
     try:
         ids = compare_add(session=request.session, diamond=diamond)
     except CompareFull:
@@ -173,7 +164,7 @@ def compare_add_view(request):
             f"The {diamond.shape.title()} {diamond.carats}ct diamond is in your comparison "
             f"({len(ids)} of {COMPARE_LIMIT}).",
         )
-    return redirect(_next_url(request, reverse("catalog:compare")))
+    return HttpResponseRedirect(safe_next_url(request, default=reverse("catalog:compare")))
 
 
 @require_POST
@@ -184,7 +175,7 @@ def compare_remove_view(request):
     else:
         compare_remove(session=request.session, diamond_id=request.POST.get("diamond", ""))
         messages.success(request, "Removed from your comparison.")
-    return redirect(_next_url(request, reverse("catalog:compare")))
+    return HttpResponseRedirect(safe_next_url(request, default=reverse("catalog:compare")))
 
 
 # ---------------------------------------------------------------- content

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from accounts.forms import AdminLoginForm
 from orders.selectors.dashboard import ops_dashboard
 from orders.selectors.ops import attention_filter_url
 
@@ -12,6 +13,8 @@ class OpsAdminSite(admin.AdminSite):
     index_title = "Ops dashboard"
     # The dashboard needs the width for its columns; the index and breadcrumbs navigate.
     enable_nav_sidebar = False
+    # The shop's log-in throttle (accounts.throttle), on the admin's log-in too.
+    login_form = AdminLoginForm
 
     def index(self, request, extra_context=None):
         """What needs ops now and how the store is doing, for those who may see orders."""

@@ -112,7 +112,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "accounts.validators.NameSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -223,6 +223,11 @@ LOGGING = {
 # ---------------------------------------------------------------- the shopper after paying
 # Accounts, email, shipping and the store's contact address (SPEC Part 2).
 INSTALLED_APPS += ["accounts"]
+# Pages answered to a logged-in person: Cache-Control: private, no-store.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "accounts.middleware.PrivatePagesMiddleware",
+)
 
 # Email through Django's mail framework. EMAIL_URL, e.g. smtp+tls://user:pass@host:587;
 # default: the console backend under DEBUG, an SMTP server on localhost:25 otherwise.
@@ -235,9 +240,16 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Diamond Store <orders@ex
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
 
-# Failed log-ins per username and address, and per address, in Django's cache.
+# Log in with an email address (any case) or a username.
+AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
+# Failed log-ins (the shop's form and the admin's) per account and address, per account, and
+# per address, in Django's cache (accounts/throttle.py).
 LOGIN_FAILURE_LIMIT = env("LOGIN_FAILURE_LIMIT", default="5/15m")
+LOGIN_FAILURE_LIMIT_PER_ACCOUNT = env("LOGIN_FAILURE_LIMIT_PER_ACCOUNT", default="20/15m")
 LOGIN_FAILURE_LIMIT_PER_IP = env("LOGIN_FAILURE_LIMIT_PER_IP", default="50/15m")
+# Account mails (sign-up confirmation, "you have an account", password reset) per address
+# and kind, counted in the outbox.
+ACCOUNT_EMAIL_LIMIT = env("ACCOUNT_EMAIL_LIMIT", default="3/1h")
 # Proxies whose X-Real-IP names the shopper's address (deploy/'s nginx, on the same host).
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", default=["127.0.0.1", "::1"])
 

@@ -8,7 +8,7 @@ urlpatterns = [
     path("", include("catalog.urls")),
     path("", include("orders.urls")),
     path("", include("payments.urls")),
-    path("accounts/", include("config.accounts_urls")),
+    path("", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", monitoring_views.metrics, name="metrics"),

@@ -8,6 +8,9 @@ from django.utils.timesince import timesince, timeuntil
 from core.admin import ReadOnlyModelAdmin
 from notifications.models import Notification
 
+SECRET_HIDDEN = "Not shown: it holds a one-time link for the customer alone."
+SECRET_ERASED = "Erased once delivered: it held a one-time link for the customer alone."
+
 
 def next_attempt_words(notification: Notification, now=None) -> str:
     """When the outbox tries again, in words: "in 4 minutes", "due now", or "—" once the
@@ -122,6 +125,8 @@ class NotificationAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Text")
     def text_display(self, notification):
+        if notification.holds_a_secret:
+            return SECRET_HIDDEN if notification.text else SECRET_ERASED
         if not notification.text:
             return "—"
         return format_html('<pre class="timeline-message">{}</pre>', notification.text)
@@ -141,6 +146,8 @@ class NotificationAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Email HTML (source)")
     def html_display(self, notification):
+        if notification.holds_a_secret:
+            return SECRET_HIDDEN if notification.html else SECRET_ERASED
         if not notification.html:
             return "—"
         return format_html(

@@ -55,6 +55,8 @@ def notification_deliver(*, notification_id) -> Outcome:
         attempts=notification.attempts + 1,
         last_error="",
         next_attempt_at=None,
+        # A one-time link is the recipient's alone: once it is out, the store keeps no copy.
+        **({"text": "", "html": ""} if notification.holds_a_secret else {}),
     )
     return Outcome(delivered=True)
 

@@ -3,6 +3,9 @@ from django.utils import timezone
 
 
 class Category(models.TextChoices):
+    """What a message is about. ACCOUNT_EMAIL messages carry one-time links (sign-up, password
+    reset): the admin never shows their text, and it is erased once they are delivered."""
+
     ORDER_FEED_FAILURE = "ORDER_FEED_FAILURE", "Feed order failed"
     ORDER_COMPLETED = "ORDER_COMPLETED", "Order completed"
     ORDER_DISPUTE = "ORDER_DISPUTE", "Dispute or fraud warning"
@@ -10,6 +13,10 @@ class Category(models.TextChoices):
     WEBHOOK_FAILED = "WEBHOOK_FAILED", "Stripe event processing failed"
     WORKER_STALLED = "WORKER_STALLED", "Task worker stalled"
     ORDER_EMAIL = "ORDER_EMAIL", "Email to the customer"
+    ACCOUNT_EMAIL = "ACCOUNT_EMAIL", "Email about the customer's account"
+
+
+SECRET_CATEGORIES = frozenset({Category.ACCOUNT_EMAIL})
 
 
 class Notification(models.Model):
@@ -64,3 +71,7 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.category}: {self.title}"
+
+    @property
+    def holds_a_secret(self) -> bool:
+        return self.category in SECRET_CATEGORIES

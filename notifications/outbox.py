@@ -3,10 +3,12 @@ delivery is queued in the same transaction (or right after it commits)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 
 from core.tasks import enqueue_durably
 from notifications.models import Category, Notification
@@ -55,20 +57,62 @@ def slack_message_create(
     )
 
 
+BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
+
+
+def email_render(*, template: str, context: dict) -> tuple[str, str]:
+    """(plain text, HTML) of an email from `<template>.txt` and `<template>.html` (the HTML
+    extends `emails/base.html`); runs of blank lines the includes leave are folded."""
+    text = render_to_string(f"{template}.txt", context)
+    text = BLANK_LINES.sub("\n\n", text).strip() + "\n"
+    return text, render_to_string(f"{template}.html", context)
+
+
 def email_message_create(
-    *, to: str, subject: str, text: str, html: str = "", reference: str = "", dedupe_key: str
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    reference: str = "",
+    category: str = Category.ORDER_EMAIL,
+    dedupe_key: str | None = None,
 ) -> Notification | None:
-    """An email; None when a message with the same `dedupe_key` already exists."""
+    """An email; None when a message with the same `dedupe_key` already exists (without a
+    key, every call is a new message)."""
     return _create_once(
         dedupe_key,
         kind=Notification.Kind.EMAIL,
-        category=Category.ORDER_EMAIL,
+        category=category,
         channel=to,
         title=subject,
         text=text,
         html=html,
         reference=reference,
     )
+
+
+def email_messages_sent_count(*, to: str, reference: str, since) -> int:
+    """How many emails about `reference` went (or wait to go) to the address `to` (any
+    case) since `since`: what a limit on mail to one address counts."""
+    return Notification.objects.filter(
+        kind=Notification.Kind.EMAIL,
+        channel__iexact=to,
+        reference=reference,
+        created_at__gte=since,
+    ).count()
+
+
+def email_messages_erase(*, to: str) -> int:
+    """Delete every email to the address `to` (any case), sent or waiting: a person who
+    asks to be forgotten leaves no copy of what was written to them, and nothing still
+    queued goes out. Returns how many there were."""
+    if not to:
+        return 0
+    deleted, _ = Notification.objects.filter(
+        kind=Notification.Kind.EMAIL, channel__iexact=to
+    ).delete()
+    return deleted
 
 
 def _create_once(dedupe_key: str | None, **values) -> Notification | None:

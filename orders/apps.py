@@ -5,6 +5,8 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self):
-        from orders import figures
+        # The figures for /metrics; the receivers that answer an account's deletion
+        # (accounts.signals).
+        from orders import figures, privacy  # noqa: F401
 
         figures.figures_register()

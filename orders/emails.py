@@ -16,17 +16,16 @@ waits for it.
 from __future__ import annotations
 
 import logging
-import re
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tasks import task
 
+from accounts.selectors import customer_name
 from core.money import money_display
 from core.tasks import enqueue_durably
 from notifications.models import Notification
-from notifications.outbox import email_message_create
+from notifications.outbox import email_message_create, email_render
 from orders.models import Order
 from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
 
@@ -54,7 +53,6 @@ EMAIL_FOR_EVENT = {
     "voided": "order_cancelled",
 }
 logger = logging.getLogger(__name__)
-BLANK_LINES = re.compile(r"\n\s*\n(\s*\n)+")
 
 
 def order_email_context(*, order: Order, refund_cents: int | None = None) -> dict:
@@ -64,7 +62,7 @@ def order_email_context(*, order: Order, refund_cents: int | None = None) -> dic
     return {
         "order": order,
         "order_number": order.display_number,
-        "greeting_name": (user.first_name or user.get_username()).strip(),
+        "greeting_name": customer_name(user),
         "stone": f"{diamond.shape.replace('_', ' ').title()} {diamond.carats:.2f}ct diamond",
         "stone_grades": " · ".join(
             part
@@ -101,9 +99,7 @@ def order_email_render(
         raise ValueError(f"Unknown order email {kind!r}; expected one of {', '.join(KINDS)}.")
     context = order_email_context(order=order, refund_cents=refund_cents)
     subject = SUBJECTS[kind].format(number=context["order_number"], refund=context["refund"])
-    text = render_to_string(f"emails/{kind}.txt", context)
-    text = BLANK_LINES.sub("\n\n", text).strip() + "\n"  # includes leave blank runs
-    html = render_to_string(f"emails/{kind}.html", context)
+    text, html = email_render(template=f"emails/{kind}", context=context)
     return subject, text, html
 
 

@@ -5,7 +5,8 @@ class PaymentsConfig(AppConfig):
     name = "payments"
 
     def ready(self):
-        # The system checks register on import; figures once the models are loaded.
-        from payments import checks, figures  # noqa: F401
+        # The system checks, figures for /metrics, and the receivers that answer an account's
+        # deletion (accounts.signals).
+        from payments import checks, figures, privacy  # noqa: F401
 
         figures.figures_register()

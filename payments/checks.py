@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, register
 
+from core.rates import rate_parse
 from gateway.signing import secrets_listed
 from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
 from payments.countries import CHECKOUT_COUNTRIES, ISO_3166_ALPHA_2
-from payments.services import parse_rate
 
 
 @register(Tags.security)
@@ -57,7 +57,7 @@ def check_simulator_settings(app_configs, **kwargs):
 @register(Tags.compatibility)
 def check_checkout_rate_limit(app_configs, **kwargs):
     try:
-        parse_rate(settings.CHECKOUT_RATE_LIMIT)
+        rate_parse(settings.CHECKOUT_RATE_LIMIT)
     except ValueError as exc:
         return [
             Error(

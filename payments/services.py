@@ -8,7 +8,6 @@ hands the outcome over.
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -20,6 +19,7 @@ from django.utils import timezone
 
 from catalog.models import Availability, Diamond
 from catalog.services import diamond_move
+from core.rates import rate_parse
 from feeds.base import FeedError
 from feeds.registry import get_adapter
 from gateway.base import GatewayError
@@ -102,16 +102,6 @@ def checkout_amount_cents(diamond: Diamond) -> int | None:
     return cents if cents > 0 else None
 
 
-def parse_rate(rate: str) -> tuple[int, timedelta]:
-    """`"10/10m"` → (10, 10 minutes). Units: s, m, h, d; the number before the unit is optional."""
-    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*", rate or "")
-    if not match:
-        raise ValueError(f"Invalid rate {rate!r}; expected e.g. '10/10m'.")
-    count, size, unit = int(match.group(1)), int(match.group(2) or 1), match.group(3)
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit]
-    return count, timedelta(seconds=size * seconds)
-
-
 def stripe_retries_window() -> timedelta:
     """How long after the first attempt the SDK may still send its last retry: each attempt
     may take the whole timeout, each wait before a retry up to the SDK's longest backoff."""
@@ -166,9 +156,9 @@ def _check_live_availability(diamond: Diamond) -> None:
 
 
 def _check_rate_limit(user) -> None:
-    limit, window = parse_rate(settings.CHECKOUT_RATE_LIMIT)
-    started = selectors.checkouts_started_count(user=user, since=timezone.now() - window)
-    if started >= limit:
+    rate = rate_parse(settings.CHECKOUT_RATE_LIMIT)
+    started = selectors.checkouts_started_count(user=user, since=timezone.now() - rate.window)
+    if started >= rate.count:
         raise checkout_error("rate_limited")
 
 

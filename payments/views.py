@@ -13,6 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.selectors import customer_name
 from catalog.models import Diamond
 from gateway.base import GatewayError
 from gateway.registry import payment_gateway
@@ -254,7 +255,7 @@ def checkout_simulator_view(request, session_id):
         user = request.user
         try:
             simulator.simulator_deliver(
-                order=order, action=action, shipping_name=user.get_full_name() or user.username
+                order=order, action=action, shipping_name=customer_name(user)
             )
         except SimulatorError as exc:
             messages.error(request, str(exc))

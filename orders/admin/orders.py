@@ -17,6 +17,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
+from accounts.selectors import customer_name
 from core.admin import ReadOnlyModelAdmin, admin_link
 from core.money import money_display
 from orders.admin.actions import ACTIONS_BY_NAME, ORDER_ACTIONS, OrderAction, order_actions_for
@@ -199,7 +200,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
     def customer_display(self, order):
         email = order.user.email
         if not email or "@" not in email:
-            return email or order.user.get_username()
+            return customer_name(order.user)
         name, domain = email.split("@", 1)
         return format_html("{}@<wbr>{}", name, domain)
 
@@ -269,7 +270,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
     @admin.display(description="Customer")
     def customer_link(self, order):
         user = order.user
-        label = f"{user.get_username()} <{user.email}>" if user.email else user.get_username()
+        label = f"{customer_name(user)} <{user.email}>" if user.email else customer_name(user)
         return admin_link(user, label)
 
     @admin.display(description="Diamond")

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
+from accounts.selectors import customer_name
 from core.money import money_display
 from orders.models import Order, OrderEvent, Status
 from orders.states import ShopperStatus, shopper_status
@@ -81,8 +82,12 @@ def shipping_address_lines(*, order: Order) -> list[str]:
     lines = [part("line1"), part("line2"), city, part("state"), country]
     if not any(lines[:4]):
         return []
-    name = getattr(order, "shipping_name", "") or ""
-    return [line for line in [name.strip(), *lines] if line]
+    return [line for line in [order_shipping_name(order=order), *lines] if line]
+
+
+def order_shipping_name(*, order: Order) -> str:
+    """Who the stone ships to: the name given at Checkout, else the customer's own."""
+    return (order.shipping_name or "").strip() or customer_name(order.user)
 
 
 COUNTRY_NAMES = {"NZ": "New Zealand", "AU": "Australia"}

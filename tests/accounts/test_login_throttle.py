@@ -1,5 +1,6 @@
-"""Failed log-ins are throttled through Django's cache: after LOGIN_FAILURE_LIMIT failures for
-one username from one address the password is not even checked until the window ends."""
+"""Failed log-ins are throttled through Django's cache, on the shop's form and the admin's:
+after LOGIN_FAILURE_LIMIT failures for one account from one address (or the wider limits per
+account and per address) the password is not even checked until the window ends."""
 
 import time
 
@@ -7,8 +8,8 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from accounts.services import login_throttled, rate_parse
-from tests.factories import PASSWORD, UserFactory
+from accounts.throttle import login_account, login_throttled
+from tests.factories import PASSWORD, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +26,10 @@ def test_five_failures_then_even_the_right_password_waits(client):
     for _ in range(5):
         response = attempt(client, user.username, "wrong")
         assert response.status_code == 200
-        assert "Please enter a correct username and password." in response.content.decode()
+        assert (
+            "Please enter a correct email address (or username) and password."
+            in response.content.decode()
+        )
 
     response = attempt(client, user.username, PASSWORD)
 
@@ -47,11 +51,12 @@ def test_four_failures_then_the_right_password_logs_in_and_clears_the_count(clie
     assert attempt(other, user.username, PASSWORD).status_code == 302  # count started over
 
 
-def test_the_limit_is_per_username_case_insensitively(client):
-    UserFactory(username="alice")
-    for name in ["alice", "ALICE", "Alice", "aLiCe", "alicE"]:
+def test_the_limit_is_per_account_whichever_name_it_is_typed_as(client):
+    UserFactory(username="alice", email="alice@example.com")
+    for name in ["alice", "ALICE@example.com", "alice@example.com", "Alice@Example.COM", "alice"]:
         attempt(client, name, "wrong")
     assert CALM in attempt(client, "alice", PASSWORD).content.decode()
+    assert CALM in attempt(client, "alice@example.com", PASSWORD).content.decode()
 
     other = UserFactory(username="bob")
     assert attempt(client, other.username, PASSWORD).status_code == 302
@@ -91,21 +96,10 @@ def test_the_counters_live_in_djangos_cache(client):
     user = UserFactory()
     for _ in range(5):
         attempt(client, user.username, "wrong")
-    assert login_throttled(username=user.username, ip="127.0.0.1") is not None
+    account = login_account(user.username)
+    assert login_throttled(account=account, ip="127.0.0.1") is not None
     cache.clear()
-    assert login_throttled(username=user.username, ip="127.0.0.1") is None
-
-
-@pytest.mark.parametrize(
-    ("rate", "count", "seconds"), [("5/15m", 5, 900), ("10/h", 10, 3600), ("3 / 30s", 3, 30)]
-)
-def test_rates_parse(rate, count, seconds):
-    assert (rate_parse(rate).count, rate_parse(rate).seconds) == (count, seconds)
-
-
-def test_a_bad_rate_is_refused():
-    with pytest.raises(ValueError, match="Invalid rate"):
-        rate_parse("five a minute")
+    assert login_throttled(account=account, ip="127.0.0.1") is None
 
 
 def test_behind_the_stores_own_proxy_each_shopper_is_counted_by_their_address(client):
@@ -128,3 +122,61 @@ def test_a_client_cannot_pick_its_own_address_with_a_header(client):
         )
     blocked = attempt(client, user.username, PASSWORD, REMOTE_ADDR="203.0.113.9")
     assert CALM in blocked.content.decode()
+
+
+def test_unknown_names_are_counted_case_insensitively(client):
+    for name in ["ghost", "GHOST", "Ghost", "gHoSt", "ghosT"]:
+        attempt(client, name, "guess")
+    assert login_throttled(account=login_account("ghost"), ip="127.0.0.1") is not None
+
+
+def test_many_addresses_guessing_one_account_are_slowed(client, settings):
+    settings.LOGIN_FAILURE_LIMIT_PER_ACCOUNT = "6/15m"
+    user = UserFactory()
+    for n in range(6):
+        attempt(client, user.email, "wrong", REMOTE_ADDR=f"203.0.113.{n}")
+    blocked = attempt(Client(), user.username, PASSWORD, REMOTE_ADDR="198.51.100.7")
+    assert CALM in blocked.content.decode()
+
+
+ADMIN_LOGIN = "/admin/login/?next=/admin/"
+
+
+def admin_attempt(client, username, password, **extra):
+    return client.post(
+        ADMIN_LOGIN, {"username": username, "password": password, "next": "/admin/"}, **extra
+    )
+
+
+def test_the_admin_log_in_is_throttled_too(client):
+    """40 wrong passwords for a superuser, then the right one: refused, calmly."""
+    staff = StaffFactory()
+    for _ in range(40):
+        assert admin_attempt(client, staff.username, "wrong").status_code == 200
+
+    response = admin_attempt(client, staff.username, PASSWORD)
+
+    assert response.status_code == 200
+    assert CALM in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_shop_and_the_admin_share_one_count(client):
+    staff = StaffFactory(email="ops@store.example")
+    for _ in range(3):
+        attempt(client, staff.username, "wrong")
+    for _ in range(2):
+        admin_attempt(client, "OPS@store.example", "wrong")
+
+    assert CALM in admin_attempt(client, staff.username, PASSWORD).content.decode()
+    assert CALM in attempt(client, staff.username, PASSWORD).content.decode()
+
+
+def test_the_admin_log_in_takes_an_email_and_clears_the_count(client):
+    staff = StaffFactory(email="ops@store.example")
+    for _ in range(4):
+        admin_attempt(client, staff.username, "wrong")
+    assert admin_attempt(client, "ops@store.example", PASSWORD).status_code == 302
+    for _ in range(4):
+        admin_attempt(Client(), staff.username, "wrong")
+    assert admin_attempt(Client(), staff.username, PASSWORD).status_code == 302

@@ -12,6 +12,7 @@ from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
+from django.core import mail
 from django.core.management import call_command
 from django.utils import timezone
 
@@ -59,19 +60,32 @@ def confirm_pay_copy(diamond) -> str:
     )
 
 
-def sign_up(page, username: str):
-    """A new shopper signs up from the catalog's header and lands back on the catalog."""
+def sign_up(page, username: str) -> str:
+    """A new shopper signs up from the catalog's header, follows the link in the confirmation
+    email (the outbox delivers it to Django's in-memory mailbox), is welcomed, and carries on
+    to the catalog, logged in. Returns the full name they gave."""
+    full_name = f"{username.title()} Ngata"
+    email = f"{username}@example.com"
     page.goto("/")
     with page.expect_navigation():
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign up").click()
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Email").fill(f"{username}@example.com")
-    page.get_by_label(re.compile(r"^Password:?$")).fill("a-long-new-passphrase")
-    page.get_by_label("Password confirmation").fill("a-long-new-passphrase")
+    page.get_by_label("Full name").fill(full_name)
+    page.get_by_label("Email").fill(email)
+    page.get_by_label(re.compile(r"^Password:?$")).fill("Mt-Ruapehu-snow-2026")
+    page.get_by_label("Password confirmation").fill("Mt-Ruapehu-snow-2026")
     with page.expect_navigation():
         page.get_by_role("button", name="Sign up").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
+
+    (message,) = [m for m in mail.outbox if m.to == [email]]
+    link = re.search(r"http://\S+/accounts/signup/confirm/\S+", message.body).group(0)
+    page.goto(link)
+    assert page.get_by_role("heading", level=1).inner_text() == f"Welcome, {full_name}"
+    with page.expect_navigation():
+        page.get_by_role("link", name="Continue where you were").click()
     assert urlsplit(page.url).path == "/"
-    assert f"Signed in as {username}" in page.locator("header").inner_text()
+    assert f"Signed in as {full_name}" in page.locator("header").inner_text()
+    return full_name
 
 
 def open_confirm_pay(page, diamond):

@@ -495,7 +495,7 @@ def test_header_logout_is_a_post_form(client, shopper):
         r'name="csrfmiddlewaretoken"[^>]*>\s*<button type="submit"[^>]*>Log out</button>',
         html,
     )
-    assert f"Signed in as {shopper.username}" in html
+    assert f'Signed in as <a href="/account/" title="Your account">{shopper.username}</a>' in html
 
 
 # ---------------------------------------------------------------- display filters

@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
+from core.rates import rate_parse
 from gateway.simulator import SIMULATOR_WEBHOOK_SECRET
 from payments.checks import (
     check_checkout_rate_limit,
@@ -9,7 +10,6 @@ from payments.checks import (
     check_simulator_settings,
 )
 from payments.countries import ISO_3166_ALPHA_2
-from payments.services import parse_rate
 
 
 def ids(settings_errors):
@@ -58,9 +58,9 @@ def test_an_unreadable_checkout_rate_limit_is_reported(settings, rate):
 def test_rate_limits_read_as_count_per_window(settings, rate, expected):
     settings.CHECKOUT_RATE_LIMIT = rate
 
-    count, window = parse_rate(rate)
+    parsed = rate_parse(rate)
 
-    assert (count, int(window.total_seconds())) == expected
+    assert (parsed.count, int(parsed.window.total_seconds())) == expected
     assert check_checkout_rate_limit(None) == []
 
 

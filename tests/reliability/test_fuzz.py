@@ -471,7 +471,7 @@ def test_signed_hostile_webhook_bodies_are_a_400_and_store_nothing(
 
 
 ACCOUNT_FIELDS = {
-    "/accounts/signup/": ["username", "email", "password1", "password2"],
+    "/accounts/signup/": ["full_name", "email", "password1", "password2"],
     "/accounts/login/": ["username", "password"],
 }
 

@@ -8,9 +8,9 @@ from feeds.base import FeedError
 from feeds.importing import feed_import
 
 DEMO_USERS = (
-    # username, password, staff (in the Ops group, not a superuser)
-    ("staff", "staff-demo-pass", True),
-    ("shopper", "shopper-demo-pass", False),
+    # username, password, staff (in the Ops group, not a superuser), full name
+    ("staff", "staff-demo-pass", True, "Tama Wiremu"),
+    ("shopper", "shopper-demo-pass", False, "Aroha Ngata"),
 )
 OPS_GROUP = "Ops"  # created by config/migrations/0001_ops_group.py
 
@@ -37,18 +37,19 @@ class Command(BaseCommand):
         except FeedError as exc:
             raise CommandError(f"Could not load the demo diamonds: {exc}") from exc
         self.stdout.write(f"Demo diamonds: {result.summary()}.")
-        for username, password, is_staff in DEMO_USERS:
-            state = self._ensure_user(username, password, is_staff=is_staff)
+        for username, password, is_staff, full_name in DEMO_USERS:
+            state = self._ensure_user(username, password, is_staff=is_staff, full_name=full_name)
             role = f"staff ({OPS_GROUP} group)" if is_staff else "shopper"
             self.stdout.write(f"Demo {role}: {username} / {password} ({state})")
         seed_demo_orders(stdout=self.stdout)
 
-    def _ensure_user(self, username: str, password: str, *, is_staff: bool) -> str:
+    def _ensure_user(self, username: str, password: str, *, is_staff: bool, full_name: str) -> str:
         user_model = get_user_model()
         user, created = user_model.objects.get_or_create(
             username=username,
             defaults={
                 "email": f"{username}@example.com",
+                "first_name": full_name,  # the whole name (accounts.selectors.customer_name)
                 "is_staff": is_staff,
                 "is_superuser": False,
             },
@@ -60,6 +61,9 @@ class Command(BaseCommand):
         if not user.is_active:
             user.is_active = True
             changed.append("activated")
+        if not user.first_name:
+            user.first_name = full_name
+            changed.append("name")
         if created or not user.check_password(password):
             user.set_password(password)
             changed.append("password")
