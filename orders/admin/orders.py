@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from core.admin import ReadOnlyModelAdmin, admin_link
+from core.html import html_datetime
 from orders.admin.actions import (
     ACTIONS_BY_NAME,
     money_effect,
@@ -257,7 +258,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         local = timezone.localtime(order.created_at)
         return format_html(
             '<time datetime="{}">{}<br>{}</time>',
-            order.created_at.isoformat(),
+            html_datetime(order.created_at),
             f"{local.day} {local:%b %Y}",
             f"{local:%H:%M}",
         )
