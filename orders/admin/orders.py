@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -492,7 +494,12 @@ class OrderAdmin(ReadOnlyModelAdmin):
         from a database cursor so 100,000 rows take neither the time-out nor the memory."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # The list's own answer to a filter it cannot apply: back to the list, flagged.
+            changelist_url = reverse("admin:orders_order_changelist")
+            return HttpResponseRedirect(f"{changelist_url}?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(order_csv_rows(queryset), content_type="text/csv")
