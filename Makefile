@@ -23,7 +23,8 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 # Debian's Chromium for the browser tests (a test tool's own browser download fails offline),
-# and axe-core from the npm registry (package.json) for their accessibility checks.
+# axe-core from the npm registry (package.json) for their accessibility checks, and the Nu HTML
+# Checker (npm's vnu-jar) with Debian's Java for tests/test_html.py.
 # As root (CI) apt-get runs directly; otherwise through sudo.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
@@ -31,7 +32,12 @@ browser:
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  $(SUDO) apt-get update -qq && \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
-	@test -f node_modules/axe-core/axe.min.js || npm install --no-audit --no-fund --silent  # axe-core for the accessibility checks
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Installing Debian's Java for the HTML checker"; \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/vnu-jar/build/dist/vnu.jar || \
+	  npm install --no-audit --no-fund --silent  # axe-core, vnu-jar (package.json)
 
 run: install
 	$(DEV_ENV) $(PY) manage.py migrate --noinput

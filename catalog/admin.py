@@ -8,6 +8,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from catalog.availability import MOVES
 from catalog.models import Diamond
 from catalog.services import diamond_move
+from core.admin import SelectionCheckedModelAdmin
 
 # A stone on sale or on hold may be withdrawn (the availability table's `withdraw`); a
 # reserved or sold one belongs to an order.
@@ -18,7 +19,7 @@ def _nzd(amount) -> str:
 
 
 @admin.register(Diamond)
-class DiamondAdmin(admin.ModelAdmin):
+class DiamondAdmin(SelectionCheckedModelAdmin):
     list_display = (
         "supplier_stone_id",
         "feed",

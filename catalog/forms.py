@@ -18,6 +18,7 @@ end), and two given the wrong way round are read as the same range. `cut_min` is
 Invalid input never fails the page: the field is reported in calm words and left out.
 """
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -83,6 +84,19 @@ def _choice(label: str, **kwargs) -> forms.ChoiceField:
     )
 
 
+# HTML's "valid floating-point number", the only kind of value a number input may carry.
+_HTML_NUMBER = re.compile(r"-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?")
+
+
+class NumberBox(forms.NumberInput):
+    """A number input that shows back only a number: a word typed into the URL (`?price_max=
+    abc`) is left out of its `value`, and the field's error says what was wrong."""
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        return value if value is not None and _HTML_NUMBER.fullmatch(str(value)) else None
+
+
 def _bound(label: str, *, places: int, digits: int, step: str, example: str):
     return forms.DecimalField(
         label=label,
@@ -97,7 +111,7 @@ def _bound(label: str, *, places: int, digits: int, step: str, example: str):
             "max_decimal_places": "Use at most %(max)s decimal places.",
             "max_whole_digits": "That number is too large.",
         },
-        widget=forms.NumberInput(
+        widget=NumberBox(
             attrs={"step": step, "min": "0", "inputmode": "decimal", "placeholder": "Any"}
         ),
     )

@@ -4,14 +4,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from monitoring.health import FAIL, health_report
+from monitoring.metrics import metrics_authorized
 
 
 @never_cache
 @require_safe
 def healthz(request):
     """200 when the database answers; `?deep=1` (readiness) names every part, 503 on a failure
-    of a required one (the cache is not required by default: the store works without it)."""
-    if request.GET.get("deep"):
+    of a required one (the cache is not required by default: the store works without it).
+    The deep answer tells how the store runs, so it needs the metrics token (`Authorization:
+    Bearer <METRICS_TOKEN>`); without it, `?deep=1` gets the plain answer."""
+    if request.GET.get("deep") and metrics_authorized(request.headers.get("Authorization", "")):
         report = health_report(deep=True).as_dict()
         return JsonResponse(report, status=503 if report["status"] == FAIL else 200)
     try:

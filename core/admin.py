@@ -1,8 +1,26 @@
 """Small pieces the apps' admins share."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+
+
+class SelectionCheckedModelAdmin(admin.ModelAdmin):
+    """A list action runs only on ids that can name a row: a selected value the primary key
+    cannot hold (not a UUID) is answered with a message, not Django's ValidationError (500)."""
+
+    def response_action(self, request, queryset):
+        key = self.model._meta.pk
+        try:
+            for value in request.POST.getlist(ACTION_CHECKBOX_NAME):
+                key.to_python(value)
+        except ValidationError:
+            self.message_user(request, "Some of the selected items do not exist.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
 
 
 class ReadOnlyPermissions:
@@ -18,7 +36,7 @@ class ReadOnlyPermissions:
         return False
 
 
-class ReadOnlyModelAdmin(ReadOnlyPermissions, admin.ModelAdmin):
+class ReadOnlyModelAdmin(ReadOnlyPermissions, SelectionCheckedModelAdmin):
     pass
 
 

@@ -6,6 +6,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince, timeuntil
 
 from core.admin import ReadOnlyModelAdmin
+from core.html import html_datetime
 from notifications.models import Notification
 
 SECRET_HIDDEN = "Not shown: it holds a one-time link for the customer alone."
@@ -118,7 +119,7 @@ class NotificationAdmin(ReadOnlyModelAdmin):
         local = timezone.localtime(notification.next_attempt_at)
         return format_html(
             '<time datetime="{}" title="{}">{}</time>',
-            notification.next_attempt_at.isoformat(),
+            html_datetime(notification.next_attempt_at),
             f"{local:%Y-%m-%d %H:%M:%S %Z}",
             words,
         )

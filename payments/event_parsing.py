@@ -3,7 +3,8 @@
 Valid JSON can still be unstorable or dangerous to handle: nesting deep enough to exhaust
 Python's recursion (in parsing, and again when Django serialises a JSONField), U+0000 (which
 PostgreSQL's text and jsonb cannot hold), lone UTF-16 surrogates such as `\\ud800` (which no
-UTF-8 database or encoder accepts), and identifiers longer than their columns. Each of those is
+UTF-8 database or encoder accepts), numbers that overflow to infinity such as `1e999` (which
+jsonb cannot hold either), and identifiers longer than their columns. Each of those is
 refused here, before anything is stored, so the caller answers a clear 400 instead of a 500 —
 or, for a webhook, a 503 that Stripe would retry for three days.
 """
@@ -11,6 +12,7 @@ or, for a webhook, a 503 that Stripe would retry for three days.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 # Stripe's events nest about a dozen levels; nothing legitimate comes near this.
@@ -28,6 +30,13 @@ class InvalidPayload(ValueError):
 
 def _refuse_constant(name):
     raise InvalidPayload(f"{name} is not JSON.")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise InvalidPayload(f"The number {text[:20]} is too large.")
+    return value
 
 
 def text_is_storable(value: str) -> bool:
@@ -55,13 +64,14 @@ def _check_tree(data) -> None:
 
 
 def parse_json(payload: bytes | str):
-    """Standard JSON (no NaN/Infinity), UTF-8, at most MAX_DEPTH deep, storable text only.
+    """Standard JSON (no NaN/Infinity, no number that overflows to infinity), UTF-8, at most
+    MAX_DEPTH deep, storable text only.
 
     Raises InvalidPayload.
     """
     try:
         text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
-        data = json.loads(text, parse_constant=_refuse_constant)
+        data = json.loads(text, parse_constant=_refuse_constant, parse_float=_finite_float)
     except InvalidPayload:
         raise
     except RecursionError:

@@ -135,6 +135,12 @@ def api_checkout_create_view(request):
     the failure is JSON): send the `X-CSRFToken` header like any same-site AJAX call."""
     if not request.user.is_authenticated:
         return _json_error("not_authenticated", "Please log in to buy a diamond.", 401)
+    if request.content_type not in ("", "application/json"):
+        return _json_error(
+            "unsupported_media_type",
+            "Send the order as JSON, with the header Content-Type: application/json.",
+            415,
+        )
     failure = _csrf_failure(request)
     if failure is not None:
         return failure

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from catalog.models import Availability, Diamond, Feed
 from gateway.models import SimulatedCheckout
-from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.models import FeedOrderStatus, Order, OrderEvent, PaymentStatus, Status
+from orders.states import LEGAL
 
 PASSWORD = "correct-horse-battery"
 
@@ -187,3 +188,39 @@ def simulated_payment(order: Order) -> Order:
     )
     order.refresh_from_db()
     return order
+
+
+def order_in_state(state: tuple[str, str, str], **kwargs) -> Order:
+    """An order written into a legal `(status, payment_status, feed_order_status)`, with the
+    dates and details a real order in that state carries."""
+    assert state in LEGAL, state
+    status, payment, feed = state
+    started = status not in (Status.PENDING_PAYMENT, Status.FAILED, Status.EXPIRED)
+    order = OrderFactory(paid=started, **kwargs)
+    now = timezone.now()
+    refunded = payment in (PaymentStatus.REFUNDED, PaymentStatus.PARTIALLY_REFUNDED)
+    Order.objects.filter(pk=order.pk).update(
+        status=status,
+        payment_status=payment,
+        feed_order_status=feed,
+        feed_order_attempt=int(feed != FeedOrderStatus.NOT_ATTEMPTED),
+        feed_order_error={
+            FeedOrderStatus.FAILED: "Supplier said no: the stone is on hold by another buyer.",
+            FeedOrderStatus.UNKNOWN: "Read timed out.",
+        }.get(feed, ""),
+        feed_order_id=f"FEED-{order.order_number}" if feed == FeedOrderStatus.SUCCESS else "",
+        confirmed_at=now if status == Status.CONFIRMED else None,
+        captured_at=now if refunded or payment == PaymentStatus.PAID else None,
+        refunded_at=now if refunded else None,
+        amount_refunded_cents=(
+            {PaymentStatus.REFUNDED: order.amount_cents, PaymentStatus.PARTIALLY_REFUNDED: 100}
+        ).get(payment, 0),
+    )
+    if started:
+        OrderEvent.objects.create(order=order, kind="paid", message="Payment received.")
+    return Order.objects.get(pk=order.pk)
+
+
+def orders_in_every_state(**kwargs) -> list[Order]:
+    """One order in each of `orders.states.LEGAL`, in a fixed order."""
+    return [order_in_state(state, **kwargs) for state in sorted(LEGAL)]

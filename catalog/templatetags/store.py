@@ -1,4 +1,4 @@
-"""Storefront display helpers: prices, shape and grade names, shape illustrations."""
+"""Storefront display helpers: prices, shape and grade names, shape illustrations, dates."""
 
 import re
 from decimal import Decimal, InvalidOperation
@@ -8,7 +8,11 @@ from django import template
 from django.templatetags.static import static
 from django.urls import NoReverseMatch, reverse
 
+from core.html import html_datetime
+
 register = template.Library()
+# Every `<time datetime="…">`: `{{ order.created_at|html_datetime }}`.
+register.filter("html_datetime", html_datetime)
 
 SHAPE_ILLUSTRATIONS = (
     "round",

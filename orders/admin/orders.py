@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.template.response import TemplateResponse
@@ -19,6 +21,7 @@ from django.utils.html import format_html, format_html_join
 
 from accounts.selectors import customer_name
 from core.admin import ReadOnlyModelAdmin, admin_link
+from core.html import html_datetime
 from core.money import money_display
 from orders.admin.actions import ACTIONS_BY_NAME, ORDER_ACTIONS, OrderAction, order_actions_for
 from orders.admin.display import badge, stripe_dashboard_link
@@ -235,7 +238,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         local = timezone.localtime(order.created_at)
         return format_html(
             '<time datetime="{}">{}<br>{}</time>',
-            order.created_at.isoformat(),
+            html_datetime(order.created_at),
             f"{local.day} {local:%b %Y}",
             f"{local:%H:%M}",
         )
@@ -438,7 +441,12 @@ class OrderAdmin(ReadOnlyModelAdmin):
         from a database cursor so 100,000 rows take neither the time-out nor the memory."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # The list's own answer to a filter it cannot apply: back to the list, flagged.
+            changelist_url = reverse("admin:orders_order_changelist")
+            return HttpResponseRedirect(f"{changelist_url}?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request)
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         response = StreamingHttpResponse(order_csv_rows(queryset), content_type="text/csv")

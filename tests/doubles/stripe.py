@@ -814,7 +814,10 @@ def stripe_event(
     request_id: str | None = None,
     idempotency_key: str | None = None,
 ) -> dict:
-    """The event Stripe sends about `obj` now (`gateway.stripe_objects.event`)."""
+    """The event Stripe sends about `obj` now (`gateway.stripe_objects.event`). An `*.updated`
+    event always says what changed: nothing named, it says nothing did."""
+    if event_type.endswith(".updated") and previous_attributes is None:
+        previous_attributes = {}
     return so.event(
         id=event_id or new_id("evt"),
         type=event_type,

@@ -15,6 +15,13 @@ from notifications.tasks import notification_deliver
 pytestmark = pytest.mark.django_db
 
 PARTS = {"database", "cache", "task_queue", "outbox"}
+TOKEN = "health-test-token"
+
+
+@pytest.fixture(autouse=True)
+def metrics_token(settings):
+    """The deep answer is given only with the metrics token."""
+    settings.METRICS_TOKEN = TOKEN
 
 
 @pytest.fixture
@@ -44,9 +51,20 @@ def stale_notification(*, seconds: int) -> Notification:
     )
 
 
-def deep(client):
-    response = client.get("/healthz", {"deep": "1"})
+def deep(client, authorization=f"Bearer {TOKEN}"):
+    response = client.get("/healthz", {"deep": "1"}, HTTP_AUTHORIZATION=authorization)
     return response.status_code, response.json()
+
+
+@pytest.mark.parametrize("authorization", ["", "Bearer wrong-token", TOKEN, "Basic abc"])
+def test_without_the_metrics_token_deep_health_is_the_plain_answer(client, authorization):
+    """Queue depths and the outbox backlog are for ops, not for anyone who asks."""
+    assert deep(client, authorization) == (200, {"status": "ok"})
+
+
+def test_with_no_metrics_token_set_deep_health_is_the_plain_answer(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert deep(client, "Bearer ") == (200, {"status": "ok"})
 
 
 def test_deep_health_names_every_part_and_is_200_when_all_are_ok(client):

@@ -130,5 +130,6 @@ def test_metrics_and_deep_health_are_exempt_from_the_https_redirect(client, sett
     settings.SECURE_SSL_REDIRECT = True
     settings.METRICS_TOKEN = TOKEN
     assert client.get("/metrics", HTTP_AUTHORIZATION=f"Bearer {TOKEN}").status_code == 200
-    assert client.get("/healthz", {"deep": "1"}).status_code == 200
+    deep = client.get("/healthz", {"deep": "1"}, HTTP_AUTHORIZATION=f"Bearer {TOKEN}")
+    assert deep.status_code == 200 and "parts" in deep.json()
     assert client.get("/").status_code == 301

@@ -69,3 +69,24 @@ def test_withdraw_takes_stones_off_sale_and_leaves_ordered_ones(logged_in, staff
     assert any("RES-1 (reserved)" in t for t in texts)
     logged = LogEntry.objects.filter(user=staff).values_list("object_repr", flat=True)
     assert len(logged) == 2
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("changelist", "action"),
+    [("admin:catalog_diamond_changelist", "withdraw"), ("admin:orders_order_changelist", "retry")],
+)
+def test_a_selected_id_that_names_no_row_is_refused_not_a_server_error(
+    logged_in, changelist, action
+):
+    stone = DiamondFactory()
+    response = logged_in.post(
+        reverse(changelist),
+        {"action": action, "_selected_action": [str(stone.pk), "not-a-uuid"]},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    assert "Some of the selected items do not exist." in response.content.decode()
+    stone.refresh_from_db()
+    assert stone.availability == "available"

@@ -78,16 +78,45 @@ def test_a_paired_surrogate_escape_is_ordinary_text(attacker, demo_diamond):
 
 
 @pytest.mark.parametrize("order", ["\x00", "DO-\x00", "D" * 5000])
-def test_the_success_page_with_an_unusable_order_number_is_a_404(attacker, order):
+def test_the_success_page_with_an_unusable_order_number_is_a_4xx(attacker, order):
     OrderFactory()
-    assert attacker.get("/checkout/success/", {"order": order}).status_code == 404
+    # U+0000 is refused before any view (400); any other unknown number is not found (404)
+    expected = 400 if "\x00" in order else 404
+    assert attacker.get("/checkout/success/", {"order": order}).status_code == expected
 
 
-def test_the_success_page_with_a_percent_encoded_nul_is_a_404(attacker):
-    assert attacker.get("/checkout/success/?order=%00").status_code == 404
-    assert attacker.get("/checkout/success/?order=DO-1&session_id=%00").status_code == 404
+def test_the_success_page_with_a_percent_encoded_nul_is_a_400(attacker):
+    assert attacker.get("/checkout/success/?order=%00").status_code == 400
+    assert attacker.get("/checkout/success/?order=DO-1&session_id=%00").status_code == 400
     # a surrogate's UTF-8 form is not UTF-8: Django decodes it to U+FFFD
     assert attacker.get("/checkout/success/?order=%ED%A0%80").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "content_type", ["multipart/form-data; boundary=x", "application/x-www-form-urlencoded"]
+)
+def test_the_json_checkout_sent_as_a_form_is_a_json_415(attacker, demo_diamond, content_type):
+    """The CSRF check parsed a multipart body, then the view could not read it: a 500."""
+    body = (
+        b'--x\r\nContent-Disposition: form-data; name="diamond_id"\r\n\r\n'
+        + str(demo_diamond.pk).encode()
+        + b"\r\n--x--\r\n"
+        if content_type.startswith("multipart")
+        else f"diamond_id={demo_diamond.pk}".encode()
+    )
+    response = attacker.post(CHECKOUT, data=body, content_type=content_type)
+    assert response.status_code == 415
+    assert response.json()["error"]["code"] == "unsupported_media_type"
+    assert not Order.objects.exists()
+
+
+def test_an_oversized_json_checkout_is_a_json_413_logged_as_a_warning(attacker, caplog):
+    body = b'{"diamond_id": "x", "comments": "' + b"x" * 3_000_000 + b'"}'
+    response = checkout(attacker, body)
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "payload_too_large"
+    assert {r.levelname for r in caplog.records} <= {"WARNING", "INFO"}
+    assert not [r for r in caplog.records if r.exc_info]
 
 
 def test_the_simulator_with_a_nul_session_id_is_a_404(attacker, settings):
