@@ -64,3 +64,18 @@ class Notification(models.Model):
 
     def __str__(self):
         return f"{self.category}: {self.title}"
+
+
+class Attachment(models.Model):
+    """A file sent with an email (the order-confirmed email's tax invoice), stored with it by
+    whoever wrote the email: delivery attaches it as it is, on every attempt."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(max_length=200)
+    mimetype = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    def __str__(self):
+        return self.filename
