@@ -19,6 +19,10 @@ for name, value in {
     "EMAIL_URL": "memorymail://",
     # Most tests describe a charge taken at Checkout; the money-safety tests set `manual`.
     "CHECKOUT_CAPTURE": "automatic",
+    # The seller on the tax invoice (the IRD's published example of a valid IRD number).
+    "STORE_NAME": "Diamond Store Limited",
+    "STORE_ADDRESS": "Level 2, 10 Example Street, Auckland 1010, New Zealand",
+    "GST_NUMBER": "49-091-850",
 }.items():
     os.environ.setdefault(name, value)
 
