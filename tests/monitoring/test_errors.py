@@ -11,6 +11,7 @@ import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import brotli
 import pytest
 
 from monitoring.errors import FILTERED, scrub
@@ -50,6 +51,8 @@ class SentryDouble:
                     body = gzip.decompress(body)
                 elif encoding == "deflate":
                     body = zlib.decompress(body)
+                elif encoding == "br":  # the SDK's choice whenever brotli is installed
+                    body = brotli.decompress(body)
                 double.raw.append(body)
                 if self.path.endswith("/envelope/"):
                     lines = body.split(b"\n")
