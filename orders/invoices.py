@@ -152,30 +152,18 @@ class Invoice:
     credits: list[InvoiceLine]
 
     @property
-    def refunded(self) -> InvoiceLine:
-        return self._total(self.credits)
-
-    @property
     def net(self) -> InvoiceLine:
-        refunded = self.refunded
+        """The sale less its refunds; its GST is the sale's less the refunds', as printed."""
         return InvoiceLine(
             on=None,
-            amount_cents=self.sale.amount_cents - refunded.amount_cents,
-            gst_cents=self.sale.gst_cents - refunded.gst_cents,
+            amount_cents=self.sale.amount_cents - sum(c.amount_cents for c in self.credits),
+            gst_cents=self.sale.gst_cents - sum(c.gst_cents for c in self.credits),
             currency=self.sale.currency,
         )
 
     @property
     def filename(self) -> str:
         return f"tax-invoice-{self.number}.pdf"
-
-    def _total(self, lines: list[InvoiceLine]) -> InvoiceLine:
-        return InvoiceLine(
-            on=None,
-            amount_cents=sum(line.amount_cents for line in lines),
-            gst_cents=sum(line.gst_cents for line in lines),
-            currency=self.sale.currency,
-        )
 
 
 def order_has_invoice(*, order: Order) -> bool:
