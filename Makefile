@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEV_ENV := DEBUG=True STOREFRONT_URL=http://localhost:$(PORT)
 
-.PHONY: run test lint format install install-test browser worker clean
+.PHONY: run test lint format install install-test pdf-libs browser worker clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,24 +18,32 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(PY) -m pip install --quiet ".[test]"
 	touch $@
 
-install: $(VENV)/.installed
+install: pdf-libs $(VENV)/.installed
 
 install-test: $(VENV)/.installed-test
+
+# Debian packages, through apt-get: as root (CI) directly; otherwise through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) apt-get update -qq && \
+  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+# Debian's Pango, HarfBuzz and a font, which WeasyPrint loads to make the tax invoice's PDF.
+PDF_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core
+pdf-libs:
+	@dpkg -s $(PDF_LIBS) >/dev/null 2>&1 || { \
+	  echo "Installing Debian's Pango and a font for the invoice PDFs"; \
+	  $(APT_INSTALL) $(PDF_LIBS) >/dev/null; }
 
 # Debian's Chromium for the browser tests (a test tool's own browser download fails offline),
 # axe-core from the npm registry (package.json) for their accessibility checks, and the Nu HTML
 # Checker (npm's vnu-jar) with Debian's Java for tests/test_html.py.
-# As root (CI) apt-get runs directly; otherwise through sudo.
-SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
-	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	  $(APT_INSTALL) chromium >/dev/null; }
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "Installing Debian's Java for the HTML checker"; \
-	  $(SUDO) apt-get update -qq && \
-	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
+	  $(APT_INSTALL) default-jre-headless >/dev/null; }
 	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/vnu-jar/build/dist/vnu.jar || \
 	  npm install --no-audit --no-fund --silent  # axe-core, vnu-jar (package.json)
 
@@ -59,7 +67,7 @@ format: install-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: install-test browser lint
+test: install-test pdf-libs browser lint
 	$(VENV)/bin/pytest
 
 clean:

@@ -2,7 +2,8 @@
 
 DEBUG is off, TASKS_BACKEND is `database` (the production setup: fulfilment enqueues the feed
 order in the webhook's transaction and `manage.py db_worker` runs it). Only what a benchmark
-cannot have is changed: its own database, local Stripe keys, and quiet logging.
+cannot have is changed: its own database, local Stripe keys, the tax invoice's seller, and
+quiet logging.
 """
 
 import os
@@ -18,6 +19,8 @@ for name, value in {
     "TASKS_BACKEND": "database",
     "SLACK_BOT_TOKEN": "",
     "LOG_LEVEL": "WARNING",
+    "STORE_ADDRESS": "10 Example Street, Auckland 1010, New Zealand",
+    "GST_NUMBER": "49-091-850",
 }.items():
     os.environ.setdefault(name, value)
 

@@ -218,7 +218,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "{levelname} {name}: {message}", "style": "{"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # WeasyPrint (the invoice PDF) logs each step of every render at INFO.
+        "weasyprint.progress": {"level": "WARNING"},
+    },
 }
 
 # ---------------------------------------------------------------- the shopper after paying
@@ -240,6 +244,15 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # seconds; a stuck server 
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Diamond Store <orders@example.com>")
 SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 STORE_CONTACT_EMAIL = env("STORE_CONTACT_EMAIL", default="help@example.com")
+
+# The seller on every tax invoice (orders/invoices.py): its name, its address (comma-separated
+# lines) and its GST number. With DEBUG off the system checks (orders/checks.py) refuse a
+# missing or malformed GST number and an empty name or address; `make run` shows demo values.
+STORE_NAME = env("STORE_NAME", default="Diamond Store")
+STORE_ADDRESS = env(
+    "STORE_ADDRESS", default="1 Example Street, Auckland 1010, New Zealand" if DEBUG else ""
+)
+GST_NUMBER = env("GST_NUMBER", default="49-091-850" if DEBUG else "")
 
 # Log in with an email address (any case) or a username.
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]

@@ -81,6 +81,7 @@ class NotificationAdmin(ReadOnlyModelAdmin):
                     "text_display",
                     "fields_display",
                     "html_display",
+                    "attachments_display",
                 ]
             },
         ),
@@ -101,6 +102,7 @@ class NotificationAdmin(ReadOnlyModelAdmin):
         "text_display",
         "fields_display",
         "html_display",
+        "attachments_display",
         "slack_payload",
     ]
     show_full_result_count = False
@@ -154,6 +156,17 @@ class NotificationAdmin(ReadOnlyModelAdmin):
         return format_html(
             '<details><summary>Show the HTML</summary><pre class="payload">{}</pre></details>',
             notification.html,
+        )
+
+    @admin.display(description="Attachments")
+    def attachments_display(self, notification):
+        files = notification.attachments.all()
+        if not files:
+            return "—"
+        return format_html_join(
+            "",
+            "<div>{} ({}, {} KB)</div>",
+            ((f.filename, f.mimetype, max(1, round(len(f.content) / 1024))) for f in files),
         )
 
     @admin.display(description="Slack attachment")

@@ -71,6 +71,8 @@ def _send(notification: Notification) -> str:
         )
         if notification.html:
             message.attach_alternative(notification.html, "text/html")
+        for attachment in notification.attachments.all():
+            message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
         message.send()
         return Notification.DeliveryStatus.SENT
     if not settings.SLACK_BOT_TOKEN:

@@ -75,3 +75,18 @@ class Notification(models.Model):
     @property
     def holds_a_secret(self) -> bool:
         return self.category in SECRET_CATEGORIES
+
+
+class Attachment(models.Model):
+    """A file sent with an email (the order-confirmed email's tax invoice), stored with it by
+    whoever wrote the email: delivery attaches it as it is, on every attempt."""
+
+    notification = models.ForeignKey(
+        Notification, on_delete=models.CASCADE, related_name="attachments"
+    )
+    filename = models.CharField(max_length=200)
+    mimetype = models.CharField(max_length=100)
+    content = models.BinaryField()
+
+    def __str__(self):
+        return self.filename

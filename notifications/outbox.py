@@ -1,17 +1,25 @@
 """Writing to the outbox: a message is stored with the change that caused it, and its
-delivery is queued in the same transaction (or right after it commits)."""
+delivery is queued in the same transaction (or right after it commits).
+
+An email's attachments (the order-confirmed email's tax invoice, a PDF) are made by whoever
+writes the email, when it is written (in the worker), and stored with it (`Attachment`) —
+not kept as a reference to render at delivery. So delivery stays free of any domain code (the
+outbox imports no domain app), every retry through a mail outage sends the same bytes, and the
+outbox keeps exactly the document the customer received.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 
 from core.tasks import enqueue_durably
-from notifications.models import Category, Notification
+from notifications.models import Attachment, Category, Notification
 from notifications.tasks import notification_deliver
 
 ERRORS, OPS, RED, GREEN = "SLACK_CHANNEL_ERRORS", "SLACK_CHANNEL_OPS", "#dc3545", "#28a745"
@@ -68,6 +76,13 @@ def email_render(*, template: str, context: dict) -> tuple[str, str]:
     return text, render_to_string(f"{template}.html", context)
 
 
+@dataclass(frozen=True)
+class EmailAttachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
 def email_message_create(
     *,
     to: str,
@@ -77,9 +92,10 @@ def email_message_create(
     reference: str = "",
     category: str = Category.ORDER_EMAIL,
     dedupe_key: str | None = None,
+    attachments: Sequence[EmailAttachment] = (),
 ) -> Notification | None:
-    """An email; None when a message with the same `dedupe_key` already exists (without a
-    key, every call is a new message)."""
+    """An email (with its attachments); None when a message with the same `dedupe_key`
+    already exists (without a key, every call is a new message)."""
     return _create_once(
         dedupe_key,
         kind=Notification.Kind.EMAIL,
@@ -89,6 +105,7 @@ def email_message_create(
         text=text,
         html=html,
         reference=reference,
+        attachments=attachments,
     )
 
 
@@ -129,7 +146,17 @@ def _create_once(dedupe_key: str | None, **values) -> Notification | None:
         raise
 
 
-def _create(**values) -> Notification:
-    notification = Notification.objects.create(**values)
-    enqueue_durably(notification_deliver, notification_id=notification.pk)
+def _create(*, attachments: Sequence[EmailAttachment] = (), **values) -> Notification:
+    with transaction.atomic(savepoint=False):  # the message and its files, or neither
+        notification = Notification.objects.create(**values)
+        Attachment.objects.bulk_create(
+            Attachment(
+                notification=notification,
+                filename=attachment.filename,
+                mimetype=attachment.mimetype,
+                content=attachment.content,
+            )
+            for attachment in attachments
+        )
+        enqueue_durably(notification_deliver, notification_id=notification.pk)
     return notification

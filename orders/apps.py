@@ -5,8 +5,8 @@ class OrdersConfig(AppConfig):
     name = "orders"
 
     def ready(self):
-        # The figures for /metrics; the receivers that answer an account's deletion
-        # (accounts.signals).
-        from orders import figures, privacy  # noqa: F401
+        # The system checks; the figures for /metrics; the receivers that answer an
+        # account's deletion (accounts.signals).
+        from orders import checks, figures, privacy  # noqa: F401
 
         figures.figures_register()

@@ -11,6 +11,9 @@ order's payment state as it was then. The task puts one email in the notificatio
 most once per order and kind (the outbox's `dedupe_key`), so a webhook delivered three times
 still sends one. The outbox sends it, retrying while the mail server is down; the order never
 waits for it.
+
+The *order confirmed* email carries the order's tax invoice as a PDF (`orders.invoices`), made
+by the same task and stored with the email in the outbox.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from accounts.selectors import customer_name
 from core.money import money_display
 from core.tasks import enqueue_durably
 from notifications.models import Notification
-from notifications.outbox import email_message_create, email_render
+from notifications.outbox import EmailAttachment, email_message_create, email_render
+from orders.invoices import invoice_pdf, order_invoice
 from orders.models import Order
 from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
 
@@ -38,6 +42,8 @@ SUBJECTS = {
     "order_cancelled": "Your order is cancelled — you have not been charged — order {number}",
 }
 KINDS = tuple(SUBJECTS)
+# The emails that carry the order's tax invoice (a PDF).
+INVOICE_ATTACHED_TO = ("order_confirmed",)
 # The timeline entries that send the shopper an email. Never a feed-order entry: a supplier
 # problem is ops' to solve, and the shopper's order stays "Processing" meanwhile.
 EMAIL_FOR_EVENT = {
@@ -127,7 +133,17 @@ def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
         html=html,
         reference=order.order_number or "",
         dedupe_key=order_email_dedupe_key(order=order, kind=kind),
+        attachments=order_email_attachments(kind=kind, order=order),
     )
+
+
+def order_email_attachments(*, kind: str, order: Order) -> list[EmailAttachment]:
+    """The tax invoice's PDF, with the order-confirmed email (a confirmed order's money is
+    taken, so it has one)."""
+    invoice = order_invoice(order=order) if kind in INVOICE_ATTACHED_TO else None
+    if invoice is None:
+        return []
+    return [EmailAttachment(invoice.filename, invoice_pdf(invoice=invoice), "application/pdf")]
 
 
 def order_emails_for_event(*, order: Order, event_kind: str) -> None:

@@ -7,4 +7,9 @@ app_name = "orders"
 urlpatterns = [
     path("account/orders/", views.order_list_view, name="list"),
     path("account/orders/<str:order_number>/", views.order_detail_view, name="detail"),
+    path(
+        "account/orders/<str:order_number>/invoice/",
+        views.order_invoice_view,
+        name="invoice",
+    ),
 ]

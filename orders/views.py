@@ -1,11 +1,12 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from core.money import money_display
+from orders.invoices import invoice_pdf, order_has_invoice, order_invoice
 from orders.selectors.shopper import (
     order_for_customer,
     order_list_for_customer,
@@ -54,5 +55,22 @@ def order_detail_view(request, order_number):
             "time_zone_label": time_zone_label(),
             "receipt_url": order_receipt_url(order=order),
             "store_contact_email": settings.STORE_CONTACT_EMAIL,
+            "has_invoice": order_has_invoice(order=order),
         },
     )
+
+
+@require_safe
+@login_required
+def order_invoice_view(request, order_number):
+    """The tax invoice of the shopper's own order, as a page or (`?format=pdf`) its PDF; 404
+    for anyone else's order, as the order page, and for an order that has no invoice."""
+    order = order_for_customer(user=request.user, order_number=order_number)
+    invoice = None if order is None else order_invoice(order=order)
+    if invoice is None:
+        raise Http404("No such invoice.")
+    if request.GET.get("format") == "pdf":
+        response = HttpResponse(invoice_pdf(invoice=invoice), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{invoice.filename}"'
+        return response
+    return render(request, "orders/invoice.html", {"invoice": invoice})

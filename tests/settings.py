@@ -17,6 +17,10 @@ for name, value in {
     # Django's in-memory mail (pytest-django's `mailoutbox`; tests/smtp.py for a real server),
     # also in the worker processes some tests start: no mail leaves the machine.
     "EMAIL_URL": "memorymail://",
+    # The seller on the tax invoice (the IRD's published example of a valid IRD number).
+    "STORE_NAME": "Diamond Store Limited",
+    "STORE_ADDRESS": "Level 2, 10 Example Street, Auckland 1010, New Zealand",
+    "GST_NUMBER": "49-091-850",
 }.items():
     os.environ.setdefault(name, value)
 

@@ -45,6 +45,7 @@ def test_manage_check_reports_missing_production_settings():
     assert result.returncode != 0
     assert "config.E001" in result.stderr
     assert "payments.E002" in result.stderr
+    assert "orders.E001" in result.stderr  # no GST number for the tax invoices
     assert "Traceback" not in result.stderr
 
 

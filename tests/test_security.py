@@ -182,6 +182,8 @@ def test_production_settings_pass_the_deploy_check(tmp_path):
         "STRIPE_SECRET_KEY": "sk_live_" + secrets.token_hex(24),
         "STRIPE_WEBHOOK_SECRET": "whsec_" + secrets.token_hex(24),
         "TASKS_BACKEND": "database",
+        "STORE_ADDRESS": "10 Example Street, Auckland 1010",
+        "GST_NUMBER": "49-091-850",
     }
     rotating = {  # halfway through rotating both secrets: the new one, then the old
         "SECRET_KEY_FALLBACKS": secrets.token_urlsafe(64),

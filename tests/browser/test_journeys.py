@@ -60,6 +60,9 @@ def confirm_pay_copy(diamond) -> str:
     )
 
 
+SIGN_UP_PASSWORD = "Mt-Ruapehu-snow-2026"
+
+
 def sign_up(page, username: str) -> str:
     """A new shopper signs up from the catalog's header, follows the link in the confirmation
     email (the outbox delivers it to Django's in-memory mailbox), is welcomed, and carries on
@@ -71,8 +74,8 @@ def sign_up(page, username: str) -> str:
         page.get_by_role("navigation", name="Main").get_by_role("link", name="Sign up").click()
     page.get_by_label("Full name").fill(full_name)
     page.get_by_label("Email").fill(email)
-    page.get_by_label(re.compile(r"^Password:?$")).fill("Mt-Ruapehu-snow-2026")
-    page.get_by_label("Password confirmation").fill("Mt-Ruapehu-snow-2026")
+    page.get_by_label(re.compile(r"^Password:?$")).fill(SIGN_UP_PASSWORD)
+    page.get_by_label("Password confirmation").fill(SIGN_UP_PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Sign up").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"
