@@ -485,7 +485,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         `OrderAction`s as the order page's buttons."""
         actions = super().get_actions(request)
         for order_action in ORDER_ACTIONS:
-            if request.user.has_perm(order_action.permission):
+            if order_action.bulk and request.user.has_perm(order_action.permission):
                 actions[order_action.name] = (
                     self._bulk_action(order_action),
                     order_action.name,
