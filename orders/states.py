@@ -579,6 +579,11 @@ TONES = {
     "Payment failed": "bad",
     "Checkout expired": "bad",
     "Cancelled": "neutral",
+    "Shipped": "ok",
+    "Delivered": "ok",
+    "Return requested": "pending",
+    "Return approved": "pending",
+    "Returned": "neutral",
 }
 
 
@@ -603,6 +608,8 @@ def shopper_status(order, *, payment_processing: bool = False) -> ShopperStatus:
         )
     if order.status == S.CANCELLED and order.payment_status == P.VOIDED:
         return ShopperStatus("Cancelled", "This order was cancelled. Your card was not charged.")
+    if order.status == S.CONFIRMED and order.fulfilment_status in FULFILMENT_WORDS:
+        return FULFILMENT_WORDS[order.fulfilment_status]
     return SHOPPER_WORDS.get(order.status, ShopperStatus("Processing"))
 
 
@@ -620,6 +627,32 @@ SHOPPER_WORDS = {
         "Checkout expired", "The checkout expired before payment. Nothing was charged."
     ),
     S.CANCELLED: ShopperStatus("Cancelled", "This order was cancelled and refunded."),
+}
+
+
+# A confirmed order on its way to the shopper (or back).
+FULFILMENT_WORDS = {
+    FU.RECEIVED: ShopperStatus(
+        "Confirmed",
+        "Your diamond is with us, checked against its grading report, and about "
+        "to be shipped insured.",
+    ),
+    FU.SHIPPED: ShopperStatus(
+        "Shipped", "Your diamond is on its way, insured; it needs a signature on delivery."
+    ),
+    FU.DELIVERED: ShopperStatus("Delivered", "Your diamond has been delivered."),
+    FU.RETURN_REQUESTED: ShopperStatus(
+        "Return requested",
+        "We have your return request and will email you how to send the diamond back.",
+    ),
+    FU.RETURN_APPROVED: ShopperStatus(
+        "Return approved",
+        "Send the diamond back as our email explains; we refund you once "
+        "it has arrived and been checked.",
+    ),
+    FU.RETURNED: ShopperStatus(
+        "Returned", "We received your diamond back; your refund is on its way."
+    ),
 }
 
 

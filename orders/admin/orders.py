@@ -31,8 +31,10 @@ from orders.admin.filters import (
     DisputeFilter,
     NeedsAttentionFilter,
     PaidPeriodFilter,
+    QueueFilter,
 )
 from orders.admin.paging import OrdersPaginator, uses_default_order
+from orders.carriers import order_tracking_url
 from orders.models import Order, OrderEvent
 from orders.selectors.ops import (
     order_list_for_ops,
@@ -82,6 +84,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "status",
         "payment_status",
         "feed_order_status",
+        QueueFilter,
+        "fulfilment_status",
         PaidPeriodFilter,
         CreatedPeriodFilter,
         DisputeFilter,
@@ -160,6 +164,23 @@ class OrderAdmin(ReadOnlyModelAdmin):
             },
         ),
         ("Shipping", {"fields": ["shipping_name", "shipping_address", "shipping_phone"]}),
+        (
+            "Fulfilment",
+            {
+                "fields": [
+                    "fulfilment_status",
+                    "received_at",
+                    "shipped_at",
+                    "carrier",
+                    "tracking_number",
+                    "tracking_link",
+                    "delivered_at",
+                    "return_requested_at",
+                    "return_reason",
+                    "returned_at",
+                ]
+            },
+        ),
         ("Resolution", {"fields": ["resolved_at", "resolved_by", "resolution_note"]}),
     ]
 
@@ -258,8 +279,16 @@ class OrderAdmin(ReadOnlyModelAdmin):
             "payment_link",
             "checkout_session_link",
             "feed_order_error_display",
+            "tracking_link",
         ]
         return [*model_fields, *computed]
+
+    @admin.display(description="Tracking")
+    def tracking_link(self, order):
+        url = order_tracking_url(order)
+        if not url:
+            return "—"
+        return format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', url, url)
 
     @admin.display(description="Needs attention")
     def attention_display(self, order):

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.selectors import customer_name
 from core.money import money_display
-from orders.models import Order, OrderEvent, Status
+from orders.models import FulfilmentStatus, Order, OrderEvent, Status
 from orders.states import ShopperStatus, shopper_status
 
 # The timeline kind `order_note_awaiting_payment` writes: Checkout completed by a delayed
@@ -55,6 +55,13 @@ def order_shopper_status(*, order: Order) -> ShopperStatus:
     if order.status == Status.PENDING_PAYMENT and closed:
         can_complete = False
         detail = "Your checkout has closed without a payment. You have not been charged."
+    if order.status == Status.CANCELLED and order.fulfilment_status == FulfilmentStatus.RETURNED:
+        refunded = money_display(order.refunded_cents, order.currency)
+        return ShopperStatus(
+            "Returned",
+            f"We received your diamond back and refunded {refunded} to your payment method. "
+            "Refunds usually show within 5 to 10 business days.",
+        )
     if order.status == Status.CANCELLED:
         refunded = order.refunded_cents
         detail = (
@@ -107,6 +114,13 @@ SHOPPER_TIMELINE = {
     "refunded": "Refund issued",
     "partially_refunded": "Partial refund issued",
     "voided": "Order cancelled — nothing charged",
+    # The stone's way (orders/fulfilment.py).
+    "stone_received": "Your diamond reached us and matched its grading report",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "return_requested": "Return requested",
+    "return_approved": "Return approved",
+    "returned": "Return received",
 }
 
 

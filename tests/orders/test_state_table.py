@@ -87,8 +87,10 @@ def test_every_target_of_an_admitted_state_is_legal(name):
 
 def test_the_enumeration_covers_every_combination_once():
     states = all_states()
-    assert len(states) == len(set(states)) == (
-        len(Status) * len(PaymentStatus) * len(FeedOrderStatus) * len(FulfilmentStatus)
+    assert (
+        len(states)
+        == len(set(states))
+        == (len(Status) * len(PaymentStatus) * len(FeedOrderStatus) * len(FulfilmentStatus))
     )
     assert set(states) > LEGAL
 
