@@ -34,8 +34,8 @@ from orders.admin.filters import (
     QueueFilter,
 )
 from orders.admin.paging import OrdersPaginator, uses_default_order
-from orders.carriers import order_tracking_url
-from orders.models import Order, OrderEvent
+from orders.carriers import carrier_name, order_tracking_url
+from orders.models import FulfilmentStatus, Order, OrderEvent
 from orders.selectors.ops import (
     order_list_for_ops,
     order_search_q,
@@ -412,7 +412,19 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 ("Status", self.status_badge(order)),
                 ("Payment", self.payment_badge(order)),
                 ("Feed order", self.feed_order_badge(order)),
+                *(
+                    [
+                        (
+                            "Stone",
+                            badge(order.fulfilment_status, order.get_fulfilment_status_display()),
+                        )
+                    ]
+                    if order.fulfilment_status != FulfilmentStatus.NOT_STARTED
+                    else []
+                ),
             ],
+            "carrier_name": carrier_name(order.carrier),
+            "tracking_url": order_tracking_url(order),
         }
 
     def order_action_view(self, request, object_id, action):
