@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from catalog.models import Availability
 from notifications.models import Category, Notification
+from orders.checks import check_carriers
 from orders.emails import order_email_render
 from orders.fulfilment import order_return_request
 from orders.invoices import order_invoice
@@ -354,3 +355,21 @@ def test_a_confirmed_order_refunded_before_shipping_leaves_the_queues(staff):
     order = OrderFactory(confirmed=True, diamond__availability=Availability.SOLD)
     assert order_mark_refunded(order=order, actor=staff)
     assert all(q.count == 0 for q in fulfilment_queues())
+
+
+# ---------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize(
+    ("carriers", "ids"),
+    [
+        ({}, ["orders.E010"]),
+        ({"nzpost": {"name": "", "tracking_url": "https://t.example/{number}"}}, ["orders.E011"]),
+        ({"x": {"name": "X", "tracking_url": "http://t.example/{number}"}}, ["orders.E012"]),
+        ({"x": {"name": "X", "tracking_url": "https://t.example/"}}, ["orders.E012"]),
+        ({"x": {"name": "X", "tracking_url": "https://t.example/?n={number}"}}, []),
+    ],
+)
+def test_the_carriers_setting_is_checked(settings, carriers, ids):
+    settings.CARRIERS = carriers
+    assert [error.id for error in check_carriers(None)] == ids
