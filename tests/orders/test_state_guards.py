@@ -21,14 +21,22 @@ from orders.money import (
 )
 from orders.services import (
     DiamondUnavailable,
+    PaidSession,
     order_create,
     order_feed_order_retry,
     order_mark_expired,
+    order_mark_paid,
     order_resolve,
 )
-from orders.states import may, outcome_unknown
+from orders.states import LEGAL, may, outcome_unknown
 from orders.transitions import order_transition
-from tests.factories import DiamondFactory, OrderFactory, StaffFactory, UserFactory
+from tests.factories import (
+    DiamondFactory,
+    OrderFactory,
+    StaffFactory,
+    UserFactory,
+    order_in_state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -304,3 +312,23 @@ def test_an_order_refunded_before_a_worker_took_it_on_never_reaches_the_supplier
 
     assert supplier.calls == 0
     assert state(order) == (Status.CANCELLED, PaymentStatus.REFUNDED, FeedOrderStatus.PENDING)
+
+
+@pytest.mark.parametrize("authorized", [False, True], ids=["paid", "authorised"])
+def test_a_mismatched_payment_never_moves_an_order_that_is_no_longer_open(authorized):
+    """A late event for a payment of the wrong amount (a retried session, a second payment)
+    on an order that is past pending payment records nothing and moves nothing."""
+    for legal in sorted(LEGAL):
+        if legal[0] == Status.PENDING_PAYMENT:
+            continue
+        order = order_in_state(legal)
+        session = PaidSession(
+            session_id=order.stripe_checkout_session_id,
+            payment_intent_id="pi_late_mismatch",
+            amount_total=order.amount_cents + 100,
+            currency=order.currency,
+            authorized=authorized,
+        )
+        assert order_mark_paid(order=order, session=session) is False, legal
+        assert state(order) == legal
+        assert not order.events.filter(kind="payment_mismatch").exists(), legal
