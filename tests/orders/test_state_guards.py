@@ -332,3 +332,19 @@ def test_a_mismatched_payment_never_moves_an_order_that_is_no_longer_open(author
         assert order_mark_paid(order=order, session=session) is False, legal
         assert state(order) == legal
         assert not order.events.filter(kind="payment_mismatch").exists(), legal
+
+
+def test_an_uncleared_fraud_warning_keeps_a_queued_supplier_order_from_starting(supplier):
+    """`feed_order_started` refuses while an early fraud warning stands (one that came before
+    the payment, or while the task waited in the queue); once ops clear it, the order goes."""
+    order = OrderFactory(paid=True, diamond__feed=supplier.name)
+    Order.objects.filter(pk=order.pk).update(fraud_warning_at=timezone.now())
+
+    assert not feed_order_place.call(order_id=order.pk, attempt=1)
+    assert supplier.calls == 0
+    assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.PENDING)
+
+    Order.objects.filter(pk=order.pk).update(fraud_cleared_at=timezone.now())
+    assert feed_order_place.call(order_id=order.pk, attempt=1)
+    assert supplier.calls == 1
+    assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
