@@ -115,15 +115,18 @@ SECOND_ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("refunded", [False, True], ids=["paid", "refunded"])
+@pytest.mark.parametrize("money", ["paid", "authorised", "refunded"])
 @pytest.mark.parametrize("second", sorted(SECOND_ANSWERS))
 @pytest.mark.parametrize("first", sorted(FIRST_ANSWERS))
-def test_an_attempts_answer_is_final(first, second, refunded):
+def test_an_attempts_answer_is_final(first, second, money):
     """The supplier's moves start only from a pending (or unknown) feed order: once an attempt
     was answered placed or refused, another answer for it is kept on the timeline and changes
-    nothing (refunded in between or not)."""
+    nothing (whether the money was taken, only held, or refunded in between)."""
     order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
-    if refunded:
+    if money == "authorised":
+        Order.objects.filter(pk=order.pk).update(payment_status=PaymentStatus.AUTHORIZED)
+        order.refresh_from_db()
+    if money == "refunded":
         assert order_mark_refunded(order=order)
     assert FIRST_ANSWERS[first](order)
     order.refresh_from_db()
