@@ -139,19 +139,22 @@ def test_an_attempts_answer_is_final(first, second, money):
     assert order.events.filter(kind="feed_order_late_answer").count() == 1
 
 
-@pytest.mark.parametrize("refunded", [False, True], ids=["paid", "refunded"])
+@pytest.mark.parametrize("money", ["paid", "authorised", "refunded"])
 @pytest.mark.parametrize("answer", sorted(SECOND_ANSWERS))
-def test_a_superseded_attempts_answer_leaves_the_current_attempt_in_flight(answer, refunded):
+def test_a_superseded_attempts_answer_leaves_the_current_attempt_in_flight(answer, money):
     """Each supplier move is guarded by the attempt: attempt 1 (abandoned, outcome unknown,
     retried by ops) answers while attempt 2 is still with the supplier."""
     order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
+    if money == "authorised":
+        Order.objects.filter(pk=order.pk).update(payment_status=PaymentStatus.AUTHORIZED)
+        order.refresh_from_db()
     assert feed_order_abandon(order=order)
     order.refresh_from_db()
     assert order_feed_order_retry(order=order, reason="checked with the supplier")
     assert order_transition(
         order, "feed_order_started", attempt=2, feed_order_started_at=timezone.now()
     )
-    if refunded:
+    if money == "refunded":
         assert order_mark_refunded(order=order)
     order.refresh_from_db()
     before = (state(order), order.feed_order_attempt, order.feed_order_id)
