@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models import Case, DateTimeField, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Diamond
@@ -21,6 +21,7 @@ from core.tasks import enqueue_durably
 from orders.alerts import (
     alert_dispute,
     alert_fraud_warning,
+    alert_stripe_mismatch,
 )
 from orders.feed_orders import feed_order_place
 from orders.holds import feed_hold_release_enqueue
@@ -170,6 +171,9 @@ class PaidSession:
     shipping: dict = field(default_factory=dict)
     # Authorised (money held, captured when the supplier confirms), not yet charged.
     authorized: bool = False
+    # The PaymentIntent's latest charge, when the session came with it expanded.
+    charge_id: str = ""
+    receipt_url: str = ""
 
 
 def order_mark_paid(
@@ -193,6 +197,8 @@ def order_mark_paid(
         "data": {"payment_intent": session.payment_intent_id, "session": session.session_id},
         "now": now,
         **{key: value for key, value in session.shipping.items() if value},
+        **({"stripe_charge_id": session.charge_id} if session.charge_id else {}),
+        **({"stripe_receipt_url": session.receipt_url} if _receipt_ok(session.receipt_url) else {}),
     }
     with transaction.atomic(savepoint=False):
         if mismatch:
@@ -221,15 +227,75 @@ def order_mark_paid(
     return changed
 
 
+def _receipt_ok(receipt_url: str) -> bool:
+    return receipt_url.startswith("https://") and len(receipt_url) <= 500
+
+
 def order_receipt_record(*, order: Order, receipt_url: str) -> bool:
     """Keep Stripe's receipt link for the shopper's order page (https only)."""
-    if not receipt_url.startswith("https://") or len(receipt_url) > 500:
+    if not _receipt_ok(receipt_url):
         return False
     return bool(
         Order.objects.filter(pk=order.pk)
         .exclude(stripe_receipt_url=receipt_url)
         .update(stripe_receipt_url=receipt_url)
     )
+
+
+def _fill(name: str, value, empty=""):
+    """`name` becomes `value` only where it is still empty (one expression of the UPDATE)."""
+    return Case(When(**{name: empty}, then=Value(value)), default=F(name))
+
+
+def order_details_fill(
+    *,
+    order: Order,
+    shipping: dict | None = None,
+    payment_intent_id: str = "",
+    charge_id: str = "",
+) -> bool:
+    """What a later event (or a retrieve) knows and the order lacks: shipping name, address
+    and phone, the PaymentIntent and charge ids. One UPDATE that sets each only where it is
+    still empty, so whichever event brought a detail first keeps it: nothing is erased or
+    overwritten, whatever the order Stripe delivers its events in."""
+    values: dict[str, object] = {}
+    for key, value in (shipping or {}).items():
+        if key == "shipping_address" and value:
+            values[key] = Case(
+                When(shipping_address={}, then=Value(value, output_field=JSONField())),
+                default=F(key),
+            )
+        elif value:
+            values[key] = _fill(key, value)
+    if payment_intent_id:
+        values["stripe_payment_intent_id"] = _fill("stripe_payment_intent_id", payment_intent_id)
+    if charge_id:
+        values["stripe_charge_id"] = _fill("stripe_charge_id", charge_id)
+    if not values:
+        return False
+    missing = Q()
+    for key in values:
+        missing |= Q(shipping_address={}) if key == "shipping_address" else Q(**{key: ""})
+    changed = bool(
+        Order.objects.filter(missing, pk=order.pk).update(**values, updated_at=timezone.now())
+    )
+    if changed:
+        order.refresh_from_db(fields=[*values, "updated_at"])
+    return changed
+
+
+def order_note_stripe_mismatch(*, order: Order, problem: str, stripe_event_id: str = "") -> None:
+    """Stripe reported something the order cannot book (an amount in another currency than
+    the order's): kept on the order for ops, who are alerted; nothing is booked."""
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(
+            stripe_mismatch=problem, resolved_at=None, resolved_by=None, updated_at=timezone.now()
+        )
+        order.stripe_mismatch, order.resolved_at, order.resolved_by = problem, None, None
+        order_event_record(
+            order=order, kind="stripe_mismatch", message=problem, stripe_event_id=stripe_event_id
+        )
+        alert_stripe_mismatch(order=order, problem=problem)
 
 
 # ---------------------------------------------------------------- disputes and fraud
