@@ -25,7 +25,7 @@ from orders.alerts import (
 )
 from orders.feed_orders import feed_order_place
 from orders.holds import feed_hold_release_enqueue
-from orders.models import Order, OrderNumberCounter
+from orders.models import Order, OrderNumberCounter, Status
 from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,11 @@ def order_mark_paid(
             ),
             **common,
         )
-        if changed:
+        if changed:  # an early fraud warning may have come first (Stripe keeps no order)
+            order.refresh_from_db(fields=["fraud_warning_at", "fraud_cleared_at"])
+        if changed and order.fraud_warning_at is not None and order.fraud_cleared_at is None:
+            _feed_order_stop(order, stripe_event_id, reason="")
+        elif changed:
             enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)
     return changed
 
@@ -342,16 +346,13 @@ def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) 
             fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now
         )
         order.fraud_warning_at, order.fraud_cleared_at, order.resolved_at = now, None, None
-        stopped = order_transition(
-            order,
-            "feed_order_stopped",
-            feed_order_error=(
-                f"Stopped: Stripe raised an early fraud warning ({fraud_type}). Retry to place "
-                "the supplier order anyway, or cancel the order."
-            ),
-            stripe_event_id=stripe_event_id,
-            message="Early fraud warning: the supplier order was stopped before it was placed.",
-        )
+        order.refresh_from_db(fields=["status"])
+        if order.status == Status.PENDING_PAYMENT:
+            # Stripe delivered the warning before the payment: fulfilment stops the supplier
+            # order when the payment arrives (`order_mark_paid`), and says so on the timeline.
+            alert_fraud_warning(order=order, stopped=True)
+            return "noted before the payment; the supplier order will not be placed"
+        stopped = _feed_order_stop(order, stripe_event_id, reason=fraud_type)
         if not stopped:
             order_event_record(
                 order=order,
@@ -362,6 +363,19 @@ def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) 
             )
         alert_fraud_warning(order=order, stopped=stopped)
     return "feed order stopped" if stopped else "alerted"
+
+
+def _feed_order_stop(order: Order, stripe_event_id: str, *, reason: str) -> bool:
+    return order_transition(
+        order,
+        "feed_order_stopped",
+        feed_order_error=(
+            f"Stopped: Stripe raised an early fraud warning{f' ({reason})' if reason else ''}. "
+            "Retry to place the supplier order anyway, or cancel the order."
+        ),
+        stripe_event_id=stripe_event_id,
+        message="Early fraud warning: the supplier order was stopped before it was placed.",
+    )
 
 
 # ---------------------------------------------------------------- supplier holds
