@@ -236,6 +236,11 @@ def dispute_seen(*, ref: PaymentRef, dispute: DisputeFact, stripe_event_id: str 
         last = order.events.filter(kind__in=DISPUTE_KINDS).order_by("-created_at", "-id").first()
         if last is not None and last.data.get("event_created", 0) > dispute.event_created:
             return False, "an older dispute event; ignored."
+        if last is not None and (last.data.get("dispute"), last.data.get("status")) == (
+            dispute.dispute_id,
+            dispute.status,
+        ):
+            return False, f"dispute {dispute.status} already recorded."
         order_dispute_update(
             order=order,
             dispute_id=dispute.dispute_id,

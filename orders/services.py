@@ -342,9 +342,15 @@ def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) 
     worker is stopped until ops decide (retry places it; cancel or refund ends it)."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        Order.objects.filter(pk=order.pk).update(
-            fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now
-        )
+        # A warning ops have not cleared yet is already on the order (a redelivery, or a
+        # second warning about the same charge): nothing more to stop or tell.
+        open_warning = Q(fraud_warning_at__isnull=False, fraud_cleared_at__isnull=True)
+        if not (
+            Order.objects.filter(pk=order.pk)
+            .exclude(open_warning)
+            .update(fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now)
+        ):
+            return "already warned; unchanged"
         order.fraud_warning_at, order.fraud_cleared_at, order.resolved_at = now, None, None
         order.refresh_from_db(fields=["status"])
         if order.status == Status.PENDING_PAYMENT:

@@ -163,12 +163,11 @@ def charge_ref(charge: dict) -> PaymentRef:
     )
 
 
-def charged_ref(obj: dict, *, payment_intent: str = "") -> PaymentRef:
+def charged_ref(obj: dict) -> PaymentRef:
     """A refund's, dispute's or early fraud warning's ids: its charge (Stripe always sets it)
-    and its PaymentIntent (which may be null; `payment_intent`: learnt from the charge)."""
+    and its PaymentIntent (which may be null)."""
     return PaymentRef(
-        charge_id=stripe_id(obj, "charge"),
-        payment_intent_id=stripe_id(obj, "payment_intent") or payment_intent,
+        charge_id=stripe_id(obj, "charge"), payment_intent_id=stripe_id(obj, "payment_intent")
     )
 
 

@@ -22,7 +22,7 @@ from gateway.registry import payment_gateway
 from gateway.signing import signature_verified
 from orders import payment_events
 from orders.models import Status
-from orders.payment_events import Applied, DisputeFact, RefundFact
+from orders.payment_events import Applied, DisputeFact, PaymentRef, RefundFact
 from orders.selectors.payments import order_for_payment
 from payments.alerts import alert_webhook_failed
 from payments.event_parsing import InvalidPayload, NotAnEvent, parse_event
@@ -140,6 +140,7 @@ def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple
 # before the processing transaction opens (no network call inside it).
 
 PAYMENT_INTENT_EVENTS = ("payment_intent.amount_capturable_updated", "payment_intent.succeeded")
+CHARGE_EVENTS = ("charge.succeeded", "charge.captured", "charge.refunded")
 CHARGED_EVENTS = (
     "charge.dispute.created",
     "charge.dispute.updated",
@@ -157,7 +158,9 @@ def _fetched(event_type: str, obj: dict) -> dict:
     if event_type in PAYMENT_INTENT_EVENTS:
         return _session_for_payment_intent(obj)
     if event_type in CHARGED_EVENTS:
-        return _payment_intent_of_charge(obj)
+        return _order_of_charge(charged_ref(obj))
+    if event_type in CHARGE_EVENTS:
+        return _order_of_charge(charge_ref(obj))
     return {}
 
 
@@ -193,18 +196,19 @@ def _session_for_payment_intent(intent: dict) -> dict:
     return {"session": session}
 
 
-def _payment_intent_of_charge(obj: dict) -> dict:
-    """A dispute or early fraud warning names its charge; its `payment_intent` may be null.
-    When no order has that charge yet, the charge (retrieved) says its PaymentIntent."""
-    ref = charged_ref(obj)
+def _order_of_charge(ref: PaymentRef) -> dict:
+    """An event about a charge (or a dispute or early fraud warning, whose `payment_intent`
+    may be null) that no order knows yet: the charge (retrieved) says its PaymentIntent, and
+    for an order not yet paid (it keeps no PaymentIntent id) the PaymentIntent's metadata
+    names the order."""
     if not ref.charge_id or order_for_payment(ref) is not None:
         return {}
     try:
-        charge = payment_gateway().charge_retrieve(ref.charge_id)
-        intent_id = ref.payment_intent_id or stripe_id(charge, "payment_intent")
+        intent_id = ref.payment_intent_id or stripe_id(
+            payment_gateway().charge_retrieve(ref.charge_id), "payment_intent"
+        )
         if not intent_id or order_for_payment(replace(ref, payment_intent_id=intent_id)):
             return {"payment_intent": intent_id}
-        # An order not yet paid keeps no PaymentIntent id: its metadata names the order.
         intent = payment_gateway().payment_intent_retrieve(intent_id)
     except GatewayError as exc:
         if not exc.not_found:
@@ -322,12 +326,23 @@ def _refunds(charge: dict) -> list[RefundFact]:
     ]
 
 
-def _on_charge_refunded(charge: dict, record: WebhookEvent) -> Applied:
+def _found(ref: PaymentRef, payment_intent: str, order_id: str) -> PaymentRef:
+    """The object's ids, with what Stripe said when asked (`_order_of_charge`)."""
+    return replace(
+        ref,
+        payment_intent_id=ref.payment_intent_id or payment_intent,
+        order_id=ref.order_id or order_id,
+    )
+
+
+def _on_charge_refunded(
+    charge: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
     refunded = stripe_amount(charge, "amount_refunded")
     if not refunded:
         return Applied(None, False, "No refunded amount; ignored.")
     return payment_events.refund_seen(
-        ref=charge_ref(charge),
+        ref=_found(charge_ref(charge), payment_intent, order_id),
         refunds=_refunds(charge),
         amount_refunded=refunded,
         currency=stripe_currency(charge),
@@ -335,9 +350,12 @@ def _on_charge_refunded(charge: dict, record: WebhookEvent) -> Applied:
     )
 
 
-def _on_charge_succeeded(charge: dict, record: WebhookEvent) -> Applied:
+def _on_charge_succeeded(
+    charge: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
     return payment_events.receipt_seen(
-        ref=charge_ref(charge), receipt_url=stripe_text(charge, "receipt_url")
+        ref=_found(charge_ref(charge), payment_intent, order_id),
+        receipt_url=stripe_text(charge, "receipt_url"),
     )
 
 
@@ -354,7 +372,7 @@ def _on_dispute(
         currency=stripe_currency(dispute),
     )
     return payment_events.dispute_seen(
-        ref=replace(charged_ref(dispute, payment_intent=payment_intent), order_id=order_id),
+        ref=_found(charged_ref(dispute), payment_intent, order_id),
         dispute=fact,
         stripe_event_id=record.stripe_event_id,
     )
@@ -364,7 +382,7 @@ def _on_early_fraud_warning(
     warning: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
 ) -> Applied:
     return payment_events.fraud_warning_seen(
-        ref=replace(charged_ref(warning, payment_intent=payment_intent), order_id=order_id),
+        ref=_found(charged_ref(warning), payment_intent, order_id),
         fraud_type=stripe_text(warning, "fraud_type", limit=100) or "unspecified",
         stripe_event_id=record.stripe_event_id,
     )

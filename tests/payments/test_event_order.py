@@ -11,10 +11,12 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from catalog.models import Availability
 from notifications.models import Category, Notification
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from payments.models import WebhookEvent
 from tests.doubles.stripe import TEST_PHONE, TEST_SHIPPING, post_event, stripe_event
+from tests.factories import DemoDiamondFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -276,13 +278,17 @@ OUTCOMES = {
 }
 
 
+# What the shopper gives at Checkout.
+SHOPPER = {"shipping": TEST_SHIPPING, "phone": TEST_PHONE}
+
+
 def outcome_events(stripe_api, order, outcome) -> list[dict]:
     """The events Stripe sends for one payment ending in `outcome`, as of now."""
     session_id = order.stripe_checkout_session_id
     if outcome == "expired":
         return [stripe_event("checkout.session.expired", stripe_api.expire(session_id))]
     if outcome.startswith("delayed"):
-        completed = stripe_api.complete(session_id, payment_status="unpaid")
+        completed = stripe_api.complete(session_id, payment_status="unpaid", **SHOPPER)
         settled = stripe_api.settle(session_id, succeeded=outcome.endswith("paid"))
         events = [stripe_event("checkout.session.completed", completed)]
         if outcome.endswith("failed"):
@@ -293,7 +299,7 @@ def outcome_events(stripe_api, order, outcome) -> list[dict]:
             stripe_event("payment_intent.succeeded", stripe_api.intent_for(session_id)),
             stripe_event("charge.succeeded", stripe_api.charge_for(session_id)),
         ]
-    session = stripe_api.complete(session_id)
+    session = stripe_api.complete(session_id, **SHOPPER)
     intent = stripe_api.intent_for(session_id)
     intent_type = (
         "payment_intent.amount_capturable_updated"
@@ -348,9 +354,7 @@ def final(order) -> dict:
 
 
 @pytest.mark.parametrize("outcome", OUTCOMES)
-def test_every_order_of_a_payments_events_ends_in_the_same_order(
-    stripe_api, settings, shopper_client, make_diamond, outcome
-):
+def test_every_order_of_a_payments_events_ends_in_the_same_order(stripe_api, settings, outcome):
     """Hypothesis shuffles the payment's events and mixes in redeliveries (the same event id
     again, or the same object in another event); the worker runs after the last delivery, as
     a busy worker may. Every ordering ends as the events' own order does: the same states,
@@ -360,7 +364,16 @@ def test_every_order_of_a_payments_events_ends_in_the_same_order(
     client = Client()
 
     def run(order_of, repeats) -> dict:
-        order = start_checkout(shopper_client, make_diamond())
+        order = OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+        stripe_api.open_session(
+            session_id=order.stripe_checkout_session_id,
+            amount_total=order.amount_cents,
+            currency=order.currency,
+            metadata={"order_id": str(order.pk), "order_number": order.order_number},
+            client_reference_id=order.order_number,
+            customer_email=order.user.email,
+            capture_method=OUTCOMES[outcome],
+        )
         events = outcome_events(stripe_api, order, outcome)
         sequence = [events[i] for i in order_of(len(events))]
         for position, index, copy in repeats:
