@@ -54,7 +54,6 @@ class DisputeFact:
     opened: bool
     event_created: int = 0
     currency: str = ""
-    charge_id: str = ""
 
 
 @dataclass(frozen=True)
