@@ -105,7 +105,7 @@ def stripe_amount(obj: dict, name: str) -> int | None:
 def stripe_currency(obj: dict, name: str = "currency") -> str:
     """A three-letter ISO currency code, lower case as Stripe writes it (`""` when null)."""
     value = obj.get(name)
-    if value is None:
+    if value is None or value == "":
         return ""
     if not isinstance(value, str) or not _CURRENCY.fullmatch(value.lower()):
         raise _malformed(obj, name, "a currency code")
