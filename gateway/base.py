@@ -10,12 +10,14 @@ import stripe
 
 class GatewayError(Exception):
     """A call to the payment provider failed; `detail` says everything ops need.
-    `outcome_unknown`: the request may have reached Stripe (the connection broke)."""
+    `outcome_unknown`: the request may have reached Stripe (the connection broke).
+    `not_found`: Stripe has no such object (`resource_missing`): asking again will not help."""
 
-    def __init__(self, detail: str, *, outcome_unknown: bool = False):
+    def __init__(self, detail: str, *, outcome_unknown: bool = False, not_found: bool = False):
         super().__init__(detail)
         self.detail = detail
         self.outcome_unknown = outcome_unknown
+        self.not_found = not_found
 
 
 def stripe_error_detail(exc: Exception) -> str:
@@ -31,6 +33,14 @@ def stripe_error_detail(exc: Exception) -> str:
         message = exc.user_message or str(exc)
         return f"{message} ({', '.join(parts)})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def gateway_error(exc: Exception) -> GatewayError:
+    """A failed Stripe call as a GatewayError (a missing object marked `not_found`)."""
+    missing = isinstance(exc, stripe.InvalidRequestError) and (
+        exc.code == "resource_missing" or exc.http_status == 404
+    )
+    return GatewayError(stripe_error_detail(exc), not_found=missing)
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.urls import reverse
 
@@ -92,6 +94,17 @@ def alert_dispute(*, order: Order, dispute_id: str):
         text=f"The customer disputed the payment ({order.dispute_status.replace('_', ' ')}).",
         extra=[("Evidence due by", f"{due:%Y-%m-%d %H:%M} UTC" if due else "—")],
         dedupe_key=f"dispute-opened-{dispute_id}",
+    )
+
+
+def alert_stripe_mismatch(*, order: Order, problem: str):
+    digest = hashlib.sha256(problem.encode()).hexdigest()[:16]
+    return _alert(
+        order,
+        category=Category.ORDER_PAYMENT_FAILURE,
+        title=f"Stripe reported what {order.order_number} cannot book",
+        text=f"{problem} Nothing was booked: check the payment in Stripe, then resolve.",
+        dedupe_key=f"stripe-mismatch-{order.pk}-{digest}",
     )
 
 

@@ -317,6 +317,13 @@ ATTENTION_RULES = (
         {"dispute_status": OPEN_DISPUTE_STATUSES},
     ),
     AttentionRule(
+        "stripe_mismatch",
+        "Stripe reported an amount in another currency than the order's; it was not booked: "
+        "check the payment in Stripe.",
+        {},
+        nonblank=("stripe_mismatch",),
+    ),
+    AttentionRule(
         "capture_failed",
         "The supplier confirmed, but the held payment could not be captured: capture it.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.SUCCESS},
