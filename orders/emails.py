@@ -28,7 +28,12 @@ from accounts.selectors import customer_name
 from core.money import money_display
 from core.tasks import enqueue_durably
 from notifications.models import Notification
-from notifications.outbox import EmailAttachment, email_message_create, email_render
+from notifications.outbox import (
+    EmailAttachment,
+    delivering_here,
+    email_message_create,
+    email_render,
+)
 from orders.invoices import invoice_pdf, order_invoice
 from orders.models import Order
 from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
@@ -162,8 +167,10 @@ def order_emails_for_event(*, order: Order, event_kind: str) -> None:
 def order_email_send(
     order_id: str, kind: str, payment_status: str, amount_refunded_cents: int
 ) -> bool:
-    """Render the email as the order was when it was asked for, and put it in the outbox."""
+    """Render the email as the order was when it was asked for, put it in the outbox, and
+    send it from here (the outbox retries a failure)."""
     order = Order.objects.select_related("user", "diamond").get(pk=order_id)
     order.payment_status = payment_status
     order.amount_refunded_cents = amount_refunded_cents
-    return order_email_enqueue(order=order, kind=kind) is not None
+    with delivering_here():
+        return order_email_enqueue(order=order, kind=kind) is not None
