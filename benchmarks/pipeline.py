@@ -21,7 +21,7 @@ The last line printed is
 `pipeline: workers=W intake=X/s end_to_end=Y/s ratio=Y/X latency_p50=A ms latency_p99=B ms`
 (intake and end to end from the burst, latency from the steady phase).
 
-    .venv/bin/python -m benchmarks.pipeline [--workers 2] [--burst 600] [--clients 8]
+    .venv/bin/python -m benchmarks.pipeline [--workers 2] [--burst 300] [--clients 8]
         [--rate R] [--seconds 20] [--worker-args "--interval 1"]
 """
 
@@ -197,12 +197,12 @@ def start_workers(count: int, *, env: dict, args: list[str]) -> list[subprocess.
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--workers", type=int, default=2, help="db_worker processes")
-    parser.add_argument("--burst", type=int, default=600, help="events in the burst")
+    parser.add_argument("--burst", type=int, default=300, help="events in the burst")
     parser.add_argument("--clients", type=int, default=8, help="concurrent senders (burst)")
     parser.add_argument("--rate", type=float, help="steady events/s (default: half end to end)")
     parser.add_argument("--seconds", type=float, default=20, help="length of the steady phase")
     parser.add_argument("--worker-args", default="", help="extra db_worker options")
-    parser.add_argument("--timeout", type=float, default=120, help="wait for the pipeline (s)")
+    parser.add_argument("--timeout", type=float, default=600, help="wait for the pipeline (s)")
     parser.add_argument(
         "--gunicorn", default=" ".join(common.GUNICORN_ARGS), help="gunicorn worker options"
     )
@@ -258,6 +258,9 @@ def main():
             statuses = sorted({status for _, status in sent.values()})
             if len(finished) < len(numbers):
                 print(f"burst: only {len(finished)} of {len(numbers)} done; {queue_counts()}")
+                wait_done(
+                    numbers, timeout=args.timeout
+                )  # the steady phase starts on an empty queue
             intake = len(sent) / intake_s
             e2e_s = max(last for _, last in finished.values()) - began
             end_to_end = len(finished) / e2e_s
