@@ -12,9 +12,12 @@ worker as it is.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import time
 
-from django.db import connection, connections
+import psycopg
+from django.db import DatabaseError, connection, connections
 from django_tasks_db.management.commands import db_worker
 
 logger = logging.getLogger("django_tasks_db")
@@ -25,23 +28,43 @@ class WakeableWorker(db_worker.Worker):
     """Sleeps until a NOTIFY (or `interval` seconds) instead of `interval` seconds."""
 
     def run(self) -> None:
-        self._listener = connections.create_connection("default")
+        self._listener = None
+        with contextlib.suppress(DatabaseError, psycopg.Error):
+            self._listen()  # before the first look at the queue: no NOTIFY falls between
         try:
-            self._listener.ensure_connection()
-            self._listener.set_autocommit(True)
-            self._listener.connection.execute(f"LISTEN {CHANNEL}")
             super().run()
         finally:
-            self._listener.close()
+            self._unlisten()
 
     def wait(self, seconds: float) -> None:
         """Until work is announced or `seconds` pass; then every announcement so far is
-        read, since one look at the queue answers them all."""
-        raw = self._listener.connection
-        for _ in raw.notifies(timeout=seconds, stop_after=1):
-            pass
-        for _ in raw.notifies(timeout=0):
-            pass
+        read, since one look at the queue answers them all. Without its connection (the
+        database restarted) it sleeps, and listens again next time."""
+        try:
+            raw = self._listen()
+            for _ in raw.notifies(timeout=seconds, stop_after=1):
+                pass
+            for _ in raw.notifies(timeout=0):
+                pass
+        except (DatabaseError, psycopg.Error):
+            logger.warning("The worker's LISTEN connection failed; polling until it is back.")
+            self._unlisten()
+            time.sleep(seconds)
+
+    def _listen(self):
+        if self._listener is None:
+            listener = connections.create_connection("default")
+            listener.ensure_connection()
+            listener.set_autocommit(True)
+            listener.connection.execute(f"LISTEN {CHANNEL}")
+            self._listener = listener
+        return self._listener.connection
+
+    def _unlisten(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(DatabaseError, psycopg.Error):
+                self._listener.close()
+            self._listener = None
 
 
 class _Clock:
