@@ -28,7 +28,12 @@ from accounts.selectors import customer_name
 from core.money import money_display
 from core.tasks import enqueue_durably
 from notifications.models import Notification
-from notifications.outbox import EmailAttachment, email_message_create, email_render
+from notifications.outbox import (
+    EmailAttachment,
+    delivering_here,
+    email_message_create,
+    email_render,
+)
 from orders.invoices import invoice_pdf, order_invoice
 from orders.models import Order
 from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
@@ -176,8 +181,10 @@ def order_email_send(
     amount_refunded_cents: int,
     refund_cents: int | None = None,
 ) -> bool:
-    """Render the email as the order was when it was asked for, and put it in the outbox."""
+    """Render the email as the order was when it was asked for, put it in the outbox, and
+    send it from here (the outbox retries a failure)."""
     order = Order.objects.select_related("user", "diamond").get(pk=order_id)
     order.payment_status = payment_status
     order.amount_refunded_cents = amount_refunded_cents
-    return order_email_enqueue(order=order, kind=kind, refund_cents=refund_cents) is not None
+    with delivering_here():
+        return order_email_enqueue(order=order, kind=kind, refund_cents=refund_cents) is not None
