@@ -24,6 +24,7 @@ from orders.services import (
     PaidSession,
     order_create,
     order_feed_order_retry,
+    order_fraud_warning,
     order_mark_expired,
     order_mark_paid,
     order_resolve,
@@ -354,3 +355,18 @@ def test_an_uncleared_fraud_warning_keeps_a_queued_supplier_order_from_starting(
     assert feed_order_place.call(order_id=order.pk, attempt=1)
     assert supplier.calls == 1
     assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
+
+
+def test_a_fraud_warning_stops_only_a_paid_order_whose_supplier_order_is_not_yet_placed():
+    """`feed_order_stopped` starts only from a paid order with a pending, untaken attempt: on
+    any other order (placed, refused, outcome unknown, cancelled, not yet paid) a warning is
+    recorded, and the order's state stays as it was."""
+    for legal in sorted(LEGAL):
+        if legal[0] == Status.PAID and legal[2] == FeedOrderStatus.PENDING:
+            continue
+        order = order_in_state(legal, feed_order_started_at=None)
+        outcome = order_fraud_warning(
+            order=order, stripe_event_id="", fraud_type="card_never_received"
+        )
+        assert outcome != "feed order stopped", legal
+        assert state(order) == legal
