@@ -47,12 +47,20 @@ browser:
 	@test -f node_modules/axe-core/axe.min.js -a -f node_modules/vnu-jar/build/dist/vnu.jar || \
 	  npm install --no-audit --no-fund --silent  # axe-core, vnu-jar (package.json)
 
+# Quiet: emails go to the admin's Notifications (rendered there), not to the terminal;
+# reconciliation runs every minute beside the server (an abandoned checkout's stone returns to
+# sale on its own); the store's address is printed last, after the server's own banner.
+EMAIL_URL ?= locmemmail://
 run: install
-	$(DEV_ENV) $(PY) manage.py migrate --noinput
-	$(DEV_ENV) $(PY) manage.py seed_demo
-	@echo "The store: http://localhost:$(PORT)/ (log in as shopper / shopper-demo-pass)"
-	@echo "Ops: http://localhost:$(PORT)/admin/ (staff / staff-demo-pass); README.md says what to try"
-	$(DEV_ENV) $(PY) manage.py runserver localhost:$(PORT)
+	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py migrate --noinput -v 0
+	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py seed_demo >/dev/null
+	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py reconcile_payments --every 60 & \
+	  reconciler=$$!; trap 'kill $$reconciler 2>/dev/null' EXIT INT TERM; \
+	  ( sleep 4; \
+	    echo; \
+	    echo "Ops: http://localhost:$(PORT)/admin/ (staff / staff-demo-pass); README.md says what to try"; \
+	    echo "The store: http://localhost:$(PORT)/ (log in as shopper / shopper-demo-pass)" ) & \
+	  $(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py runserver localhost:$(PORT)
 
 worker: install
 	$(PY) manage.py db_worker

@@ -33,6 +33,7 @@ from orders.admin.filters import (
     PaidPeriodFilter,
 )
 from orders.admin.paging import OrdersPaginator, uses_default_order
+from orders.advice import order_next_steps
 from orders.models import Order, OrderEvent
 from orders.selectors.ops import (
     order_list_for_ops,
@@ -40,8 +41,7 @@ from orders.selectors.ops import (
     order_timeline,
     orders_needing_attention_count,
 )
-from orders.selectors.shopper import shipping_address_lines
-from orders.states import shopper_status
+from orders.selectors.shopper import order_shopper_status, shipping_address_lines
 
 # Columns the fieldsets show through a badge, a link or a formatted field.
 SHOWN_OTHERWISE = {
@@ -348,7 +348,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         timeline."""
         now = timezone.now()
         rule = order.attention
-        told = shopper_status(order)
+        told = order_shopper_status(order=order, now=now)
         buttons = [
             {
                 "action": action,
@@ -360,6 +360,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return {
             "order": order,
             "attention_rule": rule,
+            "next_steps": order_next_steps(order=order, now=now) if rule else "",
             "shopper_told": told,
             "shipping_lines": shipping_address_lines(order=order),
             "order_buttons": buttons,

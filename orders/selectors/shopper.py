@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from accounts.selectors import customer_name
 from core.money import money_display
+from gateway.base import checkout_lifetime
 from orders.models import Order, OrderEvent, Status
-from orders.states import ShopperStatus, shopper_status
+from orders.states import SHOPPER_WORDS, ShopperStatus, shopper_status
 
 # The timeline kind `order_note_awaiting_payment` writes: Checkout completed by a delayed
 # payment method (e.g. a bank debit) that settles later.
@@ -36,8 +37,21 @@ def order_payment_processing(*, order: Order) -> bool:
     return order.events.filter(kind=PAYMENT_PROCESSING_EVENT).exists()
 
 
-def order_checkout_open_until(*, order: Order) -> datetime:
-    return order.created_at + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+def order_checkout_expires_at(*, order: Order) -> datetime:
+    """When the order's Checkout Session closes: its `expires_at` at Stripe."""
+    return order.created_at + checkout_lifetime()
+
+
+def order_checkout_closed(*, order: Order, now: datetime | None = None) -> bool:
+    """An order still waiting for payment whose checkout is past its `expires_at` (and no
+    delayed payment was submitted): it is expired, whether or not Stripe's event or
+    reconciliation has reached the order yet."""
+    if order.status != Status.PENDING_PAYMENT:
+        return False
+    now = now or timezone.now()
+    return now >= order_checkout_expires_at(order=order) and not order_payment_processing(
+        order=order
+    )
 
 
 def time_zone_label() -> str:
@@ -47,14 +61,13 @@ def time_zone_label() -> str:
     )
 
 
-def order_shopper_status(*, order: Order) -> ShopperStatus:
-    """The shopper's words for `order`: the state table's, plus what only a read knows."""
+def order_shopper_status(*, order: Order, now: datetime | None = None) -> ShopperStatus:
+    """The shopper's words for `order` at `now`: the one place every shopper page, template
+    tag and email takes them from. The state table's words, plus what only the clock and a
+    read know (a checkout past its `expires_at` is expired, what was refunded)."""
+    if order_checkout_closed(order=order, now=now):
+        return SHOPPER_WORDS[Status.EXPIRED]
     words = shopper_status(order, payment_processing=order_payment_processing(order=order))
-    detail, can_complete = words.detail, words.can_complete_payment
-    closed = can_complete and timezone.now() >= order_checkout_open_until(order=order)
-    if order.status == Status.PENDING_PAYMENT and closed:
-        can_complete = False
-        detail = "Your checkout has closed without a payment. You have not been charged."
     if order.status == Status.CANCELLED:
         refunded = order.refunded_cents
         detail = (
@@ -64,7 +77,8 @@ def order_shopper_status(*, order: Order) -> ShopperStatus:
             if refunded
             else "This order was cancelled and nothing was charged."
         )
-    return replace(words, detail=detail, can_complete_payment=can_complete)
+        return replace(words, detail=detail)
+    return words
 
 
 def shipping_address_lines(*, order: Order) -> list[str]:
