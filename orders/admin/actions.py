@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.utils import timezone
 
 from core.money import money_display
+from orders.advice import order_next_steps
 from orders.admin.forms import CancelForm, RefundForm, ResolveForm
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
@@ -172,9 +173,11 @@ def _retry_outcome(order: Order) -> Outcome:
         )
     if order.feed_order_status in (FeedOrderStatus.FAILED, FeedOrderStatus.UNKNOWN):
         first_line = (order.feed_order_error or "no error recorded").splitlines()[0]
+        steps = order_next_steps(order=order)
         return Outcome(
             messages.WARNING,
-            f"{order.display_number}: retried, but the feed order failed again: {first_line}",
+            f"{order.display_number}: retried, but the feed order failed again: {first_line}"
+            + (f" {steps}" if steps else ""),
         )
     return Outcome(
         messages.INFO,
