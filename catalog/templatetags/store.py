@@ -7,9 +7,9 @@ from urllib.parse import urlencode, urlsplit
 from django import template
 from django.conf import settings
 from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
-from django.urls import NoReverseMatch, reverse
 
 from core.html import html_datetime
 

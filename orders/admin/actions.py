@@ -16,8 +16,8 @@ from django.contrib import messages
 from django.utils import timezone
 
 from core.money import money_display
-from orders.advice import order_next_steps
 from orders.admin.forms import CancelForm, RefundForm, ResolveForm
+from orders.advice import order_next_steps
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
 from orders.services import order_feed_order_retry, order_resolve
