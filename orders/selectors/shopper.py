@@ -9,7 +9,7 @@ shopper: a paid order is "Processing" whatever the supplier order did.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.conf import settings
@@ -153,6 +153,38 @@ def order_list_for_customer(*, user) -> QuerySet[Order]:
         )
         .order_by("-created_at", "-order_number")
     )
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One purchase in *My orders*: the latest order of a stone, and the earlier attempts at
+    it that came to nothing (failed or expired checkouts), folded beneath it."""
+
+    order: Order
+    status: ShopperStatus
+    earlier: list[tuple[Order, ShopperStatus]] = field(default_factory=list)
+
+
+# Attempts that came to nothing: folded under the shopper's later order of the same stone.
+NOTHING_CAME_OF_IT = ("Payment failed", "Checkout expired")
+
+
+def order_rows_for_customer(*, user, now: datetime | None = None) -> list[OrderRow]:
+    """The shopper's purchases, newest first: one row per stone bought or being bought, each
+    with the earlier failed or expired attempts at that stone folded under it."""
+    now = now or timezone.now()
+    rows: list[OrderRow] = []
+    latest: dict = {}  # diamond id → the row of its newest order
+    for order in order_list_for_customer(user=user):
+        status = order_shopper_status(order=order, now=now)
+        row = latest.get(order.diamond_id)
+        if row is not None and status.label in NOTHING_CAME_OF_IT:
+            row.earlier.append((order, status))
+            continue
+        row = OrderRow(order=order, status=status)
+        latest[order.diamond_id] = row
+        rows.append(row)
+    return rows
 
 
 def order_for_customer(*, user, order_number) -> Order | None:

@@ -215,3 +215,12 @@ def test_order_numbers_keep_the_utc_date_in_a_new_zealand_store(monkeypatch, set
 
     assert order.order_number == "DO-20260315-0001"
     assert timezone.localtime(order.created_at).date().isoformat() == "2026-03-16"
+
+
+def test_a_delayed_payment_says_where_its_shipping_address_is(owner_client, shopper):
+    order = OrderFactory(user=shopper)
+    OrderEvent.objects.create(order=order, kind="payment_processing")
+    page = text(owner_client.get(url(order)))
+    assert "Payment processing" in page
+    assert "We don't have a shipping address" not in page
+    assert "The shipping address you gave at checkout shows here once your payment clears." in page
