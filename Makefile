@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 DEV_ENV := DEBUG=True STOREFRONT_URL=http://localhost:$(PORT)
 
-.PHONY: run test lint format install install-test pdf-libs browser worker clean
+.PHONY: run test screenshots lint format install install-test pdf-libs browser worker clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -75,8 +75,13 @@ format: install-test
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# The browser tests save their screenshots outside the tree, so `make test` leaves it clean;
+# `make screenshots` runs them saving into docs/screenshots (the README's pictures).
 test: install-test pdf-libs browser lint
 	$(VENV)/bin/pytest
+
+screenshots: install-test browser
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(VENV)/bin/pytest -q tests/browser
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache
