@@ -50,14 +50,14 @@ browser:
 # Quiet: emails go to the admin's Notifications (rendered there), not to the terminal;
 # reconciliation runs every minute beside the server (an abandoned checkout's stone returns to
 # sale on its own); the store's address is printed last, after the server's own banner.
-EMAIL_URL ?= locmemmail://
+EMAIL_URL ?= memorymail://
 run: install
-	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py migrate --noinput -v 0
-	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py seed_demo >/dev/null
-	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py reconcile_payments --every 60 & \
+	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) LOG_LEVEL=ERROR $(PY) manage.py migrate --noinput -v 0
+	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) LOG_LEVEL=ERROR $(PY) manage.py seed_demo >/dev/null
+	@$(DEV_ENV) EMAIL_URL=$(EMAIL_URL) LOG_LEVEL=WARNING $(PY) manage.py reconcile_payments --every 60 & \
 	  reconciler=$$!; trap 'kill $$reconciler 2>/dev/null' EXIT INT TERM; \
-	  ( sleep 4; \
-	    echo; \
+	  ( until $(PY) -c "import socket; socket.create_connection(('localhost', $(PORT)), 1)" 2>/dev/null; \
+	    do sleep 1; done; sleep 1; echo; \
 	    echo "Ops: http://localhost:$(PORT)/admin/ (staff / staff-demo-pass); README.md says what to try"; \
 	    echo "The store: http://localhost:$(PORT)/ (log in as shopper / shopper-demo-pass)" ) & \
 	  $(DEV_ENV) EMAIL_URL=$(EMAIL_URL) $(PY) manage.py runserver localhost:$(PORT)

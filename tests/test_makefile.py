@@ -36,5 +36,5 @@ def test_make_run_with_a_port_uses_it_everywhere():
 def test_make_run_reconciles_on_a_schedule_and_prints_the_address_last():
     commands = dry_run()
     assert "manage.py reconcile_payments --every 60 &" in commands
-    assert "EMAIL_URL=locmemmail://" in commands  # no email bodies in the terminal
+    assert "EMAIL_URL=memorymail://" in commands  # no email bodies in the terminal
     assert commands.index("The store: http://localhost:8000/") > commands.index("Ops: http://")
