@@ -448,7 +448,7 @@ def test_a_payment_error_and_a_dispute_are_shown_before_the_timeline(logged_in):
     )
     html = logged_in.get(page_of(order)).content.decode()
     assert '<pre class="feed-error">Capture failed: card_declined</pre>' in html
-    assert "Stripe says <strong>needs_response</strong>" in html
+    assert "Stripe says <strong>needs response</strong>" in html
     assert html.index("Payment error</h2>") < html.index("Timeline</h2>")
 
 
@@ -503,3 +503,15 @@ def test_a_cancelled_order_whose_supplier_never_saw_it_releases_the_stone(logged
     order.refresh_from_db()
     assert order.status == "cancelled"
     assert order.diamond.availability == Availability.AVAILABLE
+
+
+@pytest.mark.django_db
+def test_the_timeline_speaks_words_and_an_authorised_order_is_not_a_green_paid(logged_in):
+    order = OrderFactory(feed_failed=True, payment_status="authorized")
+    order.events.create(kind="feed_order_failed", message="Supplier said no.")
+    html = logged_in.get(page_of(order)).content.decode()
+    timeline = html[html.index("Timeline</h2>") :]
+    assert "The supplier refused the order" in timeline
+    assert "<code>feed_order_failed</code>" not in timeline
+    assert "badge-green badge-is-paid" not in html
+    assert "badge-yellow badge-is-pending" in html and ">Authorised<" in html
