@@ -1,8 +1,11 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand
 
 from payments.reconciliation import payments_reconcile
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -29,7 +32,10 @@ class Command(BaseCommand):
                 self.stdout.write(line)
             self.stdout.write(self.style.SUCCESS(f"Reconciled: {len(changes)} change(s)."))
             return
-        while True:  # pragma: no cover - runs until the process is stopped
-            for line in payments_reconcile():
-                self.stdout.write(f"Reconciliation: {line}")
+        while True:  # runs until the process is stopped
+            try:
+                for line in payments_reconcile():
+                    self.stdout.write(f"Reconciliation: {line}")
+            except Exception:  # one failed run (the database restarting) is not the last
+                logger.exception("Reconciliation failed; trying again in %s s", every)
             time.sleep(every)
