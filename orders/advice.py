@@ -9,22 +9,45 @@ to refund.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
 
 from orders.models import Order, PaymentStatus
-from orders.states import attention_rule
+from orders.states import attention_rule, refusal
 
 
-def order_offered_actions(*, order: Order, now: datetime | None = None) -> list:
-    """The admin actions that apply to `order` now (whoever may run them)."""
-    # The actions module imports the money services, which import the alerts that use
-    # this module: it is read when advice is asked for, not at import.
-    from orders.admin.actions import ORDER_ACTIONS
+@dataclass(frozen=True)
+class OfferedAction:
+    name: str
+    label: str
 
+
+# The admin's order actions (`orders.admin.actions.ORDER_ACTIONS`, which is checked to match):
+# name, button label, the state-table moves any of which makes it apply, and whether it is
+# offered only while the order needs attention.
+ACTIONS = (
+    ("retry", "Retry feed order", ("feed_order_retried",), False),
+    ("capture", "Capture payment", ("captured",), False),
+    ("cancel", "Cancel order", ("voided", "refunded"), False),
+    ("refund", "Refund", ("refunded", "partially_refunded"), False),
+    ("resolve", "Mark resolved", ("resolved",), True),
+)
+
+
+def order_offered_actions(*, order: Order, now: datetime | None = None) -> list[OfferedAction]:
+    """The admin actions that apply to `order` now (whoever may run them), asked of the
+    state table as the admin's buttons are."""
     now = now or timezone.now()
-    return [action for action in ORDER_ACTIONS if action.applies(order, now)]
+    offered = []
+    for name, label, moves, when_attention in ACTIONS:
+        if all(refusal(order, move, now) is not None for move in moves):
+            continue
+        if when_attention and attention_rule(order, now) is None:
+            continue
+        offered.append(OfferedAction(name, label))
+    return offered
 
 
 def _what_it_does(action, order: Order) -> str:

@@ -87,3 +87,9 @@ def test_the_advice_names_only_actions_the_order_page_offers(rule, state):
     # No refund advice where only the hold can be released.
     if order.payment_status == "authorized":
         assert not re.search(r"\brefund", advice, re.I), advice
+
+
+def test_the_advice_knows_the_admins_actions_as_they_are():
+    from orders.advice import ACTIONS
+
+    assert [(a.name, a.label, a.moves, a.when_attention) for a in ORDER_ACTIONS] == list(ACTIONS)
