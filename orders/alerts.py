@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from notifications.models import Category
 from notifications.outbox import slack_message_create
+from orders.advice import order_advice
 from orders.models import Order
 
 
@@ -47,7 +48,7 @@ def alert_feed_failure(*, order: Order):
         category=Category.ORDER_FEED_FAILURE,
         title=f"Feed order failed for {order.order_number}",
         text=order.feed_order_error,
-        extra=[("Error", order.feed_order_error)],
+        extra=[("Error", order.feed_order_error), ("What to do", order_advice(order=order))],
     )
 
 

@@ -19,7 +19,7 @@ from gateway.base import GatewayError, IntentState, intent_state
 from gateway.registry import payment_gateway
 from orders.alerts import alert_capture_failed, alert_order_completed
 from orders.holds import feed_hold_release_enqueue
-from orders.models import Order
+from orders.models import FeedOrderStatus, Order
 from orders.states import DiamondEffect, may, refusal, supplier_order_never_placed
 from orders.transitions import order_event_record, order_transition
 
@@ -203,6 +203,40 @@ def order_refunds_booked(*, order: Order) -> set[str]:
     return {d["refund"] for d in data if isinstance(d, dict) and d.get("refund")}
 
 
+DIAMOND_WORDS = {
+    DiamondEffect.RELEASE: "; the diamond is back on sale.",
+    DiamondEffect.REFUSED: (
+        "; the supplier refused the stone, so it stays off sale until a feed import lists it."
+    ),
+    DiamondEffect.NONE: ".",
+}
+VOID_DIAMOND_WORDS = {
+    DiamondEffect.RELEASE: " The diamond is back on sale.",
+    DiamondEffect.REFUSED: (
+        " The supplier refused the stone: it stays off sale until a feed import lists it."
+    ),
+    DiamondEffect.NONE: "",
+}
+
+
+def diamond_after_cancel(order: Order) -> DiamondEffect:
+    """What ending the order does to its reserved stone: back on sale when the supplier order
+    was never placed, off sale when the supplier refused it (until an import lists it again),
+    kept as it is when the supplier may have the order."""
+    if not supplier_order_never_placed(order):
+        return DiamondEffect.NONE
+    if order.feed_order_status == FeedOrderStatus.FAILED:
+        last = (
+            order.events.filter(kind__in=("feed_order_failed", "feed_order_stopped"))
+            .order_by("-created_at", "-id")
+            .values_list("kind", flat=True)
+            .first()
+        )
+        if last == "feed_order_failed":
+            return DiamondEffect.REFUSED
+    return DiamondEffect.RELEASE
+
+
 def order_mark_refunded(
     *,
     order: Order,
@@ -239,6 +273,7 @@ def order_mark_refunded(
         full = total >= locked.amount_cents
         order.amount_refunded_cents = before
         release = full and release_diamond and supplier_order_never_placed(locked)
+        effect = diamond_after_cancel(locked) if release else DiamondEffect.NONE
         now = timezone.now()
         this = money_display(amount, locked.currency)
         so_far = money_display(total, locked.currency)
@@ -246,7 +281,7 @@ def order_mark_refunded(
             order,
             "refunded" if full else "partially_refunded",
             where=Q(amount_refunded_cents=before),
-            diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
+            diamond=effect,
             refunded_at=now,
             amount_refunded_cents=total,
             actor=actor,
@@ -254,7 +289,7 @@ def order_mark_refunded(
             message=(
                 f"{this} refunded"
                 + (" (the payment refunded in full)" if full else f"; {so_far} refunded so far")
-                + ("; the diamond is back on sale." if release else ".")
+                + DIAMOND_WORDS[effect]
             ),
             data={"refund": refund_id, "refund_cents": amount, "amount_refunded_cents": total},
             now=now,
@@ -293,17 +328,17 @@ def order_note_capture_failed(*, order: Order, error: str) -> bool:
 def order_mark_voided(*, order: Order, actor=None, stripe_event_id: str = "", reason: str = ""):
     """The authorisation was released (by ops, or it lapsed at Stripe): nothing charged.
     The diamond goes back on sale when the supplier order was never placed."""
-    release = supplier_order_never_placed(order)
+    effect = diamond_after_cancel(order)
     with transaction.atomic(savepoint=False):
         changed = order_transition(
             order,
             "voided",
-            diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
+            diamond=effect,
             payment_error="",
             actor=actor,
             stripe_event_id=stripe_event_id,
             message=(reason or "Authorisation released; nothing was charged.")
-            + (" The diamond is back on sale." if release else ""),
+            + VOID_DIAMOND_WORDS[effect],
         )
         if changed:
             feed_hold_release_enqueue(order=order)

@@ -100,6 +100,7 @@ class DiamondEffect(Enum):
     NONE = "none"
     RELEASE = "release"  # reserved → available: the stone is on sale again
     SELL = "sell"  # reserved → sold
+    REFUSED = "refused"  # reserved → unavailable: the supplier refused it (until an import)
 
 
 # ---------------------------------------------------------------- transitions
@@ -253,7 +254,9 @@ OPEN_DISPUTE_STATUSES = (
 
 @dataclass(frozen=True)
 class AttentionRule:
-    """Why an unresolved order needs ops. `match`: column → value (or a tuple of values);
+    """Why an unresolved order needs ops: `sentence` states the facts and names no action
+    (`orders.advice` adds the actions the order offers now).
+    `match`: column → value (or a tuple of values);
     `stale`: a timestamp older than an age (a timedelta, or a function giving one);
     `empty` / `present`: fields that must be null / set; `nonblank`: text that must be set."""
 
@@ -305,8 +308,7 @@ class AttentionRule:
 ATTENTION_RULES = (
     AttentionRule(
         "fraud_warning",
-        "Stripe raised an early fraud warning: decide before the supplier order is placed "
-        "(retry places it; cancel or refund ends it).",
+        "Stripe raised an early fraud warning: decide before the supplier order is placed.",
         {"status": (S.PAID, S.CONFIRMED)},
         present=("fraud_warning_at",),
         empty=("fraud_cleared_at",),
@@ -318,14 +320,13 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "stripe_mismatch",
-        "Stripe reported an amount in another currency than the order's; it was not booked: "
-        "check the payment in Stripe.",
+        "Stripe reported an amount in another currency than the order's, so it was not booked.",
         {},
         nonblank=("stripe_mismatch",),
     ),
     AttentionRule(
         "capture_failed",
-        "The supplier confirmed, but the held payment could not be captured: capture it.",
+        "The supplier confirmed, but the held payment could not be captured.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.SUCCESS},
         nonblank=("payment_error",),
     ),
@@ -337,7 +338,7 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "feed_failed",
-        "Paid, but the supplier refused the order.",
+        "The money is taken or held, but the supplier refused the order.",
         {"status": S.PAID, "feed_order_status": F.FAILED},
     ),
     AttentionRule(
@@ -358,7 +359,7 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "authorization_expiring",
-        "The payment is only authorised and the authorisation expires soon: capture or cancel.",
+        "The payment is only authorised and the authorisation expires soon.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED},
         stale=("paid_at", authorization_warn_after),
     ),
