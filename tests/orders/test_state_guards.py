@@ -370,3 +370,12 @@ def test_a_fraud_warning_stops_only_a_paid_order_whose_supplier_order_is_not_yet
         )
         assert outcome != "feed order stopped", legal
         assert state(order) == legal
+
+
+def test_a_fraud_warning_never_stops_an_attempt_a_worker_already_took_on():
+    """`feed_order_stopped` is guarded by `not_started`: once a worker has the attempt, the
+    supplier may already have the order, so a warning only alerts."""
+    order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
+    outcome = order_fraud_warning(order=order, stripe_event_id="", fraud_type="card_never_received")
+    assert outcome == "alerted"
+    assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.PENDING)
