@@ -53,6 +53,8 @@ MOVES: dict[str, Move] = {m.name: m for m in [
     _m("release", {A.RESERVED}, {A.AVAILABLE}, "the order",
        "the checkout closed unpaid, or the order ended before the supplier had it"),
     _m("sell", {A.RESERVED}, {A.SOLD}, "the order", "the supplier confirmed the order"),
+    _m("refused", {A.RESERVED}, {A.UNAVAILABLE}, "the order",
+       "the order ended after the supplier refused it: off sale until an import lists it"),
     _m("feed_check", {A.AVAILABLE}, {A.ON_HOLD, A.UNAVAILABLE}, "checkout",
        "the supplier's live answer at checkout: on hold elsewhere, or gone"),
     _m("restock", {A.SOLD}, {A.AVAILABLE}, "ops",

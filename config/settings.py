@@ -43,9 +43,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before django_tasks_db: its `db_worker` command is config's (woken by NOTIFY).
+    "config.apps.ConfigConfig",
     "django_tasks",
     "django_tasks_db",
-    "config.apps.ConfigConfig",
     "catalog",
     "feeds",
     "orders",

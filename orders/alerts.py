@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.urls import reverse
 
 from notifications.models import Category
 from notifications.outbox import slack_message_create
+from orders.advice import order_advice
 from orders.models import Order
 
 
@@ -45,7 +48,7 @@ def alert_feed_failure(*, order: Order):
         category=Category.ORDER_FEED_FAILURE,
         title=f"Feed order failed for {order.order_number}",
         text=order.feed_order_error,
-        extra=[("Error", order.feed_order_error)],
+        extra=[("Error", order.feed_order_error), ("What to do", order_advice(order=order))],
     )
 
 
@@ -92,6 +95,17 @@ def alert_dispute(*, order: Order, dispute_id: str):
         text=f"The customer disputed the payment ({order.dispute_status.replace('_', ' ')}).",
         extra=[("Evidence due by", f"{due:%Y-%m-%d %H:%M} UTC" if due else "—")],
         dedupe_key=f"dispute-opened-{dispute_id}",
+    )
+
+
+def alert_stripe_mismatch(*, order: Order, problem: str):
+    digest = hashlib.sha256(problem.encode()).hexdigest()[:16]
+    return _alert(
+        order,
+        category=Category.ORDER_PAYMENT_FAILURE,
+        title=f"Stripe reported what {order.order_number} cannot book",
+        text=f"{problem} Nothing was booked: check the payment in Stripe, then resolve.",
+        dedupe_key=f"stripe-mismatch-{order.pk}-{digest}",
     )
 
 

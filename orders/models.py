@@ -85,6 +85,12 @@ class Order(models.Model):
     amount_refunded_cents = models.PositiveBigIntegerField(default=0)
 
     captured_at = models.DateTimeField(null=True, blank=True)
+    # The payment's charge at Stripe (the PaymentIntent's `latest_charge`): disputes and early
+    # fraud warnings always name it, their PaymentIntent may be null.
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # What Stripe reported that the order could not book (an amount in another currency), in
+    # ops' words; the order needs attention until resolved.
+    stripe_mismatch = models.TextField(blank=True)
     # Stripe's receipt for the charge (its `receipt_url`), shown on the shopper's order page.
     stripe_receipt_url = models.URLField(max_length=500, blank=True)
     # The last capture or void that failed, in ops' words (empty once it succeeds).

@@ -133,6 +133,7 @@ class DiamondEffect(Enum):
     RELEASE = "release"  # reserved → available: the stone is on sale again
     SELL = "sell"  # reserved → sold
     RESTOCK = "restock"  # sold → available: a returned stone is on sale again
+    REFUSED = "refused"  # reserved → unavailable: the supplier refused it (until an import)
 
 
 # ---------------------------------------------------------------- transitions
@@ -323,7 +324,9 @@ OPEN_DISPUTE_STATUSES = (
 
 @dataclass(frozen=True)
 class AttentionRule:
-    """Why an unresolved order needs ops. `match`: column → value (or a tuple of values);
+    """Why an unresolved order needs ops: `sentence` states the facts and names no action
+    (`orders.advice` adds the actions the order offers now).
+    `match`: column → value (or a tuple of values);
     `stale`: a timestamp older than an age (a timedelta, or a function giving one);
     `empty` / `present`: fields that must be null / set; `nonblank`: text that must be set."""
 
@@ -375,8 +378,7 @@ class AttentionRule:
 ATTENTION_RULES = (
     AttentionRule(
         "fraud_warning",
-        "Stripe raised an early fraud warning: decide before the supplier order is placed "
-        "(retry places it; cancel or refund ends it).",
+        "Stripe raised an early fraud warning: decide before the supplier order is placed.",
         {"status": (S.PAID, S.CONFIRMED)},
         present=("fraud_warning_at",),
         empty=("fraud_cleared_at",),
@@ -387,8 +389,14 @@ ATTENTION_RULES = (
         {"dispute_status": OPEN_DISPUTE_STATUSES},
     ),
     AttentionRule(
+        "stripe_mismatch",
+        "Stripe reported an amount in another currency than the order's, so it was not booked.",
+        {},
+        nonblank=("stripe_mismatch",),
+    ),
+    AttentionRule(
         "capture_failed",
-        "The supplier confirmed, but the held payment could not be captured: capture it.",
+        "The supplier confirmed, but the held payment could not be captured.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.SUCCESS},
         nonblank=("payment_error",),
     ),
@@ -400,7 +408,7 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "feed_failed",
-        "Paid, but the supplier refused the order.",
+        "The money is taken or held, but the supplier refused the order.",
         {"status": S.PAID, "feed_order_status": F.FAILED},
     ),
     AttentionRule(
@@ -421,18 +429,18 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "authorization_expiring",
-        "The payment is only authorised and the authorisation expires soon: capture or cancel.",
+        "The payment is only authorised and the authorisation expires soon.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED},
         stale=("paid_at", authorization_warn_after),
     ),
     AttentionRule(
         "return_requested",
-        "The customer asked to return the stone: approve the return (or resolve with a note).",
+        "The customer asked to return the stone.",
         {"status": S.CONFIRMED, "fulfilment_status": FU.RETURN_REQUESTED},
     ),
     AttentionRule(
         "return_not_refunded",
-        "The returned stone is back with us, but the refund did not go through: refund it.",
+        "The returned stone is back with us, but the customer's money has not gone back to them.",
         {"status": S.CONFIRMED, "fulfilment_status": FU.RETURNED},
     ),
     AttentionRule(

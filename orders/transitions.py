@@ -117,5 +117,5 @@ def order_event_record(
         data=data or {},
         created_at=created_at or timezone.now(),
     )
-    order_emails_for_event(order=order, event_kind=kind)  # the shopper's email, if any
+    order_emails_for_event(order=order, event_kind=kind, data=data)  # the shopper's email
     return event

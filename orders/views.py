@@ -12,8 +12,8 @@ from orders.invoices import invoice_pdf, order_has_invoice, order_invoice
 from orders.selectors.progress import order_progress
 from orders.selectors.shopper import (
     order_for_customer,
-    order_list_for_customer,
     order_receipt_url,
+    order_rows_for_customer,
     order_shopper_status,
     order_shopper_timeline,
     shipping_address_lines,
@@ -26,13 +26,10 @@ PAGE_SIZE = 20
 @require_safe
 @login_required
 def order_list_view(request):
-    page = Paginator(order_list_for_customer(user=request.user), PAGE_SIZE).get_page(
+    page = Paginator(order_rows_for_customer(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [
-        {"order": order, "status": order_shopper_status(order=order)} for order in page.object_list
-    ]
-    return render(request, "orders/list.html", {"page": page, "rows": rows})
+    return render(request, "orders/list.html", {"page": page, "rows": page.object_list})
 
 
 @require_safe

@@ -26,6 +26,7 @@ from orders.admin.forms import (
     ResolveForm,
     ShipForm,
 )
+from orders.advice import order_next_steps
 from orders.carriers import carrier_choices, carrier_name, order_tracking_url
 from orders.fulfilment import (
     FulfilmentError,
@@ -35,10 +36,16 @@ from orders.fulfilment import (
     order_ship,
     order_stone_receive,
 )
-from orders.models import FeedOrderStatus, Order, PaymentStatus
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
 from orders.services import order_feed_order_retry, order_resolve
-from orders.states import attention_rule, outcome_unknown, refusal
+from orders.states import (
+    HELD,
+    attention_rule,
+    outcome_unknown,
+    refusal,
+    supplier_order_never_placed,
+)
 
 
 @dataclass(frozen=True)
@@ -136,11 +143,34 @@ def _refund_effect(order: Order) -> list[str]:
     ]
 
 
+def money_at_stake(order: Order) -> str | None:
+    """ "release" or "refund" when the customer's money is held or taken by a paid order with
+    no supplier order: resolving it must say what happens to that money. None otherwise."""
+    if order.status != Status.PAID:
+        return None
+    if order.payment_status not in HELD or not supplier_order_never_placed(order):
+        return None
+    return "release" if order.payment_status == PaymentStatus.AUTHORIZED else "refund"
+
+
 def _resolve_effect(order: Order) -> list[str]:
+    stake = money_at_stake(order)
+    if stake is not None:
+        held = "held on the customer's card" if stake == "release" else "taken"
+        return [
+            f"{order.amount_display} is {held} and no supplier order exists: choose below "
+            "whether to give it back (the order is cancelled) or keep it, and say why.",
+            "The order then leaves the needs-attention list; your note is added to the "
+            "timeline with your name.",
+        ]
     return [
         "No money moves. The order leaves the needs-attention list; its state is kept and "
         "your note is added to the timeline with your name."
     ]
+
+
+def _resolve_form(order: Order, data, bulk: bool) -> ResolveForm:
+    return ResolveForm(data, money=money_at_stake(order), amount=order.amount_display)
 
 
 # ---------------------------------------------------------------- forms
@@ -164,9 +194,11 @@ def _retry_outcome(order: Order) -> Outcome:
         )
     if order.feed_order_status in (FeedOrderStatus.FAILED, FeedOrderStatus.UNKNOWN):
         first_line = (order.feed_order_error or "no error recorded").splitlines()[0]
+        steps = order_next_steps(order=order)
         return Outcome(
             messages.WARNING,
-            f"{order.display_number}: retried, but the feed order failed again: {first_line}",
+            f"{order.display_number}: retried, but the feed order failed again: {first_line}"
+            + (f" {steps}" if steps else ""),
         )
     return Outcome(
         messages.INFO,
@@ -263,7 +295,31 @@ def run_cancel(*, order: Order, actor, data: dict) -> Outcome:
 
 
 def run_resolve(*, order: Order, actor, data: dict) -> Outcome:
+    stake, choice = money_at_stake(order), data.get("money")
+    if stake is None:
+        choice = None
+    elif choice is None:
+        return Outcome(
+            messages.WARNING,
+            f"{order.display_number}: not resolved: the customer's money is "
+            f"{'held' if stake == 'release' else 'taken'} and no supplier order exists; "
+            "resolve it on its own page to say what happens to the money.",
+        )
+    if choice in ("release", "refund"):
+        given_back = run_cancel(order=order, actor=actor, data={"reason": data["note"]})
+        if not given_back.done:
+            return given_back
+        order = Order.objects.get(pk=order.pk)
+    elif choice == "keep":
+        data = {**data, "note": f"Money kept: {data['note']}"}
     if order_resolve(order=order, actor=actor, note=data["note"]):
+        if choice in ("release", "refund"):
+            return Outcome(
+                messages.SUCCESS,
+                f"{order.display_number}: cancelled ("
+                f"{'hold released' if choice == 'release' else 'refunded in full'}) and marked "
+                "resolved.",
+            )
         return Outcome(messages.SUCCESS, f"{order.display_number}: marked resolved.")
     return Outcome(messages.INFO, f"{order.display_number}: already resolved; left as it was.")
 
@@ -404,7 +460,7 @@ ORDER_ACTIONS = (
         "orders.resolve_order",
         run=run_resolve,
         effect=_resolve_effect,
-        form=lambda order, data, bulk: ResolveForm(data),
+        form=_resolve_form,
         when_attention=True,
     ),
     # The stone's way (orders/fulfilment.py).

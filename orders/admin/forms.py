@@ -62,11 +62,29 @@ class CancelForm(forms.Form):
 
 
 class ResolveForm(forms.Form):
+    """`money`: "release" (a held card) or "refund" (money taken) when the customer's money is
+    still with the store and no supplier order exists: then the form asks what happens to it."""
+
+    money = forms.ChoiceField(label="The customer's money", widget=forms.RadioSelect)
     note = forms.CharField(
         label="Resolution note",
         help_text="What was done and why no further action is needed. Kept in the timeline.",
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
     )
+
+    def __init__(self, *args, money: str | None = None, amount: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        if money is None:
+            del self.fields["money"]
+            return
+        give_back = {
+            "release": f"Release the hold of {amount}: cancel the order, nothing is charged",
+            "refund": f"Refund {amount} in full: cancel the order",
+        }[money]
+        self.fields["money"].choices = [
+            (money, give_back),
+            ("keep", "Keep it (say why in the note)"),
+        ]
 
 
 # ---------------------------------------------------------------- the stone's way

@@ -24,7 +24,7 @@ from core.admin import ReadOnlyModelAdmin, admin_link
 from core.html import html_datetime
 from core.money import money_display
 from orders.admin.actions import ACTIONS_BY_NAME, ORDER_ACTIONS, OrderAction, order_actions_for
-from orders.admin.display import badge, stripe_dashboard_link
+from orders.admin.display import badge, event_words, stripe_dashboard_link
 from orders.admin.export import order_csv_rows
 from orders.admin.filters import (
     CreatedPeriodFilter,
@@ -34,6 +34,7 @@ from orders.admin.filters import (
     QueueFilter,
 )
 from orders.admin.paging import OrdersPaginator, uses_default_order
+from orders.advice import order_next_steps
 from orders.carriers import carrier_name, order_tracking_url
 from orders.models import FulfilmentStatus, Order, OrderEvent
 from orders.selectors.ops import (
@@ -42,8 +43,7 @@ from orders.selectors.ops import (
     order_timeline,
     orders_needing_attention_count,
 )
-from orders.selectors.shopper import shipping_address_lines
-from orders.states import shopper_status
+from orders.selectors.shopper import order_shopper_status, shipping_address_lines
 
 # Columns the fieldsets show through a badge, a link or a formatted field.
 SHOWN_OTHERWISE = {
@@ -248,6 +248,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, order):
+        if order.status == "paid" and order.payment_status == "authorized":
+            # Not green "Paid": the card is only held, nothing is charged yet.
+            return badge("pending", "Authorised")
         return badge(order.status, order.get_status_display())
 
     @admin.display(description="Feed Order ID", ordering="feed_order_id")
@@ -377,7 +380,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         timeline."""
         now = timezone.now()
         rule = order.attention
-        told = shopper_status(order)
+        told = order_shopper_status(order=order, now=now)
         buttons = [
             {
                 "action": action,
@@ -389,10 +392,12 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return {
             "order": order,
             "attention_rule": rule,
+            "next_steps": order_next_steps(order=order, now=now) if rule else "",
+            "dispute_words": order.dispute_status.replace("_", " "),
             "shopper_told": told,
             "shipping_lines": shipping_address_lines(order=order),
             "order_buttons": buttons,
-            "timeline": order_timeline(order=order),
+            "timeline": [(event, event_words(event.kind)) for event in order_timeline(order=order)],
             "customer_url": (
                 reverse("admin:auth_user_change", args=[customer.pk])
                 if request.user.has_perm("auth.view_user")

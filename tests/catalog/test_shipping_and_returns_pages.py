@@ -9,7 +9,7 @@ from django.contrib.flatpages.models import FlatPage
 
 from tests.catalog.test_views import text
 
-UPDATE = import_module("catalog.migrations.0006_shipping_and_returns_pages")
+UPDATE = import_module("catalog.migrations.0007_shipping_and_returns_pages")
 
 
 @pytest.mark.django_db

@@ -152,7 +152,8 @@ def test_the_demo_failure_can_be_cancelled_through_the_simulator(demo, client):
     response = changelist_action(client, "cancel", failed, confirm="yes", reason="Demo cancel")
     failed.refresh_from_db()
     assert (failed.status, failed.payment_status) == (Status.CANCELLED, "voided")
-    assert failed.diamond.availability == Availability.AVAILABLE
+    # The supplier refused the stone: off sale until a feed import lists it again.
+    assert failed.diamond.availability == Availability.UNAVAILABLE
     assert (
         f"{failed.order_number}: cancelled; the authorisation was released"
         in response.content.decode()

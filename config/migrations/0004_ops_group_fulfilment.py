@@ -25,8 +25,8 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("config", "0002_ops_group_money_actions"),
-        ("orders", "0006_fulfilment"),
+        ("config", "0003_task_wakeup"),
+        ("orders", "0007_fulfilment"),
     ]
 
     operations = [migrations.RunPython(add, remove)]

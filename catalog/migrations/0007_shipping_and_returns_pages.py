@@ -23,6 +23,6 @@ def update_pages(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("catalog", "0005_diamond_indexes_carry_filters")]
+    dependencies = [("catalog", "0006_content_pages_one_contact_address")]
 
     operations = [migrations.RunPython(update_pages, migrations.RunPython.noop)]

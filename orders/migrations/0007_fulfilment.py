@@ -13,8 +13,8 @@ def confirmed_orders_await_their_stone(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('catalog', '0005_diamond_indexes_carry_filters'),
-        ('orders', '0005_dashboard_indexes'),
+        ('catalog', '0007_shipping_and_returns_pages'),
+        ('orders', '0006_order_stripe_charge_id'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
