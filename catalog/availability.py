@@ -57,6 +57,8 @@ MOVES: dict[str, Move] = {m.name: m for m in [
        "the order ended after the supplier refused it: off sale until an import lists it"),
     _m("feed_check", {A.AVAILABLE}, {A.ON_HOLD, A.UNAVAILABLE}, "checkout",
        "the supplier's live answer at checkout: on hold elsewhere, or gone"),
+    _m("restock", {A.SOLD}, {A.AVAILABLE}, "ops",
+       "a returned stone goes back on sale (ops chose so when receiving the return)"),
     _m("withdraw", {A.AVAILABLE, A.ON_HOLD}, {A.UNAVAILABLE}, "ops",
        "ops take the stone off sale"),
     _m("import", FEED_STATES, FEED_STATES, "the feed import",

@@ -255,6 +255,25 @@ STORE_ADDRESS = env(
 )
 GST_NUMBER = env("GST_NUMBER", default="49-091-850" if DEBUG else "")
 
+# From confirmed to delivered (orders/fulfilment.py): the carriers ops ship with (code → name
+# and tracking URL with `{number}`), how long after delivery a return may be asked for, and
+# how long the stone may take from the supplier to us before it is overdue.
+CARRIERS = env.json(
+    "CARRIERS",
+    default={
+        "nzpost": {
+            "name": "NZ Post",
+            "tracking_url": "https://www.nzpost.co.nz/tools/tracking/item/{number}",
+        },
+        "courierpost": {
+            "name": "CourierPost",
+            "tracking_url": "https://trackandtrace.courierpost.co.nz/search/{number}",
+        },
+    },
+)
+RETURN_DAYS = env.int("RETURN_DAYS", default=30)
+SUPPLIER_DAYS = env.int("SUPPLIER_DAYS", default=7)
+
 # Log in with an email address (any case) or a username.
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]
 # Failed log-ins (the shop's form and the admin's) per account and address, per account, and

@@ -33,6 +33,11 @@ ACTIONS = (
     ("cancel", "Cancel order", ("voided", "refunded"), False),
     ("refund", "Refund", ("refunded", "partially_refunded"), False),
     ("resolve", "Mark resolved", ("resolved",), True),
+    ("receive-stone", "Receive stone", ("stone_received",), False),
+    ("ship", "Ship", ("shipped",), False),
+    ("deliver", "Mark delivered", ("delivered",), False),
+    ("approve-return", "Approve return", ("return_approved",), False),
+    ("receive-return", "Receive return", ("returned",), False),
 )
 
 
@@ -60,6 +65,8 @@ def _what_it_does(action, order: Order) -> str:
         "capture": "charges the held payment",
         "refund": "returns all or part of the payment",
         "resolve": "closes the case with a note",
+        "approve-return": "emails the customer how to send the stone back",
+        "receive-return": "refunds what is left once the stone is back",
     }.get(action.name, "")
 
 

@@ -136,3 +136,27 @@ def alert_authorization_expiring(*, order: Order):
         ),
         dedupe_key=f"authorization-expiring-{order.pk}",
     )
+
+
+def alert_stone_shipped(*, order: Order, tracking_url: str):
+    """Once per order."""
+    return _alert(
+        order,
+        category=Category.ORDER_FULFILMENT,
+        title=f"Order {order.order_number} shipped",
+        text=f"Shipped with {order.carrier}, tracking number {order.tracking_number}.",
+        extra=[("Tracking", tracking_url or order.tracking_number)],
+        dedupe_key=f"shipped-{order.pk}",
+    )
+
+
+def alert_return_requested(*, order: Order):
+    """Once per order."""
+    return _alert(
+        order,
+        category=Category.ORDER_FULFILMENT,
+        title=f"Return requested for {order.order_number}: approve it",
+        text=order.return_reason,
+        extra=[("Reason", order.return_reason)],
+        dedupe_key=f"return-requested-{order.pk}",
+    )

@@ -34,6 +34,7 @@ from notifications.outbox import (
     email_message_create,
     email_render,
 )
+from orders.carriers import carrier_name, order_tracking_url
 from orders.invoices import invoice_pdf, order_invoice
 from orders.models import Order
 from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
@@ -45,6 +46,9 @@ SUBJECTS = {
     "order_confirmed": "Your order is confirmed — order {number}",
     "refund_issued": "Your refund of {refund} — order {number}",
     "order_cancelled": "Your order is cancelled — you have not been charged — order {number}",
+    "order_shipped": "Your diamond is on its way — order {number}",
+    "order_delivered": "Your diamond has been delivered — order {number}",
+    "return_approved": "Your return is approved: how to send it back — order {number}",
 }
 KINDS = tuple(SUBJECTS)
 # The emails that carry the order's tax invoice (a PDF).
@@ -62,6 +66,10 @@ EMAIL_FOR_EVENT = {
     "refunded": "refund_issued",
     "partially_refunded": "refund_issued",
     "voided": "order_cancelled",
+    # The stone's way (orders/fulfilment.py).
+    "shipped": "order_shipped",
+    "delivered": "order_delivered",
+    "return_approved": "return_approved",
 }
 logger = logging.getLogger(__name__)
 
@@ -99,6 +107,18 @@ def order_email_context(*, order: Order, refund_cents: int | None = None) -> dic
         "contact_url": f"{settings.STOREFRONT_URL}/pages/contact/",
         "store_contact_email": settings.STORE_CONTACT_EMAIL,
         "time_zone_label": time_zone_label(),
+        # Shipping and returns.
+        "carrier_name": carrier_name(order.carrier),
+        "tracking_number": order.tracking_number,
+        "tracking_url": order_tracking_url(order),
+        "return_days": settings.RETURN_DAYS,
+        "refund_due": money_display(
+            max(order.amount_cents - order.amount_refunded_cents, 0), order.currency
+        ),
+        "store_name": settings.STORE_NAME,
+        "store_address_lines": [
+            line.strip() for line in settings.STORE_ADDRESS.split(",") if line.strip()
+        ],
     }
 
 

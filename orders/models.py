@@ -9,6 +9,7 @@ from catalog.models import Feed
 from core.money import money_display
 from orders.states import (
     FeedOrderStatus,
+    FulfilmentStatus,
     PaymentStatus,
     Status,
     attention_q,
@@ -18,6 +19,7 @@ from orders.states import (
 
 __all__ = [
     "FeedOrderStatus",
+    "FulfilmentStatus",
     "Order",
     "OrderEvent",
     "OrderNumberCounter",
@@ -48,6 +50,10 @@ class Order(models.Model):
     )
     feed_order_status = models.CharField(
         max_length=20, choices=FeedOrderStatus.choices, default=FeedOrderStatus.NOT_ATTEMPTED
+    )
+    # The stone's way to the customer and back (orders/fulfilment.py), once confirmed.
+    fulfilment_status = models.CharField(
+        max_length=20, choices=FulfilmentStatus.choices, default=FulfilmentStatus.NOT_STARTED
     )
 
     stripe_checkout_session_id = models.CharField(
@@ -98,6 +104,16 @@ class Order(models.Model):
     fraud_warning_at = models.DateTimeField(null=True, blank=True)
     fraud_cleared_at = models.DateTimeField(null=True, blank=True)
 
+    received_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # A code of the CARRIERS setting, and the carrier's tracking number.
+    carrier = models.CharField(max_length=40, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    return_reason = models.TextField(blank=True)
+    return_requested_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
     shipping_name = models.CharField(max_length=200, blank=True)
     shipping_address = models.JSONField(default=dict, blank=True)
     shipping_phone = models.CharField(max_length=40, blank=True)
@@ -122,6 +138,7 @@ class Order(models.Model):
             ("resolve_order", "Can mark an order resolved"),
             ("capture_payment", "Can capture the held payment"),
             ("cancel_order", "Can cancel an order (void or refund its payment)"),
+            ("fulfil_order", "Can receive, ship and deliver the stone, and handle returns"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="order_amount_positive"),

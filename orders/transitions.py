@@ -22,6 +22,7 @@ from orders.states import (
     TRANSITIONS,
     DiamondEffect,
     FeedOrderStatus,
+    return_window,
 )
 
 
@@ -38,6 +39,8 @@ def _guard_q(name: str, *, attempt, now) -> Q:
         return Q(fraud_warning_at__isnull=True) | Q(fraud_cleared_at__isnull=False)
     if name == "unresolved":
         return Q(resolved_at__isnull=True)
+    if name == "return_window":
+        return Q(delivered_at__gte=now - return_window())
     raise ValueError(f"Unknown guard {name!r}")
 
 

@@ -19,6 +19,14 @@ BADGE_TONES = {
     # Closed by ops: money went back (blue, informational), the order is off (grey).
     "refunded": BLUE,
     "cancelled": GREY,
+    # The stone's way: waiting on someone (yellow), done (green).
+    "awaiting_stone": YELLOW,
+    "received": YELLOW,
+    "shipped": YELLOW,
+    "delivered": GREEN,
+    "return_requested": YELLOW,
+    "return_approved": YELLOW,
+    "returned": BLUE,
 }
 
 

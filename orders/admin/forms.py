@@ -85,3 +85,65 @@ class ResolveForm(forms.Form):
             (money, give_back),
             ("keep", "Keep it (say why in the note)"),
         ]
+
+
+# ---------------------------------------------------------------- the stone's way
+
+
+class ReceiveStoneForm(forms.Form):
+    checked = forms.BooleanField(
+        label="The stone matches its grading report (inscription, weight, grades)",
+        required=True,
+    )
+    note = forms.CharField(
+        label="Note",
+        help_text="Optional: anything seen on checking it. Kept in the timeline.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        required=False,
+    )
+
+
+class ShipForm(forms.Form):
+    carrier = forms.ChoiceField(label="Carrier", choices=())
+    tracking_number = forms.CharField(label="Tracking number", max_length=100)
+
+    def __init__(self, *args, carriers=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["carrier"].choices = list(carriers)
+
+    def clean_tracking_number(self):
+        number = self.cleaned_data["tracking_number"].strip()
+        if not number:
+            raise forms.ValidationError("Enter the carrier's tracking number.")
+        return number
+
+
+class ApproveReturnForm(forms.Form):
+    note = forms.CharField(
+        label="Note",
+        help_text="Optional. Kept in the timeline; the customer is emailed how to send the "
+        "stone back.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        required=False,
+    )
+
+
+class ReceiveReturnForm(forms.Form):
+    restock = forms.TypedChoiceField(
+        label="The returned stone",
+        choices=[
+            ("yes", "Put it back on sale (available to other shoppers)"),
+            ("no", "Keep it off sale (it goes back to the supplier, or needs a look)"),
+        ],
+        coerce=lambda value: value == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(
+        label="Note",
+        help_text="Optional: the state it came back in. Kept in the timeline.",
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=500,
+        required=False,
+    )

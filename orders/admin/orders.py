@@ -31,10 +31,12 @@ from orders.admin.filters import (
     DisputeFilter,
     NeedsAttentionFilter,
     PaidPeriodFilter,
+    QueueFilter,
 )
 from orders.admin.paging import OrdersPaginator, uses_default_order
 from orders.advice import order_next_steps
-from orders.models import Order, OrderEvent
+from orders.carriers import carrier_name, order_tracking_url
+from orders.models import FulfilmentStatus, Order, OrderEvent
 from orders.selectors.ops import (
     order_list_for_ops,
     order_search_q,
@@ -82,6 +84,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "status",
         "payment_status",
         "feed_order_status",
+        QueueFilter,
+        "fulfilment_status",
         PaidPeriodFilter,
         CreatedPeriodFilter,
         DisputeFilter,
@@ -160,6 +164,23 @@ class OrderAdmin(ReadOnlyModelAdmin):
             },
         ),
         ("Shipping", {"fields": ["shipping_name", "shipping_address", "shipping_phone"]}),
+        (
+            "Fulfilment",
+            {
+                "fields": [
+                    "fulfilment_status",
+                    "received_at",
+                    "shipped_at",
+                    "carrier",
+                    "tracking_number",
+                    "tracking_link",
+                    "delivered_at",
+                    "return_requested_at",
+                    "return_reason",
+                    "returned_at",
+                ]
+            },
+        ),
         ("Resolution", {"fields": ["resolved_at", "resolved_by", "resolution_note"]}),
     ]
 
@@ -261,8 +282,16 @@ class OrderAdmin(ReadOnlyModelAdmin):
             "payment_link",
             "checkout_session_link",
             "feed_order_error_display",
+            "tracking_link",
         ]
         return [*model_fields, *computed]
+
+    @admin.display(description="Tracking")
+    def tracking_link(self, order):
+        url = order_tracking_url(order)
+        if not url:
+            return "—"
+        return format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', url, url)
 
     @admin.display(description="Needs attention")
     def attention_display(self, order):
@@ -388,7 +417,19 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 ("Status", self.status_badge(order)),
                 ("Payment", self.payment_badge(order)),
                 ("Feed order", self.feed_order_badge(order)),
+                *(
+                    [
+                        (
+                            "Stone",
+                            badge(order.fulfilment_status, order.get_fulfilment_status_display()),
+                        )
+                    ]
+                    if order.fulfilment_status != FulfilmentStatus.NOT_STARTED
+                    else []
+                ),
             ],
+            "carrier_name": carrier_name(order.carrier),
+            "tracking_url": order_tracking_url(order),
         }
 
     def order_action_view(self, request, object_id, action):
@@ -490,7 +531,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         `OrderAction`s as the order page's buttons."""
         actions = super().get_actions(request)
         for order_action in ORDER_ACTIONS:
-            if request.user.has_perm(order_action.permission):
+            if order_action.bulk and request.user.has_perm(order_action.permission):
                 actions[order_action.name] = (
                     self._bulk_action(order_action),
                     order_action.name,

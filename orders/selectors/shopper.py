@@ -19,7 +19,7 @@ from django.utils import timezone
 from accounts.selectors import customer_name
 from core.money import money_display
 from gateway.base import checkout_lifetime
-from orders.models import Order, OrderEvent, Status
+from orders.models import FulfilmentStatus, Order, OrderEvent, Status
 from orders.states import SHOPPER_WORDS, ShopperStatus, shopper_status
 
 # The timeline kind `order_note_awaiting_payment` writes: Checkout completed by a delayed
@@ -68,6 +68,14 @@ def order_shopper_status(*, order: Order, now: datetime | None = None) -> Shoppe
     if order_checkout_closed(order=order, now=now):
         return SHOPPER_WORDS[Status.EXPIRED]
     words = shopper_status(order, payment_processing=order_payment_processing(order=order))
+    if order.status == Status.CANCELLED and order.fulfilment_status == FulfilmentStatus.RETURNED:
+        refunded = money_display(order.refunded_cents, order.currency)
+        return replace(
+            words,
+            label="Returned",
+            detail=f"We received your diamond back and refunded {refunded} to your payment "
+            "method. Refunds usually show within 5 to 10 business days.",
+        )
     if order.status == Status.CANCELLED:
         refunded = order.refunded_cents
         detail = (
@@ -121,6 +129,13 @@ SHOPPER_TIMELINE = {
     "refunded": "Refund issued",
     "partially_refunded": "Partial refund issued",
     "voided": "Order cancelled — nothing charged",
+    # The stone's way (orders/fulfilment.py).
+    "stone_received": "Your diamond reached us and matched its grading report",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "return_requested": "Return requested",
+    "return_approved": "Return approved",
+    "returned": "Return received",
 }
 
 

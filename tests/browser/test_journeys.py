@@ -194,6 +194,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
         status=Status.CONFIRMED,
         payment_status=PaymentStatus.PAID,
         feed_order_status=FeedOrderStatus.SUCCESS,
+        fulfilment_status="awaiting_stone",
         feed_order_id="DEMO-FEED-1",
     )
 

@@ -16,6 +16,7 @@ OPS_PERMISSIONS = {
     "notifications.view_notification",
     "orders.cancel_order",
     "orders.capture_payment",
+    "orders.fulfil_order",
     "orders.refund_order",
     "orders.resolve_order",
     "orders.retry_feed_order",

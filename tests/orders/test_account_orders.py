@@ -32,7 +32,12 @@ STATES = [
         "Processing",
     ),
     (
-        {"status": "confirmed", "payment_status": "paid", "feed_order_status": "success"},
+        {
+            "status": "confirmed",
+            "payment_status": "paid",
+            "feed_order_status": "success",
+            "fulfilment_status": "awaiting_stone",
+        },
         "Confirmed",
     ),
     ({"status": "failed", "payment_status": "failed"}, "Payment failed"),
@@ -100,6 +105,7 @@ def test_row_shows_number_diamond_amount_date_and_status(client, shopper):
         status="confirmed",
         payment_status="paid",
         feed_order_status="success",
+        fulfilment_status="awaiting_stone",
     )
     client.force_login(shopper)
 

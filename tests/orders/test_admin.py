@@ -26,6 +26,7 @@ CONFIRMED = {
     "status": Status.CONFIRMED,
     "payment_status": PaymentStatus.PAID,
     "feed_order_status": FeedOrderStatus.SUCCESS,
+    "fulfilment_status": "awaiting_stone",
     "feed_order_id": "FEED-42",
 }
 

@@ -279,6 +279,7 @@ def _bulk_orders(count: int):
                 status="confirmed",
                 payment_status="paid",
                 feed_order_status="success",
+                fulfilment_status="awaiting_stone",
                 created_at=now - timedelta(hours=i % 700),
                 paid_at=now - timedelta(hours=i % 700),
                 confirmed_at=now - timedelta(hours=i % 700) + timedelta(minutes=i % 9),

@@ -29,7 +29,7 @@ from tests.factories import PASSWORD, UserFactory, order_in_state
 
 pytestmark = pytest.mark.django_db
 
-OPEN = ("pending_payment", "pending", "not_attempted")
+OPEN = ("pending_payment", "pending", "not_attempted", "not_started")
 # Words that say the checkout is still open, and words that say it closed.
 OPEN_WORDS = (
     "Awaiting payment",

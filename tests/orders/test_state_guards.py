@@ -29,7 +29,7 @@ from orders.services import (
     order_mark_paid,
     order_resolve,
 )
-from orders.states import LEGAL, may, outcome_unknown
+from orders.states import LEGAL, may, outcome_unknown, state_of
 from orders.transitions import order_transition
 from tests.factories import (
     DiamondFactory,
@@ -337,7 +337,8 @@ def test_a_mismatched_payment_never_moves_an_order_that_is_no_longer_open(author
             authorized=authorized,
         )
         assert order_mark_paid(order=order, session=session) is False, legal
-        assert state(order) == legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
         assert not order.events.filter(kind="payment_mismatch").exists(), legal
 
 
@@ -369,7 +370,8 @@ def test_a_fraud_warning_stops_only_a_paid_order_whose_supplier_order_is_not_yet
             order=order, stripe_event_id="", fraud_type="card_never_received"
         )
         assert outcome != "feed order stopped", legal
-        assert state(order) == legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
 
 
 def test_a_fraud_warning_never_stops_an_attempt_a_worker_already_took_on():
