@@ -217,9 +217,9 @@ HAND_WRITTEN = [
     M(
         STATES,
         "attention `feed_failed`: any feed-order status",
-        """"Paid, but the supplier refused the order.",
+        """"The money is taken or held, but the supplier refused the order.",
         {"status": S.PAID, "feed_order_status": F.FAILED},""",
-        """"Paid, but the supplier refused the order.",
+        """"The money is taken or held, but the supplier refused the order.",
         {"status": S.PAID},""",
     ),
     M(
@@ -339,21 +339,22 @@ HAND_WRITTEN = [
     M(
         SERV,
         "`order_mark_paid`: the feed order is queued even when nothing changed",
-        """        if changed:
+        """        elif changed:
             enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)""",
-        """        enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)""",
+        """        else:
+            enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)""",
     ),
     M(
         MONEY,
         "`order_mark_refunded`: releases whatever the supplier order's state",
-        "release = full and release_diamond and supplier_order_never_placed(order)",
+        "release = full and release_diamond and supplier_order_never_placed(locked)",
         "release = full and release_diamond",
     ),
     M(
         MONEY,
         "`order_mark_refunded`: a partial refund releases the stone",
-        "release = full and release_diamond and supplier_order_never_placed(order)",
-        "release = release_diamond and supplier_order_never_placed(order)",
+        "release = full and release_diamond and supplier_order_never_placed(locked)",
+        "release = release_diamond and supplier_order_never_placed(locked)",
     ),
     M(
         STATES,
