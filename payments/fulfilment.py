@@ -45,9 +45,9 @@ class MalformedStripeData(ValueError):
     the webhook records the event and answers that it was ignored, once."""
 
 
-# Stripe's ids are short words of letters, digits and underscores (`pi_3Nx…`, `ch_…`); our
-# columns hold 255 characters.
-_STRIPE_ID = re.compile(r"[A-Za-z0-9_]{1,255}")
+# Stripe's ids are short words (`pi_3Nx…`, `ch_…`): printable ASCII without spaces, within
+# our columns' 255 characters.
+_STRIPE_ID = re.compile(r"[\x21-\x7e]{1,255}")
 _CURRENCY = re.compile(r"[a-z]{3}")
 # The largest amount the order's columns (a positive big integer) can hold.
 MAX_AMOUNT = 2**63 - 1
