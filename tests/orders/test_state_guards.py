@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
+from catalog.services import diamond_move
 from feeds import base
 from orders.feed_orders import (
     feed_order_abandon,
@@ -18,6 +19,8 @@ from orders.feed_orders import (
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.money import (
     order_mark_refunded,
+    order_mark_voided,
+    order_note_capture_failed,
 )
 from orders.services import (
     DiamondUnavailable,
@@ -381,3 +384,39 @@ def test_a_fraud_warning_never_stops_an_attempt_a_worker_already_took_on():
     outcome = order_fraud_warning(order=order, stripe_event_id="", fraud_type="card_never_received")
     assert outcome == "alerted"
     assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.PENDING)
+
+
+def test_a_void_never_cancels_an_order_whose_payment_was_taken():
+    """`voided` starts only from an authorised payment: a late "authorisation released" for a
+    payment already captured (or refunded) changes nothing; the money was taken."""
+    for legal in sorted(LEGAL):
+        if legal[:2] == (Status.PAID, PaymentStatus.AUTHORIZED):
+            continue
+        order = order_in_state(legal)
+        assert not order_mark_voided(order=order, reason="lapsed"), legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+
+
+def test_a_capture_failure_is_noted_only_on_an_order_still_waiting_for_its_capture():
+    """`capture_failed` starts only from a held payment the supplier confirmed: a late failure
+    answer on an order already captured, cancelled or not yet confirmed by the supplier records
+    nothing and alerts no one."""
+    for legal in sorted(LEGAL):
+        if legal[:3] == (Status.PAID, PaymentStatus.AUTHORIZED, FeedOrderStatus.SUCCESS):
+            continue
+        order = order_in_state(legal)
+        assert not order_note_capture_failed(order=order, error="card_declined"), legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+        assert not order.events.filter(kind="capture_failed").exists(), legal
+
+
+def test_a_supplier_confirmation_sells_only_a_stone_the_order_still_holds():
+    """The availability move `sell` starts only from `reserved`: a stone ops withdrew or that
+    is on sale again is not marked sold by a late confirmation."""
+    for availability in (Availability.AVAILABLE, Availability.UNAVAILABLE, Availability.ON_HOLD):
+        diamond = DiamondFactory(availability=availability)
+        assert diamond_move(diamonds=[diamond.pk], move="sell") == 0
+        diamond.refresh_from_db()
+        assert diamond.availability == availability
