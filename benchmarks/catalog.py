@@ -1,5 +1,5 @@
 """The catalog at scale: `import_feed` against a raw COPY of the same rows, then the
-storefront's common filter + sort + page queries (through `catalog.selectors.diamond_list` and
+storefront's common filter + sort + page queries (through `catalog.selectors.DiamondResults` and
 the catalog view's paginator, exactly as the view runs them: a count capped at 10,001 rows, then
 the page) against the same hand-written SQL, and the whole catalog page through the view.
 Sizes grow 10k -> 100k -> 1M stones.
@@ -102,10 +102,11 @@ def form_of(query: dict):
 
 
 def orm_page(filters, sort, page):
-    from catalog.selectors import diamond_list
+    from catalog.selectors import DiamondResults
     from catalog.views import CappedPaginator
 
-    shown = CappedPaginator(diamond_list(filters=filters, sort=sort), PAGE_SIZE).get_page(page)
+    results = DiamondResults(filters=filters, sort=sort)
+    shown = CappedPaginator(results, PAGE_SIZE).get_page(page)
     return list(shown.object_list)
 
 
