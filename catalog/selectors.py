@@ -110,31 +110,29 @@ def diamond_page(*, filters: dict, sort: str = DEFAULT_SORT, offset: int, limit:
         return []
     ids = None
     if connection.vendor == "postgresql":
-        ids = _carat_walk_ids(queryset, filters=filters, sort=sort, offset=offset, limit=limit)
+        ids = _carat_walk_ids(filters=filters, sort=sort, offset=offset, limit=limit)
     if ids is None:
         ids = queryset.values("pk")[offset : offset + limit]
     return list(queryset.filter(pk__in=ids))
 
 
-def _carat_walk_ids(queryset, *, filters: dict, sort: str, offset: int, limit: int):
+def _carat_walk_ids(*, filters: dict, sort: str, offset: int, limit: int):
     """The page's ids as a subquery that visits each carat weight of the range, or None
     where the plain order is the better read (no range on the other column, or too many
     weights).
 
-    Sorted by price with a carat range: for each weight, the first `offset + limit` stones
-    in price order (an index-only scan of the carat index at that weight: few index pages),
-    then those sorted together. Sorted by carats with a price range: the weights in the
-    sort's direction, each checked for stones in the price range (again a short index-only
-    scan), stopping as soon as the page is full — instead of reading, say, the ~700,000 big
-    stones above a price range before the first that fits it.
+    Sorted by price with a carat range: for each weight, its first `offset + limit` stones
+    in price order (an index-only scan of the carat index at that weight: a few index
+    pages), then those sorted together. Sorted by carats with a price range: the weights in
+    the sort's direction, each looked up for stones in the price range (again a short
+    index-only scan), stopping as soon as the page is full — instead of reading, say, the
+    ~700,000 bigger stones above a price range before the first that fits it.
     """
-    if sort not in SORTS:
-        sort = DEFAULT_SORT
+    sort = sort if sort in SORTS else DEFAULT_SORT
     by_price = sort in ("price", "-price")
-    by_carats = sort in ("carats", "-carats")
-    has_carat_range = filters.get("carat_min") is not None or filters.get("carat_max") is not None
-    has_price_range = filters.get("price_min") is not None or filters.get("price_max") is not None
-    if not ((by_price and has_carat_range) or (by_carats and has_price_range)):
+    carat_range = filters.get("carat_min") is not None or filters.get("carat_max") is not None
+    price_range = filters.get("price_min") is not None or filters.get("price_max") is not None
+    if not (carat_range if by_price else price_range and sort in ("carats", "-carats")):
         return None
     held = Diamond.objects.filter(availability=Availability.AVAILABLE).aggregate(
         low=Min("carats"), high=Max("carats")
@@ -148,28 +146,31 @@ def _carat_walk_ids(queryset, *, filters: dict, sort: str, offset: int, limit: i
         high = min(high, Decimal(filters["carat_max"]).quantize(CARAT_STEP, ROUND_FLOOR))
     if low > high:
         return []
-    if (high - low) / CARAT_STEP + 1 > CARAT_WALK_MAX_WEIGHTS:
+    first, last = int(low / CARAT_STEP), int(high / CARAT_STEP)  # weights as whole steps
+    if last - first + 1 > CARAT_WALK_MAX_WEIGHTS:
         return None
-    descending = sort.startswith("-")
+    # One weight's stones under the other filters (its carat range is the walk's), in the
+    # sort's order: `offset + limit` of them at most.
+    at_weight = diamond_list(
+        filters={**filters, "carat_min": None, "carat_max": None}, sort=sort
+    ).filter(carats=RawSQL("w.weight", ()))
     key = "price_model_nzd" if by_price else "carats"
-    per_weight = queryset.filter(carats=RawSQL("w.weight", ())).values_list("pk", key)
-    per_weight_sql, per_weight_params = per_weight[: offset + limit].query.sql_with_params()
-    direction = "DESC" if descending else "ASC"
-    first, last, step = (high, low, -CARAT_STEP) if descending else (low, high, CARAT_STEP)
-    order = (
-        f"page.key {direction}, page.id {direction}"
-        if by_price
-        else f"w.weight {direction}, page.id {direction}"
-    )
+    at_weight = at_weight.values_list("pk", key)[: offset + limit]
+    at_weight_sql, at_weight_params = at_weight.query.sql_with_params()
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    # By price: all weights' candidates sorted together. By carats: the weights in order
+    # (`w.step`, whose order the planner knows), so it stops at a full page.
+    order = "page.key" if by_price else "w.step"
     # Only the ORM's own SQL and fixed words are written into the text; values are params.
     sql = (
         "SELECT page.id FROM ("  # noqa: S608
-        "SELECT weight FROM generate_series(%s::numeric, %s::numeric, %s::numeric) AS s(weight) "
-        f"ORDER BY weight {direction}) AS w "
-        f"CROSS JOIN LATERAL ({per_weight_sql}) AS page(id, key) "
-        f"ORDER BY {order} LIMIT %s OFFSET %s"
+        "SELECT step, step * %s AS weight FROM generate_series(%s, %s) AS s(step) "
+        f"ORDER BY step {direction}) AS w "
+        f"CROSS JOIN LATERAL ({at_weight_sql}) AS page(id, key) "
+        f"ORDER BY {order} {direction}, page.id {direction} LIMIT %s OFFSET %s"
     )
-    return RawSQL(sql, (first, last, step, *per_weight_params, limit, offset))  # noqa: S611
+    params = (CARAT_STEP, first, last, *at_weight_params, limit, offset)
+    return RawSQL(sql, params)  # noqa: S611
 
 
 def diamonds_by_ids(ids) -> list[Diamond]:
