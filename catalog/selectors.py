@@ -96,8 +96,8 @@ class DiamondResults:
 
 
 def diamond_page(*, filters: dict, sort: str = DEFAULT_SORT, offset: int, limit: int):
-    """The stones `diamond_list(filters=…, sort=…)[offset:offset + limit]`, read in two
-    steps: first the page's ids, from an index alone where the filters allow (the price and
+    """The stones `diamond_list(filters=…, sort=…)[offset:offset + limit]`; sorted by price
+    or carats, read in two steps: first the page's ids, from an index alone (the price and
     carat indexes hold every filter's column and the id), then just those rows.
 
     On PostgreSQL, a page sorted by price with a carat range, or sorted by carats with a
@@ -108,6 +108,10 @@ def diamond_page(*, filters: dict, sort: str = DEFAULT_SORT, offset: int, limit:
     queryset = diamond_list(filters=filters, sort=sort)
     if limit <= 0:
         return []
+    if sort not in ("price", "-price", "carats", "-carats"):
+        # The newest-first index holds neither the filters nor the id: nothing to read
+        # from an index alone, so the plain slice (one step fewer).
+        return list(queryset[offset : offset + limit])
     ids = None
     if connection.vendor == "postgresql":
         ids = _carat_walk_ids(filters=filters, sort=sort, offset=offset, limit=limit)
