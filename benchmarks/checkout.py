@@ -1,6 +1,6 @@
 """Checkout create (`POST /api/v2/checkout/create`, logged in, CSRF token, through the proxy
-headers) against gunicorn on PostgreSQL, with the Stripe API double from the tests
-(`tests/doubles/stripe.py`) running in this process and answering at once. Each request buys a
+headers) against gunicorn on PostgreSQL, with an instant Stripe API stand-in
+(`benchmarks/doubles.py`) running in this process. Each request buys a
 different available diamond of the synthetic `bench` feed (its live availability check answers
 at once too); shoppers start at most 5 checkouts each (the rate limit is 10 per 10 minutes).
 
@@ -114,14 +114,14 @@ def main():
 
     common.django_setup()
     common.migrate()
+    from benchmarks.doubles import StripeStub
     from orders.models import Order
-    from tests.doubles.stripe import StripeDouble
 
     common.truncate("orders_orderevent", "orders_order", "catalog_diamond", "django_session")
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(username__startswith="bench-checkout-").delete()
-    double = StripeDouble().start()
+    double = StripeStub().start()
     warmup = 100
     total = warmup + args.requests * len(levels)
     diamonds = make_diamonds(total, offset=0)

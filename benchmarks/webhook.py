@@ -13,7 +13,6 @@ that rate is reported too.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import time
 from datetime import UTC, datetime
@@ -74,33 +73,26 @@ def create_orders(count: int, *, offset: int = 0):
 def webhook_requests(orders) -> list[tuple]:
     from django.conf import settings
 
-    from tests.doubles.stripe import WEBHOOK_PATH, sign, stripe_event
+    from benchmarks.doubles import WEBHOOK_PATH, completed_session, signed_event
 
     out = []
     for i, order in enumerate(orders):
-        session = {
-            "id": order.stripe_checkout_session_id,
-            "object": "checkout.session",
-            "status": "complete",
-            "payment_status": "paid",
-            "amount_total": order.amount_cents,
-            "currency": order.currency,
-            "client_reference_id": order.order_number,
-            "metadata": {
-                "order_id": str(order.id),
-                "order_number": order.order_number,
-                "diamond_id": str(order.diamond_id),
-            },
-            "payment_intent": f"pi_test_bench{i:07d}",
-        }
-        event = stripe_event(
-            "checkout.session.completed", session, event_id=f"evt_bench_{order.pk}"
+        session = completed_session(
+            session_id=order.stripe_checkout_session_id,
+            order_id=str(order.id),
+            order_number=order.order_number,
+            diamond_id=str(order.diamond_id),
+            amount=order.amount_cents,
+            currency=order.currency,
+            intent_id=f"pi_test_bench{i:07d}",
+            payment_status="paid",
         )
-        body = json.dumps(event).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "Stripe-Signature": sign(body, settings.STRIPE_WEBHOOK_SECRET),
-        }
+        body, headers = signed_event(
+            "checkout.session.completed",
+            session,
+            event_id=f"evt_bench_{order.pk}",
+            secret=settings.STRIPE_WEBHOOK_SECRET,
+        )
         out.append(("POST", WEBHOOK_PATH, body, headers))
     return out
 

@@ -1,5 +1,6 @@
 """The ops admin site: Django's own, with the store's headers and the dashboard as its index."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.contenttypes.views import shortcut
 from django.core.exceptions import ValidationError
@@ -8,6 +9,7 @@ from django.urls import path
 
 from accounts.forms import AdminLoginForm
 from orders.selectors.dashboard import ops_dashboard
+from orders.selectors.fulfilment import fulfilment_queues
 from orders.selectors.ops import attention_filter_url
 
 
@@ -25,6 +27,8 @@ class OpsAdminSite(admin.AdminSite):
         context = dict(extra_context or {})
         if request.user.has_perm("orders.view_order"):
             context["dashboard"] = ops_dashboard()
+            context["fulfilment_queues"] = fulfilment_queues()
+            context["supplier_days"] = settings.SUPPLIER_DAYS
             context["attention_url"] = attention_filter_url()
         return super().index(request, context)
 

@@ -12,6 +12,10 @@ as in real life, and the demo payments can be refunded from the admin.
   *Retry feed order* in the admin succeeds.
 - "awaiting payment" (simulator only): a checkout the shopper has not paid yet; it expires
   like any other.
+- "shipped" and "delivered": confirmed, then taken along the stone's way by the demo staff user
+  through the fulfilment services (received, shipped with NZ Post and a made-up tracking
+  number, and delivered), so the order page shows its progress line and the delivered one can
+  be returned.
 
 Without the simulator (a Stripe key is configured) the two paid orders are written through
 the order services with made-up Stripe ids (`cs_test_demo_…`), which Stripe does not know.
@@ -28,6 +32,7 @@ from django.db import transaction
 from catalog.models import Availability, Diamond, Feed
 from gateway.simulator import SimulatorError, simulator_enabled
 from orders.feed_orders import feed_order_place, feed_order_record_failure
+from orders.fulfilment import order_mark_delivered, order_ship, order_stone_receive
 from orders.models import Order
 from orders.services import (
     PaidSession,
@@ -54,13 +59,19 @@ class DemoOrder:
     label: str
     paid: bool = True
     feed_fails: bool = False
+    # How far along the stone's way: "", "shipped" or "delivered".
+    fulfilled: str = ""
 
 
 DEMO_ORDERS = (
     DemoOrder("demo-confirmed", "DEMO-0002", "confirmed"),
     DemoOrder("demo-feed-failed", "DEMO-0003", "needs attention", feed_fails=True),
     DemoOrder("demo-awaiting-payment", "DEMO-0006", "awaiting payment", paid=False),
+    DemoOrder("demo-shipped", "DEMO-0004", "shipped", fulfilled="shipped"),
+    DemoOrder("demo-delivered", "DEMO-0008", "delivered", fulfilled="delivered"),
 )
+DEMO_STAFF = "staff"
+DEMO_CARRIER = "nzpost"
 
 
 def seed_demo_orders(*, stdout) -> list[Order]:
@@ -92,13 +103,31 @@ def seed_demo_orders(*, stdout) -> list[Order]:
         except (CheckoutError, SimulatorError) as exc:
             stdout.write(f"Demo order ({spec.label}): not created: {exc}")
             continue
+        if spec.fulfilled:
+            order = _fulfil(order=order, spec=spec)
         stdout.write(
             f"Demo order {order.display_number} ({spec.label}): created for {shopper.username}, "
             f"{order.get_status_display().lower()}, feed order "
             f"{order.get_feed_order_status_display().lower()}"
+            + (f", {order.get_fulfilment_status_display().lower()}" if spec.fulfilled else "")
         )
         orders.append(order)
     return orders
+
+
+def _fulfil(*, order: Order, spec: DemoOrder) -> Order:
+    """Receive, ship and (for "delivered") deliver the confirmed order, as ops would."""
+    staff = get_user_model().objects.filter(username=DEMO_STAFF).first()
+    order_stone_receive(order=order, actor=staff, note="Demo: checked by seed_demo.")
+    order_ship(
+        order=order,
+        actor=staff,
+        carrier=DEMO_CARRIER,
+        tracking_number=f"EG{order.order_number.replace('-', '')[-9:]}NZ",
+    )
+    if spec.fulfilled == "delivered":
+        order_mark_delivered(order=order, actor=staff)
+    return Order.objects.get(pk=order.pk)
 
 
 def _simulated_order(*, shopper, diamond: Diamond, spec: DemoOrder) -> Order:

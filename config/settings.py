@@ -43,9 +43,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Before django_tasks_db: its `db_worker` command is config's (woken by NOTIFY).
+    "config.apps.ConfigConfig",
     "django_tasks",
     "django_tasks_db",
-    "config.apps.ConfigConfig",
     "catalog",
     "feeds",
     "orders",
@@ -253,6 +254,25 @@ STORE_ADDRESS = env(
     "STORE_ADDRESS", default="1 Example Street, Auckland 1010, New Zealand" if DEBUG else ""
 )
 GST_NUMBER = env("GST_NUMBER", default="49-091-850" if DEBUG else "")
+
+# From confirmed to delivered (orders/fulfilment.py): the carriers ops ship with (code → name
+# and tracking URL with `{number}`), how long after delivery a return may be asked for, and
+# how long the stone may take from the supplier to us before it is overdue.
+CARRIERS = env.json(
+    "CARRIERS",
+    default={
+        "nzpost": {
+            "name": "NZ Post",
+            "tracking_url": "https://www.nzpost.co.nz/tools/tracking/item/{number}",
+        },
+        "courierpost": {
+            "name": "CourierPost",
+            "tracking_url": "https://trackandtrace.courierpost.co.nz/search/{number}",
+        },
+    },
+)
+RETURN_DAYS = env.int("RETURN_DAYS", default=30)
+SUPPLIER_DAYS = env.int("SUPPLIER_DAYS", default=7)
 
 # Log in with an email address (any case) or a username.
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailOrUsernameBackend"]

@@ -200,18 +200,15 @@ class DemoFeed(FeedAdapter):
         if settings.DEMO_FEED_FAIL_ORDERS:
             raise FeedError(
                 f"Demo feed refused the order {reference} for {stone}: DEMO_FEED_FAIL_ORDERS "
-                "is on, so every demo order fails. Turn the setting off and retry the feed "
-                "order from the admin, or refund the payment."
+                "is on, so every demo order fails. Turn the setting off before retrying the "
+                "feed order."
             )
         if diamond.supplier_stone_id.startswith(FAIL_PREFIX):
             raise FeedError(
                 f"Demo feed refused the order {reference} for {stone}: stones whose id "
-                f"starts with {FAIL_PREFIX} always fail, to show the failure path. Retrying "
-                "will fail again; refund the payment or mark the order resolved."
+                f"starts with {FAIL_PREFIX} always fail, to show the failure path: a retry "
+                "fails again."
             )
         if self.check_availability(diamond) != Availability.AVAILABLE:
-            raise FeedError(
-                f"Demo feed has no {stone}, so order {reference} was not placed. "
-                "Refund the payment or mark the order resolved."
-            )
+            raise FeedError(f"Demo feed has no {stone}, so order {reference} was not placed.")
         return f"DEMO-{reference}"

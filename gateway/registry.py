@@ -22,7 +22,7 @@ class UnconfiguredGateway:
         raise GatewayError("STRIPE_SECRET_KEY is not configured.")
 
     checkout_session_create = checkout_session_retrieve = refund_create = _refuse
-    checkout_session_for_payment_intent = payment_intent_retrieve = _refuse
+    checkout_session_for_payment_intent = payment_intent_retrieve = charge_retrieve = _refuse
     payment_intent_capture = payment_intent_cancel = _refuse
 
 

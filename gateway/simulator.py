@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from gateway import stripe_objects as so
 from gateway.base import CheckoutSession, GatewayError
 from gateway.models import SimulatedCheckout
 from gateway.signing import secrets_listed
@@ -95,8 +96,17 @@ class SimulatorGateway:
             return None
         return session_object(_lapse(checkout), expand_intent=True)
 
-    def payment_intent_retrieve(self, payment_intent_id: str) -> dict:
-        return intent_object(_checkout(payment_intent_id=payment_intent_id))
+    def payment_intent_retrieve(
+        self, payment_intent_id: str, *, expand: tuple[str, ...] = ()
+    ) -> dict:
+        checkout = _checkout(payment_intent_id=payment_intent_id)
+        return intent_object(checkout, expand_charge="latest_charge" in expand)
+
+    def charge_retrieve(self, charge_id: str) -> dict:
+        checkout = _checkout(charge_id=charge_id)
+        if checkout.intent_status not in CHARGED:
+            raise GatewayError(f"No such charge: {charge_id!r}", not_found=True)
+        return charge_object(checkout)
 
     def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
         return _intent_move(payment_intent_id, to="succeeded", payment_status="paid")
@@ -141,7 +151,9 @@ class SimulatorGateway:
 def _checkout(**lookup) -> SimulatedCheckout:
     checkout = SimulatedCheckout.objects.filter(**lookup).first()
     if checkout is None:
-        raise GatewayError(f"No such simulated object: {next(iter(lookup.values()))!r}")
+        raise GatewayError(
+            f"No such simulated object: {next(iter(lookup.values()))!r}", not_found=True
+        )
     return _lapse(checkout)
 
 
@@ -222,37 +234,25 @@ def simulator_finish(*, session_id: str, how: str, shipping_name: str = "") -> t
 
 
 def simulator_after_payment(*, session_id: str, what: str) -> tuple[str, dict]:
-    """A dispute or an early fraud warning on the session's charge, as Stripe publishes them
-    (the charge always set, the PaymentIntent beside it)."""
+    """A dispute or an early fraud warning on the session's charge, as Stripe publishes them:
+    the charge always set, `payment_intent` null."""
     checkout = _checkout(session_id=session_id)
     if checkout.intent_status not in ("requires_capture", "succeeded"):
         raise SimulatorError("There is no payment to send that about yet.")
     now = int(timezone.now().timestamp())
     if what == "dispute":
-        return "charge.dispute.created", {
-            "id": f"dp_sim_{_token()}",
-            "object": "dispute",
-            "amount": _amount(checkout.params),
-            "currency": checkout.params.get("currency", "nzd"),
-            "charge": checkout.charge_id,
-            "payment_intent": checkout.payment_intent_id,
-            "reason": "fraudulent",
-            "status": "needs_response",
-            "created": now,
-            "evidence_details": {"due_by": now + 7 * 86400, "has_evidence": False},
-            "livemode": False,
-            "metadata": {},
-        }
-    return "radar.early_fraud_warning.created", {
-        "id": f"issfr_sim_{_token()}",
-        "object": "radar.early_fraud_warning",
-        "actionable": True,
-        "charge": checkout.charge_id,
-        "created": now,
-        "fraud_type": "made_with_stolen_card",
-        "livemode": False,
-        "payment_intent": checkout.payment_intent_id,
-    }
+        return "charge.dispute.created", so.dispute(
+            id=f"dp_sim_{_token()}",
+            charge=checkout.charge_id,
+            payment_intent=None,
+            amount=_amount(checkout.params),
+            currency=_currency(checkout.params),
+            created=now,
+            evidence_due_by=now + 7 * 86400,
+        )
+    return "radar.early_fraud_warning.created", so.early_fraud_warning(
+        id=f"issfr_sim_{_token()}", charge=checkout.charge_id, payment_intent=None, created=now
+    )
 
 
 def simulated_checkout(*, session_id: str) -> SimulatedCheckout | None:
@@ -260,82 +260,119 @@ def simulated_checkout(*, session_id: str) -> SimulatedCheckout | None:
 
 
 # ---------------------------------------------------------------- objects, in Stripe's shapes
+# Built by `gateway.stripe_objects`, as the Stripe test double builds its own.
+
+CHARGED = ("requires_capture", "succeeded", "canceled")
+
+
+def _currency(params: dict) -> str:
+    items = params.get("line_items") or [{}]
+    return str((items[0].get("price_data") or {}).get("currency") or "nzd")
+
+
+def _shipping(checkout: SimulatedCheckout) -> dict:
+    return so.shipping_details(name=checkout.shipping_name, address=so.address(**TEST_ADDRESS))
 
 
 def session_object(checkout: SimulatedCheckout, *, expand_intent: bool = False) -> dict:
     """The session as Stripe shows it: in an event its PaymentIntent is an id; a retrieve
-    may expand it."""
+    may expand it (with its latest charge)."""
     params = checkout.params
-    complete = checkout.status == SimulatedCheckout.Status.COMPLETE
-    intent = intent_object(checkout) if expand_intent else checkout.payment_intent_id
-    return {
-        "id": checkout.session_id,
-        "object": "checkout.session",
-        "mode": params.get("mode", "payment"),
-        "status": checkout.status,
-        "payment_status": checkout.payment_status,
-        "amount_subtotal": _amount(params),
-        "amount_total": _amount(params),
-        "currency": params.get("currency", "nzd"),
-        "client_reference_id": params.get("client_reference_id"),
-        "customer_email": params.get("customer_email"),
-        "metadata": params.get("metadata", {}),
-        "payment_intent": intent if complete else None,
-        "collected_information": (
-            {"shipping_details": {"name": checkout.shipping_name, "address": TEST_ADDRESS}}
-            if complete
-            else None
-        ),
-        "customer_details": (
-            {
-                "email": params.get("customer_email"),
-                "name": checkout.shipping_name,
-                "phone": TEST_PHONE,
-                "address": TEST_ADDRESS,
-            }
-            if complete
-            else None
-        ),
-        "created": _timestamp(checkout.created_at),
-        "expires_at": _timestamp(checkout.expires_at),
-        "livemode": False,
-        "success_url": params.get("success_url", "").replace(
+    opened = so.checkout_session(
+        id=checkout.session_id,
+        created=_timestamp(checkout.created_at),
+        expires_at=_timestamp(checkout.expires_at),
+        amount_total=_amount(params),
+        currency=_currency(params),
+        success_url=params.get("success_url", "").replace(
             "{CHECKOUT_SESSION_ID}", checkout.session_id
         ),
-        "cancel_url": params.get("cancel_url"),
-        "url": f"{CHECKOUT_PATH}{checkout.session_id}/" if not complete else None,
-    }
+        cancel_url=params.get("cancel_url"),
+        url=f"{CHECKOUT_PATH}{checkout.session_id}/",
+        metadata=params.get("metadata"),
+        client_reference_id=params.get("client_reference_id"),
+        customer_email=params.get("customer_email"),
+        allowed_countries=(params.get("shipping_address_collection") or {}).get(
+            "allowed_countries"
+        ),
+        phone_number_collection=bool((params.get("phone_number_collection") or {}).get("enabled")),
+    )
+    if checkout.status == SimulatedCheckout.Status.EXPIRED:
+        return so.checkout_session_expired(opened)
+    if checkout.status != SimulatedCheckout.Status.COMPLETE:
+        return opened
+    session = so.checkout_session_completed(
+        opened,
+        payment_intent=checkout.payment_intent_id,
+        payment_status=checkout.payment_status,
+        email=params.get("customer_email"),
+        phone=TEST_PHONE,
+        shipping_details=_shipping(checkout),
+    )
+    if expand_intent:
+        session["payment_intent"] = intent_object(checkout, expand_charge=True)
+    return session
 
 
-def intent_object(checkout: SimulatedCheckout) -> dict:
-    amount = _amount(checkout.params)
+def charge_object(checkout: SimulatedCheckout) -> dict:
+    """The session's card charge: uncaptured while the money is only held."""
+    params = checkout.params
+    details = _shipping(checkout)
+    charge = so.charge(
+        id=checkout.charge_id,
+        amount=_amount(params),
+        currency=_currency(params),
+        created=_timestamp(checkout.created_at),
+        payment_intent=checkout.payment_intent_id,
+        captured=checkout.intent_status == "succeeded",
+        billing_name=checkout.shipping_name or None,
+        billing_email=params.get("customer_email"),
+        billing_address=details["address"],
+        shipping=so.shipping(name=details["name"], address=details["address"], phone=TEST_PHONE),
+    )
+    for refund in checkout.refunds:
+        charge = so.charge_refunded(charge, refund=_refund(charge, refund))
+    return charge
+
+
+def intent_object(checkout: SimulatedCheckout, *, expand_charge: bool = False) -> dict:
+    params = checkout.params
     status = checkout.intent_status
-    return {
-        "id": checkout.payment_intent_id,
-        "object": "payment_intent",
-        "status": status,
-        "amount": amount,
-        "amount_capturable": amount if status == "requires_capture" else 0,
-        "amount_received": amount if status == "succeeded" else 0,
-        "currency": checkout.params.get("currency", "nzd"),
-        "capture_method": _capture_method(checkout.params),
-        "latest_charge": checkout.charge_id
-        if status in ("requires_capture", "succeeded")
+    details = _shipping(checkout)
+    intent = so.payment_intent(
+        id=checkout.payment_intent_id,
+        amount=_amount(params),
+        currency=_currency(params),
+        created=_timestamp(checkout.created_at),
+        capture_method=_capture_method(params),
+        metadata=(params.get("payment_intent_data") or {}).get("metadata"),
+        shipping=so.shipping(name=details["name"], address=details["address"], phone=TEST_PHONE)
+        if checkout.status == SimulatedCheckout.Status.COMPLETE
         else None,
-        "metadata": (checkout.params.get("payment_intent_data") or {}).get("metadata", {}),
-        "livemode": False,
-    }
+    )
+    if status not in CHARGED:
+        return {**intent, "status": status}
+    charge = charge_object(checkout)
+    intent = so.payment_intent_paid(intent, charge=charge)
+    if status == "succeeded" and intent["status"] != "succeeded":
+        intent = so.payment_intent_captured(intent)
+    elif status == "canceled":
+        intent = so.payment_intent_canceled(intent, canceled_at=_timestamp(timezone.now()))
+    if expand_charge:
+        intent["latest_charge"] = charge
+    return intent
+
+
+def _refund(charge: dict, refund: dict) -> dict:
+    return so.refund(
+        id=refund["id"],
+        charge=charge,
+        amount=refund["amount"],
+        created=refund["created"],
+        reason="requested_by_customer",
+        metadata=refund["metadata"],
+    )
 
 
 def refund_object(checkout: SimulatedCheckout, refund: dict) -> dict:
-    return {
-        "id": refund["id"],
-        "object": "refund",
-        "amount": refund["amount"],
-        "charge": checkout.charge_id,
-        "created": refund["created"],
-        "currency": checkout.params.get("currency", "nzd"),
-        "metadata": refund["metadata"],
-        "payment_intent": checkout.payment_intent_id,
-        "status": "succeeded",
-    }
+    return _refund(charge_object(checkout), refund)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import stripe
 from django.conf import settings
 
-from gateway.base import CheckoutSession, GatewayError, stripe_error_detail
+from gateway.base import CheckoutSession, GatewayError, gateway_error, stripe_error_detail
 from gateway.signing import secrets_listed
 
 
@@ -46,30 +46,46 @@ class StripeGateway:
                 session_id, params={"expand": ["payment_intent"]}
             )
         except Exception as exc:
-            raise GatewayError(stripe_error_detail(exc)) from exc
+            raise gateway_error(exc) from exc
         return session.to_dict()
 
     def checkout_session_for_payment_intent(self, payment_intent_id: str) -> dict | None:
-        """The Checkout Session that created a PaymentIntent (its PaymentIntent expanded), or
-        None: for an event about the payment that arrives before the session's own."""
+        """The Checkout Session that created a PaymentIntent (its PaymentIntent and that one's
+        latest charge expanded), or None: for an event about the payment that arrives before
+        the session's own."""
         try:
             sessions = self.client().v1.checkout.sessions.list(
                 params={
                     "payment_intent": payment_intent_id,
                     "limit": 1,
-                    "expand": ["data.payment_intent"],
+                    "expand": ["data.payment_intent.latest_charge"],
                 }
             )
         except Exception as exc:
-            raise GatewayError(stripe_error_detail(exc)) from exc
+            raise gateway_error(exc) from exc
         found = sessions.data
         return found[0].to_dict() if found else None
 
-    def payment_intent_retrieve(self, payment_intent_id: str) -> dict:
+    def payment_intent_retrieve(
+        self, payment_intent_id: str, *, expand: tuple[str, ...] = ()
+    ) -> dict:
+        params = {"expand": list(expand)} if expand else None
         try:
-            return self.client().v1.payment_intents.retrieve(payment_intent_id).to_dict()
+            return (
+                self.client()
+                .v1.payment_intents.retrieve(payment_intent_id, params=params)
+                .to_dict()
+            )
         except Exception as exc:
-            raise GatewayError(stripe_error_detail(exc)) from exc
+            raise gateway_error(exc) from exc
+
+    def charge_retrieve(self, charge_id: str) -> dict:
+        """A charge: for a dispute or fraud warning that names only its charge, which
+        PaymentIntent it belongs to."""
+        try:
+            return self.client().v1.charges.retrieve(charge_id).to_dict()
+        except Exception as exc:
+            raise gateway_error(exc) from exc
 
     def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
         """Capture the held payment. With one key per order, a retry after a timeout repeats

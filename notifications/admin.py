@@ -147,14 +147,21 @@ class NotificationAdmin(ReadOnlyModelAdmin):
             ),
         )
 
-    @admin.display(description="Email HTML (source)")
+    @admin.display(description="Email as the customer sees it")
     def html_display(self, notification):
+        """The email rendered, in a sandboxed frame (no scripts, no forms, no access to the
+        admin), with its HTML source folded beneath."""
         if notification.holds_a_secret:
             return SECRET_HIDDEN if notification.html else SECRET_ERASED
         if not notification.html:
             return "—"
         return format_html(
+            '<iframe class="email-preview" sandbox="" srcdoc="{}" title="The email {}"'
+            ' style="width:100%;max-width:680px;height:640px;border:1px solid #d8dee5;'
+            'background:#fff"></iframe>'
             '<details><summary>Show the HTML</summary><pre class="payload">{}</pre></details>',
+            notification.html,
+            notification.title,
             notification.html,
         )
 

@@ -74,6 +74,14 @@ def _send(notification: Notification) -> str:
         for attachment in notification.attachments.all():
             message.attach(attachment.filename, bytes(attachment.content), attachment.mimetype)
         message.send()
+        if settings.DEBUG:  # `make run`: one line, the email itself is read in the admin
+            logger.info(
+                "Email to %s: %s (read it in the admin: %s/admin/notifications/notification/%s/)",
+                notification.channel,
+                notification.title,
+                settings.STOREFRONT_URL,
+                notification.pk,
+            )
         return Notification.DeliveryStatus.SENT
     if not settings.SLACK_BOT_TOKEN:
         logger.log(

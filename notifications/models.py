@@ -10,6 +10,7 @@ class Category(models.TextChoices):
     ORDER_COMPLETED = "ORDER_COMPLETED", "Order completed"
     ORDER_DISPUTE = "ORDER_DISPUTE", "Dispute or fraud warning"
     ORDER_PAYMENT_FAILURE = "ORDER_PAYMENT_FAILURE", "Capture or void failed"
+    ORDER_FULFILMENT = "ORDER_FULFILMENT", "Shipped or return requested"
     WEBHOOK_FAILED = "WEBHOOK_FAILED", "Stripe event processing failed"
     WORKER_STALLED = "WORKER_STALLED", "Task worker stalled"
     ORDER_EMAIL = "ORDER_EMAIL", "Email to the customer"

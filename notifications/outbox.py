@@ -1,6 +1,13 @@
 """Writing to the outbox: a message is stored with the change that caused it, and its
 delivery is queued in the same transaction (or right after it commits).
 
+Code that already runs in the task worker writes its messages `delivering_here()`: each is
+then sent by that worker right after its transaction commits (one attempt; a failed one is
+queued for its retry as usual), not queued as a task of its own, which a worker would claim,
+record and run a moment later. Stored first, sent after the commit, so a message is never lost:
+if the worker dies in between, the message stays pending and `reconcile_payments` (every five
+minutes, `notifications_deliver_due`) sends it.
+
 An email's attachments (the order-confirmed email's tax invoice, a PDF) are made by whoever
 writes the email, when it is written (in the worker), and stored with it (`Attachment`) —
 not kept as a reference to render at delivery. So delivery stays free of any domain code (the
@@ -11,7 +18,9 @@ outbox keeps exactly the document the customer received.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -26,6 +35,7 @@ ERRORS, OPS, RED, GREEN = "SLACK_CHANNEL_ERRORS", "SLACK_CHANNEL_OPS", "#dc3545"
 SLACK_CHANNELS = {
     Category.ORDER_FEED_FAILURE: ERRORS,
     Category.ORDER_COMPLETED: OPS,
+    Category.ORDER_FULFILMENT: OPS,
     Category.ORDER_DISPUTE: ERRORS,
     Category.ORDER_PAYMENT_FAILURE: ERRORS,
     Category.WEBHOOK_FAILED: ERRORS,
@@ -34,6 +44,21 @@ SLACK_CHANNELS = {
 SLACK_COLORS = {
     category: GREEN if channel == OPS else RED for category, channel in SLACK_CHANNELS.items()
 }
+
+
+_delivering_here: ContextVar[bool] = ContextVar("outbox_delivering_here", default=False)
+
+
+@contextmanager
+def delivering_here() -> Iterator[None]:
+    """Within: every message written is delivered by this process once its transaction
+    commits, instead of by a task queued for it. For the worker's own tasks only (a web
+    request must never wait on Slack or the mail server)."""
+    token = _delivering_here.set(True)
+    try:
+        yield
+    finally:
+        _delivering_here.reset(token)
 
 
 def slack_message_create(
@@ -158,5 +183,9 @@ def _create(*, attachments: Sequence[EmailAttachment] = (), **values) -> Notific
             )
             for attachment in attachments
         )
-        enqueue_durably(notification_deliver, notification_id=notification.pk)
+        if _delivering_here.get():
+            pk = notification.pk
+            transaction.on_commit(lambda: notification_deliver.call(notification_id=pk))
+        else:
+            enqueue_durably(notification_deliver, notification_id=notification.pk)
     return notification

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.urls import reverse
 
 from notifications.models import Category
 from notifications.outbox import slack_message_create
+from orders.advice import order_advice
 from orders.models import Order
 
 
@@ -45,7 +48,7 @@ def alert_feed_failure(*, order: Order):
         category=Category.ORDER_FEED_FAILURE,
         title=f"Feed order failed for {order.order_number}",
         text=order.feed_order_error,
-        extra=[("Error", order.feed_order_error)],
+        extra=[("Error", order.feed_order_error), ("What to do", order_advice(order=order))],
     )
 
 
@@ -95,6 +98,17 @@ def alert_dispute(*, order: Order, dispute_id: str):
     )
 
 
+def alert_stripe_mismatch(*, order: Order, problem: str):
+    digest = hashlib.sha256(problem.encode()).hexdigest()[:16]
+    return _alert(
+        order,
+        category=Category.ORDER_PAYMENT_FAILURE,
+        title=f"Stripe reported what {order.order_number} cannot book",
+        text=f"{problem} Nothing was booked: check the payment in Stripe, then resolve.",
+        dedupe_key=f"stripe-mismatch-{order.pk}-{digest}",
+    )
+
+
 def alert_fraud_warning(*, order: Order, stopped: bool):
     return _alert(
         order,
@@ -121,4 +135,28 @@ def alert_authorization_expiring(*, order: Order):
             "then the money is released and the order cannot be charged."
         ),
         dedupe_key=f"authorization-expiring-{order.pk}",
+    )
+
+
+def alert_stone_shipped(*, order: Order, tracking_url: str):
+    """Once per order."""
+    return _alert(
+        order,
+        category=Category.ORDER_FULFILMENT,
+        title=f"Order {order.order_number} shipped",
+        text=f"Shipped with {order.carrier}, tracking number {order.tracking_number}.",
+        extra=[("Tracking", tracking_url or order.tracking_number)],
+        dedupe_key=f"shipped-{order.pk}",
+    )
+
+
+def alert_return_requested(*, order: Order):
+    """Once per order."""
+    return _alert(
+        order,
+        category=Category.ORDER_FULFILMENT,
+        title=f"Return requested for {order.order_number}: approve it",
+        text=order.return_reason,
+        extra=[("Reason", order.return_reason)],
+        dedupe_key=f"return-requested-{order.pk}",
     )

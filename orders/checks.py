@@ -63,3 +63,31 @@ def check_pdf_library(app_configs, **kwargs):
             )
         ]
     return []
+
+
+@register(Tags.compatibility)
+def check_carriers(app_configs, **kwargs):
+    """Ops ship with a carrier of `CARRIERS`: each needs a name and a tracking URL template."""
+    carriers = settings.CARRIERS
+    hint = (
+        'CARRIERS is JSON: {"code": {"name": "NZ Post", "tracking_url": '
+        '"https://www.nzpost.co.nz/tools/tracking/item/{number}"}}.'
+    )
+    if not isinstance(carriers, dict) or not carriers:
+        return [Error("CARRIERS names no carrier to ship with.", hint=hint, id="orders.E010")]
+    errors = []
+    for code, carrier in carriers.items():
+        name = carrier.get("name") if isinstance(carrier, dict) else None
+        url = carrier.get("tracking_url") if isinstance(carrier, dict) else None
+        if not isinstance(name, str) or not name.strip():
+            errors.append(Error(f"CARRIERS[{code!r}] has no name.", hint=hint, id="orders.E011"))
+        if not (isinstance(url, str) and url.startswith("https://") and "{number}" in url):
+            errors.append(
+                Error(
+                    f"CARRIERS[{code!r}]'s tracking_url must be an https:// address holding "
+                    "{number}.",
+                    hint=hint,
+                    id="orders.E012",
+                )
+            )
+    return errors

@@ -28,7 +28,13 @@ from accounts.selectors import customer_name
 from core.money import money_display
 from core.tasks import enqueue_durably
 from notifications.models import Notification
-from notifications.outbox import EmailAttachment, email_message_create, email_render
+from notifications.outbox import (
+    EmailAttachment,
+    delivering_here,
+    email_message_create,
+    email_render,
+)
+from orders.carriers import carrier_name, order_tracking_url
 from orders.invoices import invoice_pdf, order_invoice
 from orders.models import Order
 from orders.selectors.shopper import order_shopper_status, shipping_address_lines, time_zone_label
@@ -40,6 +46,9 @@ SUBJECTS = {
     "order_confirmed": "Your order is confirmed — order {number}",
     "refund_issued": "Your refund of {refund} — order {number}",
     "order_cancelled": "Your order is cancelled — you have not been charged — order {number}",
+    "order_shipped": "Your diamond is on its way — order {number}",
+    "order_delivered": "Your diamond has been delivered — order {number}",
+    "return_approved": "Your return is approved: how to send it back — order {number}",
 }
 KINDS = tuple(SUBJECTS)
 # The emails that carry the order's tax invoice (a PDF).
@@ -57,6 +66,10 @@ EMAIL_FOR_EVENT = {
     "refunded": "refund_issued",
     "partially_refunded": "refund_issued",
     "voided": "order_cancelled",
+    # The stone's way (orders/fulfilment.py).
+    "shipped": "order_shipped",
+    "delivered": "order_delivered",
+    "return_approved": "return_approved",
 }
 logger = logging.getLogger(__name__)
 
@@ -81,6 +94,10 @@ def order_email_context(*, order: Order, refund_cents: int | None = None) -> dic
         ),
         "amount": order.amount_display,
         "refund": money_display(refund, order.currency),
+        # The total refunded so far, shown beside this refund's amount when they differ.
+        "refunded_total": money_display(order.refunded_cents, order.currency)
+        if refund != order.refunded_cents
+        else "",
         "status": order_shopper_status(order=order),
         "shipping_lines": shipping_address_lines(order=order),
         "shipping_phone": getattr(order, "shipping_phone", "") or "",
@@ -90,6 +107,18 @@ def order_email_context(*, order: Order, refund_cents: int | None = None) -> dic
         "contact_url": f"{settings.STOREFRONT_URL}/pages/contact/",
         "store_contact_email": settings.STORE_CONTACT_EMAIL,
         "time_zone_label": time_zone_label(),
+        # Shipping and returns.
+        "carrier_name": carrier_name(order.carrier),
+        "tracking_number": order.tracking_number,
+        "tracking_url": order_tracking_url(order),
+        "return_days": settings.RETURN_DAYS,
+        "refund_due": money_display(
+            max(order.amount_cents - order.amount_refunded_cents, 0), order.currency
+        ),
+        "store_name": settings.STORE_NAME,
+        "store_address_lines": [
+            line.strip() for line in settings.STORE_ADDRESS.split(",") if line.strip()
+        ],
     }
 
 
@@ -116,8 +145,11 @@ def order_email_dedupe_key(*, order: Order, kind: str) -> str:
     return f"order-email:{order.pk}:{kind}"
 
 
-def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
+def order_email_enqueue(
+    *, order: Order, kind: str, refund_cents: int | None = None
+) -> Notification | None:
     """Put the `kind` email about `order` in the outbox (once per order and kind).
+    `refund_cents`: for `refund_issued`, this refund's amount.
 
     None when the shopper has no email address or the email is already in the outbox.
     """
@@ -125,7 +157,7 @@ def order_email_enqueue(*, order: Order, kind: str) -> Notification | None:
     if not to:
         logger.info("Order %s: no email address for %s; not sent.", order, kind)
         return None
-    subject, text, html = order_email_render(kind=kind, order=order)
+    subject, text, html = order_email_render(kind=kind, order=order, refund_cents=refund_cents)
     return email_message_create(
         to=to,
         subject=subject,
@@ -146,24 +178,33 @@ def order_email_attachments(*, kind: str, order: Order) -> list[EmailAttachment]
     return [EmailAttachment(invoice.filename, invoice_pdf(invoice=invoice), "application/pdf")]
 
 
-def order_emails_for_event(*, order: Order, event_kind: str) -> None:
+def order_emails_for_event(*, order: Order, event_kind: str, data: dict | None = None) -> None:
+    """`data`: the timeline entry's; a refund's names its own amount (`refund_cents`)."""
     kind = EMAIL_FOR_EVENT.get(event_kind)
     if kind:
+        refund_cents = (data or {}).get("refund_cents") if kind == "refund_issued" else None
         enqueue_durably(
             order_email_send,
             order_id=str(order.pk),
             kind=kind,
             payment_status=order.payment_status,
             amount_refunded_cents=order.amount_refunded_cents,
+            **({"refund_cents": refund_cents} if isinstance(refund_cents, int) else {}),
         )
 
 
 @task()
 def order_email_send(
-    order_id: str, kind: str, payment_status: str, amount_refunded_cents: int
+    order_id: str,
+    kind: str,
+    payment_status: str,
+    amount_refunded_cents: int,
+    refund_cents: int | None = None,
 ) -> bool:
-    """Render the email as the order was when it was asked for, and put it in the outbox."""
+    """Render the email as the order was when it was asked for, put it in the outbox, and
+    send it from here (the outbox retries a failure)."""
     order = Order.objects.select_related("user", "diamond").get(pk=order_id)
     order.payment_status = payment_status
     order.amount_refunded_cents = amount_refunded_cents
-    return order_email_enqueue(order=order, kind=kind) is not None
+    with delivering_here():
+        return order_email_enqueue(order=order, kind=kind, refund_cents=refund_cents) is not None

@@ -15,6 +15,7 @@ from django_tasks import task
 
 from feeds.base import FeedError
 from feeds.registry import get_adapter
+from notifications.outbox import delivering_here
 from orders.alerts import alert_feed_failure, alert_order_completed, alert_placed_after_refund
 from orders.holds import feed_hold_release
 from orders.models import Order, Status
@@ -34,7 +35,12 @@ UNKNOWN_OUTCOME_NOTE = (
 def feed_order_place(order_id: str, attempt: int | None = None) -> bool:
     """Run one feed-order attempt, then capture the held payment if the supplier confirmed.
     Safe to run twice: only one caller claims an attempt. A task; `feed_order_place.call(…)`
-    runs it here and now."""
+    runs it here and now. The Slack alert it writes is sent from here too, once written."""
+    with delivering_here():
+        return _feed_order_attempt(order_id, attempt)
+
+
+def _feed_order_attempt(order_id: str, attempt: int | None) -> bool:
     if attempt is None:  # a task queued before attempts had numbers: the current one
         attempt = Order.objects.filter(pk=order_id).values_list("feed_order_attempt", flat=True)
         attempt = attempt.first() or 0

@@ -9,6 +9,7 @@ from catalog.models import Feed
 from core.money import money_display
 from orders.states import (
     FeedOrderStatus,
+    FulfilmentStatus,
     PaymentStatus,
     Status,
     attention_q,
@@ -18,6 +19,7 @@ from orders.states import (
 
 __all__ = [
     "FeedOrderStatus",
+    "FulfilmentStatus",
     "Order",
     "OrderEvent",
     "OrderNumberCounter",
@@ -49,6 +51,10 @@ class Order(models.Model):
     feed_order_status = models.CharField(
         max_length=20, choices=FeedOrderStatus.choices, default=FeedOrderStatus.NOT_ATTEMPTED
     )
+    # The stone's way to the customer and back (orders/fulfilment.py), once confirmed.
+    fulfilment_status = models.CharField(
+        max_length=20, choices=FulfilmentStatus.choices, default=FulfilmentStatus.NOT_STARTED
+    )
 
     stripe_checkout_session_id = models.CharField(
         max_length=255, unique=True, null=True, blank=True
@@ -79,6 +85,12 @@ class Order(models.Model):
     amount_refunded_cents = models.PositiveBigIntegerField(default=0)
 
     captured_at = models.DateTimeField(null=True, blank=True)
+    # The payment's charge at Stripe (the PaymentIntent's `latest_charge`): disputes and early
+    # fraud warnings always name it, their PaymentIntent may be null.
+    stripe_charge_id = models.CharField(max_length=255, blank=True, db_index=True)
+    # What Stripe reported that the order could not book (an amount in another currency), in
+    # ops' words; the order needs attention until resolved.
+    stripe_mismatch = models.TextField(blank=True)
     # Stripe's receipt for the charge (its `receipt_url`), shown on the shopper's order page.
     stripe_receipt_url = models.URLField(max_length=500, blank=True)
     # The last capture or void that failed, in ops' words (empty once it succeeds).
@@ -91,6 +103,16 @@ class Order(models.Model):
     dispute_evidence_due_by = models.DateTimeField(null=True, blank=True)
     fraud_warning_at = models.DateTimeField(null=True, blank=True)
     fraud_cleared_at = models.DateTimeField(null=True, blank=True)
+
+    received_at = models.DateTimeField(null=True, blank=True)
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    # A code of the CARRIERS setting, and the carrier's tracking number.
+    carrier = models.CharField(max_length=40, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    return_reason = models.TextField(blank=True)
+    return_requested_at = models.DateTimeField(null=True, blank=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
 
     shipping_name = models.CharField(max_length=200, blank=True)
     shipping_address = models.JSONField(default=dict, blank=True)
@@ -116,6 +138,7 @@ class Order(models.Model):
             ("resolve_order", "Can mark an order resolved"),
             ("capture_payment", "Can capture the held payment"),
             ("cancel_order", "Can cancel an order (void or refund its payment)"),
+            ("fulfil_order", "Can receive, ship and deliver the stone, and handle returns"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_cents__gt=0), name="order_amount_positive"),

@@ -19,7 +19,7 @@ from gateway.base import GatewayError, IntentState, intent_state
 from gateway.registry import payment_gateway
 from orders.alerts import alert_capture_failed, alert_order_completed
 from orders.holds import feed_hold_release_enqueue
-from orders.models import Order
+from orders.models import FeedOrderStatus, Order
 from orders.states import DiamondEffect, may, refusal, supplier_order_never_placed
 from orders.transitions import order_event_record, order_transition
 
@@ -84,9 +84,9 @@ def order_refund(
     refund_id = str(refund.get("id") or "")
     changed = order_mark_refunded(
         order=order,
-        amount_refunded_cents=order.amount_refunded_cents + amount,
-        actor=actor,
         refund_id=refund_id,
+        refund_cents=amount,
+        actor=actor,
         release_diamond=release_diamond,
     )
     if not changed:
@@ -194,43 +194,106 @@ def _require_payment_intent(order: Order) -> None:
 # ---------------------------------------------------------------- recording what happened
 
 
+REFUND_KINDS = ("refunded", "partially_refunded")
+
+
+def order_refunds_booked(*, order: Order) -> set[str]:
+    """The ids of the refunds the order's timeline has booked."""
+    data = order.events.filter(kind__in=REFUND_KINDS).values_list("data", flat=True)
+    return {d["refund"] for d in data if isinstance(d, dict) and d.get("refund")}
+
+
+DIAMOND_WORDS = {
+    DiamondEffect.RELEASE: "; the diamond is back on sale.",
+    DiamondEffect.REFUSED: (
+        "; the supplier refused the stone, so it stays off sale until a feed import lists it."
+    ),
+    DiamondEffect.NONE: ".",
+}
+VOID_DIAMOND_WORDS = {
+    DiamondEffect.RELEASE: " The diamond is back on sale.",
+    DiamondEffect.REFUSED: (
+        " The supplier refused the stone: it stays off sale until a feed import lists it."
+    ),
+    DiamondEffect.NONE: "",
+}
+
+
+def diamond_after_cancel(order: Order) -> DiamondEffect:
+    """What ending the order does to its reserved stone: back on sale when the supplier order
+    was never placed, off sale when the supplier refused it (until an import lists it again),
+    kept as it is when the supplier may have the order."""
+    if not supplier_order_never_placed(order):
+        return DiamondEffect.NONE
+    if order.feed_order_status == FeedOrderStatus.FAILED:
+        last = (
+            order.events.filter(kind__in=("feed_order_failed", "feed_order_stopped"))
+            .order_by("-created_at", "-id")
+            .values_list("kind", flat=True)
+            .first()
+        )
+        if last == "feed_order_failed":
+            return DiamondEffect.REFUSED
+    return DiamondEffect.RELEASE
+
+
 def order_mark_refunded(
     *,
     order: Order,
+    refund_id: str = "",
+    refund_cents: int | None = None,
     amount_refunded_cents: int | None = None,
     actor=None,
     stripe_event_id: str = "",
-    refund_id: str = "",
     release_diamond: bool = True,
 ) -> bool:
-    """A refund (ours, or one made in the Stripe Dashboard): `amount_refunded_cents` is the
-    total refunded so far (None: all of it). The total only grows, so a repeated or late
-    report changes nothing. A full refund cancels the order; the diamond goes back on sale
-    only when the supplier order was never placed (and `release_diamond`)."""
-    total = order.amount_cents if amount_refunded_cents is None else amount_refunded_cents
-    total = min(total, order.amount_cents)
-    full = total >= order.amount_cents
-    release = full and release_diamond and supplier_order_never_placed(order)
-    now = timezone.now()
-    amount = money_display(total, order.currency)
-    return order_transition(
-        order,
-        "refunded" if full else "partially_refunded",
-        where=Q(amount_refunded_cents__lt=total),
-        diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
-        refunded_at=now,
-        amount_refunded_cents=total,
-        actor=actor,
-        stripe_event_id=stripe_event_id,
-        message=(
-            (f"Payment refunded in full ({amount})" if full else f"{amount} refunded so far")
-            + ("; the diamond is back on sale." if release else ".")
-        ),
-        data={"refund": refund_id, "amount_refunded_cents": total}
-        if refund_id
-        else {"amount_refunded_cents": total},
-        now=now,
-    )
+    """Book one refund (ours, or one made in the Stripe Dashboard), once per refund id:
+    `refund_cents` is this refund's amount. Without it, `amount_refunded_cents` is the total
+    Stripe reports refunded so far (what is not booked yet is booked now); with neither, all
+    that is left. The order's row is locked while the refund is booked, so a report of the
+    same refund (the webhook, our own call, a retry) books it once. A full refund cancels the
+    order; the diamond goes back on sale only when the supplier order was never placed (and
+    `release_diamond`). The refund email names this refund's amount."""
+    with transaction.atomic(savepoint=False):
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if refund_id and refund_id in order_refunds_booked(order=locked):
+            return False
+        before = locked.amount_refunded_cents
+        remaining = locked.amount_cents - before
+        if refund_cents is not None:
+            amount = refund_cents
+        elif amount_refunded_cents is not None:
+            amount = amount_refunded_cents - before
+        else:
+            amount = remaining
+        amount = min(amount, remaining)
+        if amount <= 0:
+            return False
+        total = before + amount
+        full = total >= locked.amount_cents
+        order.amount_refunded_cents = before
+        release = full and release_diamond and supplier_order_never_placed(locked)
+        effect = diamond_after_cancel(locked) if release else DiamondEffect.NONE
+        now = timezone.now()
+        this = money_display(amount, locked.currency)
+        so_far = money_display(total, locked.currency)
+        return order_transition(
+            order,
+            "refunded" if full else "partially_refunded",
+            where=Q(amount_refunded_cents=before),
+            diamond=effect,
+            refunded_at=now,
+            amount_refunded_cents=total,
+            actor=actor,
+            stripe_event_id=stripe_event_id,
+            message=(
+                f"{this} refunded"
+                + (" (the payment refunded in full)" if full else f"; {so_far} refunded so far")
+                + DIAMOND_WORDS[effect]
+            ),
+            data={"refund": refund_id, "refund_cents": amount, "amount_refunded_cents": total},
+            now=now,
+        )
 
 
 def order_mark_captured(*, order: Order, actor=None, stripe_event_id: str = "") -> bool:
@@ -265,17 +328,17 @@ def order_note_capture_failed(*, order: Order, error: str) -> bool:
 def order_mark_voided(*, order: Order, actor=None, stripe_event_id: str = "", reason: str = ""):
     """The authorisation was released (by ops, or it lapsed at Stripe): nothing charged.
     The diamond goes back on sale when the supplier order was never placed."""
-    release = supplier_order_never_placed(order)
+    effect = diamond_after_cancel(order)
     with transaction.atomic(savepoint=False):
         changed = order_transition(
             order,
             "voided",
-            diamond=DiamondEffect.RELEASE if release else DiamondEffect.NONE,
+            diamond=effect,
             payment_error="",
             actor=actor,
             stripe_event_id=stripe_event_id,
             message=(reason or "Authorisation released; nothing was charged.")
-            + (" The diamond is back on sale." if release else ""),
+            + VOID_DIAMOND_WORDS[effect],
         )
         if changed:
             feed_hold_release_enqueue(order=order)

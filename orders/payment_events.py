@@ -14,22 +14,24 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from orders.models import Order
+from orders.models import Order, Status
 from orders.money import order_mark_captured, order_mark_refunded, order_mark_voided
 from orders.selectors.payments import PaymentRef, order_for_payment
 from orders.services import (
     PaidSession,
+    order_details_fill,
     order_dispute_update,
     order_fraud_warning,
     order_mark_expired,
     order_mark_paid,
     order_mark_payment_failed,
     order_note_awaiting_payment,
+    order_note_stripe_mismatch,
     order_receipt_record,
 )
 from orders.states import may
 
-__all__ = ["Applied", "PaidSession", "PaymentRef"]
+__all__ = ["Applied", "PaidSession", "PaymentRef", "RefundFact"]
 
 DISPUTE_KINDS = ("dispute_opened", "dispute_updated")
 
@@ -51,6 +53,30 @@ class DisputeFact:
     evidence_due_by: datetime | None
     opened: bool
     event_created: int = 0
+    currency: str = ""
+
+
+@dataclass(frozen=True)
+class RefundFact:
+    """One refund of the order's charge: its id, amount and currency."""
+
+    refund_id: str
+    amount: int
+    currency: str
+
+
+def _currency_mismatch(order: Order, currency: str, what: str, stripe_event_id: str) -> str:
+    """Stripe's `currency` for an amount about `order`: "" when it is the order's (or not
+    given); otherwise the mismatch is noted on the order, alerted, and its message returned
+    (the amount is not booked)."""
+    if not currency or currency.lower() == order.currency.lower():
+        return ""
+    problem = (
+        f"Stripe reported {what} in {currency.upper()}, but the order is in "
+        f"{order.currency.upper()}."
+    )
+    order_note_stripe_mismatch(order=order, problem=problem, stripe_event_id=stripe_event_id)
+    return f"{what} in {currency.upper()}, not {order.currency.upper()}: not booked, noted."
 
 
 def _apply(ref: PaymentRef, apply) -> Applied:
@@ -69,7 +95,18 @@ def payment_received(
     def apply(order):
         changed = order_mark_paid(order=order, session=payment, stripe_event_id=stripe_event_id)
         state = "authorized" if payment.authorized else "paid"
-        return changed, (f"{state}." if changed else "already handled.")
+        if changed:
+            return True, f"{state}."
+        # Already fulfilled (by an earlier event): keep what this one adds, erase nothing.
+        filled = order_details_fill(
+            order=order,
+            shipping=payment.shipping,
+            payment_intent_id=payment.payment_intent_id,
+            charge_id=payment.charge_id,
+        )
+        if payment.receipt_url:
+            order_receipt_record(order=order, receipt_url=payment.receipt_url)
+        return filled, ("already handled; details added." if filled else "already handled.")
 
     return _apply(ref, apply)
 
@@ -78,6 +115,8 @@ def payment_processing(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied
     """Checkout completed with a payment method that settles later."""
 
     def apply(order):
+        if order.status != Status.PENDING_PAYMENT:  # it settled (or failed) first
+            return False, "the payment is no longer pending; unchanged."
         order_note_awaiting_payment(order=order, stripe_event_id=stripe_event_id)
         return True, "awaiting a delayed payment."
 
@@ -100,10 +139,14 @@ def checkout_expired(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied:
     return _apply(ref, apply)
 
 
-def capture_seen(*, ref: PaymentRef, stripe_event_id: str = "") -> Applied:
+def capture_seen(*, ref: PaymentRef, currency: str = "", stripe_event_id: str = "") -> Applied:
     """A capture (ours, or from the Stripe Dashboard) whose answer we may not have seen."""
 
     def apply(order):
+        if ref.charge_id:
+            order_details_fill(order=order, charge_id=ref.charge_id)
+        if mismatch := _currency_mismatch(order, currency, "a capture", stripe_event_id):
+            return True, mismatch
         if not may(order, "captured", timezone.now()):
             return False, "not awaiting a capture; unchanged."
         changed = order_mark_captured(order=order, stripe_event_id=stripe_event_id)
@@ -122,24 +165,61 @@ def void_seen(*, ref: PaymentRef, reason: str, stripe_event_id: str = "") -> App
     return _apply(ref, apply)
 
 
-def refund_seen(*, ref: PaymentRef, amount_refunded: int, stripe_event_id: str = "") -> Applied:
-    """Any refund, ours or one made in the Stripe Dashboard: the total refunded so far."""
+def refund_seen(
+    *,
+    ref: PaymentRef,
+    refunds: list[RefundFact],
+    amount_refunded: int | None = None,
+    currency: str = "",
+    stripe_event_id: str = "",
+) -> Applied:
+    """Refunds of the order's charge, ours or made in the Stripe Dashboard: each booked once
+    by its id, in the order Stripe made them. Without the list (`refunds` empty) the charge's
+    total `amount_refunded` books what is not booked yet. An amount in another currency than
+    the order's is not booked: it is noted for ops."""
 
     def apply(order):
-        changed = order_mark_refunded(
-            order=order, amount_refunded_cents=amount_refunded, stripe_event_id=stripe_event_id
-        )
-        return changed, ("refund recorded." if changed else "refund already recorded.")
+        if ref.charge_id:
+            order_details_fill(order=order, charge_id=ref.charge_id)
+        if mismatch := _currency_mismatch(order, currency, "a refund", stripe_event_id):
+            return True, mismatch
+        booked = []
+        for refund in refunds:
+            if mismatch := _currency_mismatch(order, refund.currency, "a refund", stripe_event_id):
+                return True, mismatch
+            if order_mark_refunded(
+                order=order,
+                refund_id=refund.refund_id,
+                refund_cents=refund.amount,
+                stripe_event_id=stripe_event_id,
+            ):
+                booked.append(refund.refund_id)
+        if (
+            not refunds
+            and amount_refunded
+            and order_mark_refunded(
+                order=order, amount_refunded_cents=amount_refunded, stripe_event_id=stripe_event_id
+            )
+        ):
+            booked.append("refund")
+        if booked:
+            return True, f"{', '.join(booked)} recorded."
+        return False, "refund already recorded."
 
     return _apply(ref, apply)
 
 
 def receipt_seen(*, ref: PaymentRef, receipt_url: str) -> Applied:
-    """A charge (or its capture): keep its receipt link for the shopper."""
+    """A charge (or its capture): keep its id and its receipt link for the shopper."""
 
     def apply(order):
-        changed = order_receipt_record(order=order, receipt_url=receipt_url)
-        return changed, ("receipt recorded." if changed else "no new receipt.")
+        filled = order_details_fill(
+            order=order, charge_id=ref.charge_id, payment_intent_id=ref.payment_intent_id
+        )
+        changed = (
+            order_receipt_record(order=order, receipt_url=receipt_url) if receipt_url else False
+        )
+        return changed or filled, ("receipt recorded." if changed else "no new receipt.")
 
     return _apply(ref, apply)
 
@@ -149,9 +229,17 @@ def dispute_seen(*, ref: PaymentRef, dispute: DisputeFact, stripe_event_id: str 
     nothing (Stripe does not promise order)."""
 
     def apply(order):
+        if ref.charge_id:
+            order_details_fill(order=order, charge_id=ref.charge_id)
+        _currency_mismatch(order, dispute.currency, "a dispute", stripe_event_id)
         last = order.events.filter(kind__in=DISPUTE_KINDS).order_by("-created_at", "-id").first()
         if last is not None and last.data.get("event_created", 0) > dispute.event_created:
             return False, "an older dispute event; ignored."
+        if last is not None and (last.data.get("dispute"), last.data.get("status")) == (
+            dispute.dispute_id,
+            dispute.status,
+        ):
+            return False, f"dispute {dispute.status} already recorded."
         order_dispute_update(
             order=order,
             dispute_id=dispute.dispute_id,
@@ -168,6 +256,8 @@ def dispute_seen(*, ref: PaymentRef, dispute: DisputeFact, stripe_event_id: str 
 
 def fraud_warning_seen(*, ref: PaymentRef, fraud_type: str, stripe_event_id: str = "") -> Applied:
     def apply(order):
+        if ref.charge_id:
+            order_details_fill(order=order, charge_id=ref.charge_id)
         outcome = order_fraud_warning(
             order=order, stripe_event_id=stripe_event_id, fraud_type=fraud_type
         )

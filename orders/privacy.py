@@ -19,11 +19,10 @@ import re
 
 from django.conf import settings
 from django.dispatch import receiver
-from django.utils import timezone
 
 from accounts.signals import deletion_blockers, personal_data_erase
 from orders.models import Order, PaymentStatus, Status
-from orders.selectors.shopper import order_checkout_open_until, order_payment_processing
+from orders.selectors.shopper import order_checkout_closed, order_payment_processing
 from orders.states import OPEN_DISPUTE_STATUSES
 from orders.transitions import order_event_record
 
@@ -36,8 +35,7 @@ def order_in_progress(*, order: Order) -> bool:
     if order.status == Status.PAID or order.dispute_status in OPEN_DISPUTE_STATUSES:
         return True
     if order.status == Status.PENDING_PAYMENT:
-        still_open = timezone.now() < order_checkout_open_until(order=order)
-        return still_open or order_payment_processing(order=order)
+        return not order_checkout_closed(order=order) or order_payment_processing(order=order)
     return False
 
 

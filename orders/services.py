@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, F, Value, When
+from django.db.models import Case, DateTimeField, F, JSONField, Q, Value, When
 from django.utils import timezone
 
 from catalog.models import Diamond
@@ -21,10 +21,11 @@ from core.tasks import enqueue_durably
 from orders.alerts import (
     alert_dispute,
     alert_fraud_warning,
+    alert_stripe_mismatch,
 )
 from orders.feed_orders import feed_order_place
 from orders.holds import feed_hold_release_enqueue
-from orders.models import Order, OrderNumberCounter
+from orders.models import Order, OrderNumberCounter, Status
 from orders.transitions import order_event_record, order_transition
 
 logger = logging.getLogger(__name__)
@@ -170,6 +171,9 @@ class PaidSession:
     shipping: dict = field(default_factory=dict)
     # Authorised (money held, captured when the supplier confirms), not yet charged.
     authorized: bool = False
+    # The PaymentIntent's latest charge, when the session came with it expanded.
+    charge_id: str = ""
+    receipt_url: str = ""
 
 
 def order_mark_paid(
@@ -193,6 +197,8 @@ def order_mark_paid(
         "data": {"payment_intent": session.payment_intent_id, "session": session.session_id},
         "now": now,
         **{key: value for key, value in session.shipping.items() if value},
+        **({"stripe_charge_id": session.charge_id} if session.charge_id else {}),
+        **({"stripe_receipt_url": session.receipt_url} if _receipt_ok(session.receipt_url) else {}),
     }
     with transaction.atomic(savepoint=False):
         if mismatch:
@@ -216,20 +222,84 @@ def order_mark_paid(
             ),
             **common,
         )
-        if changed:
+        if changed:  # an early fraud warning may have come first (Stripe keeps no order)
+            order.refresh_from_db(fields=["fraud_warning_at", "fraud_cleared_at"])
+        if changed and order.fraud_warning_at is not None and order.fraud_cleared_at is None:
+            _feed_order_stop(order, stripe_event_id, reason="")
+        elif changed:
             enqueue_durably(feed_order_place, order_id=str(order.pk), attempt=1)
     return changed
 
 
+def _receipt_ok(receipt_url: str) -> bool:
+    return receipt_url.startswith("https://") and len(receipt_url) <= 500
+
+
 def order_receipt_record(*, order: Order, receipt_url: str) -> bool:
     """Keep Stripe's receipt link for the shopper's order page (https only)."""
-    if not receipt_url.startswith("https://") or len(receipt_url) > 500:
+    if not _receipt_ok(receipt_url):
         return False
     return bool(
         Order.objects.filter(pk=order.pk)
         .exclude(stripe_receipt_url=receipt_url)
         .update(stripe_receipt_url=receipt_url)
     )
+
+
+def _fill(name: str, value, empty=""):
+    """`name` becomes `value` only where it is still empty (one expression of the UPDATE)."""
+    return Case(When(**{name: empty}, then=Value(value)), default=F(name))
+
+
+def order_details_fill(
+    *,
+    order: Order,
+    shipping: dict | None = None,
+    payment_intent_id: str = "",
+    charge_id: str = "",
+) -> bool:
+    """What a later event (or a retrieve) knows and the order lacks: shipping name, address
+    and phone, the PaymentIntent and charge ids. One UPDATE that sets each only where it is
+    still empty, so whichever event brought a detail first keeps it: nothing is erased or
+    overwritten, whatever the order Stripe delivers its events in."""
+    values: dict[str, object] = {}
+    for key, value in (shipping or {}).items():
+        if key == "shipping_address" and value:
+            values[key] = Case(
+                When(shipping_address={}, then=Value(value, output_field=JSONField())),
+                default=F(key),
+            )
+        elif value:
+            values[key] = _fill(key, value)
+    if payment_intent_id:
+        values["stripe_payment_intent_id"] = _fill("stripe_payment_intent_id", payment_intent_id)
+    if charge_id:
+        values["stripe_charge_id"] = _fill("stripe_charge_id", charge_id)
+    if not values:
+        return False
+    missing = Q()
+    for key in values:
+        missing |= Q(shipping_address={}) if key == "shipping_address" else Q(**{key: ""})
+    changed = bool(
+        Order.objects.filter(missing, pk=order.pk).update(**values, updated_at=timezone.now())
+    )
+    if changed:
+        order.refresh_from_db(fields=[*values, "updated_at"])
+    return changed
+
+
+def order_note_stripe_mismatch(*, order: Order, problem: str, stripe_event_id: str = "") -> None:
+    """Stripe reported something the order cannot book (an amount in another currency than
+    the order's): kept on the order for ops, who are alerted; nothing is booked."""
+    with transaction.atomic(savepoint=False):
+        Order.objects.filter(pk=order.pk).update(
+            stripe_mismatch=problem, resolved_at=None, resolved_by=None, updated_at=timezone.now()
+        )
+        order.stripe_mismatch, order.resolved_at, order.resolved_by = problem, None, None
+        order_event_record(
+            order=order, kind="stripe_mismatch", message=problem, stripe_event_id=stripe_event_id
+        )
+        alert_stripe_mismatch(order=order, problem=problem)
 
 
 # ---------------------------------------------------------------- disputes and fraud
@@ -272,20 +342,23 @@ def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) 
     worker is stopped until ops decide (retry places it; cancel or refund ends it)."""
     now = timezone.now()
     with transaction.atomic(savepoint=False):
-        Order.objects.filter(pk=order.pk).update(
-            fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now
-        )
+        # A warning ops have not cleared yet is already on the order (a redelivery, or a
+        # second warning about the same charge): nothing more to stop or tell.
+        open_warning = Q(fraud_warning_at__isnull=False, fraud_cleared_at__isnull=True)
+        if not (
+            Order.objects.filter(pk=order.pk)
+            .exclude(open_warning)
+            .update(fraud_warning_at=now, fraud_cleared_at=None, resolved_at=None, updated_at=now)
+        ):
+            return "already warned; unchanged"
         order.fraud_warning_at, order.fraud_cleared_at, order.resolved_at = now, None, None
-        stopped = order_transition(
-            order,
-            "feed_order_stopped",
-            feed_order_error=(
-                f"Stopped: Stripe raised an early fraud warning ({fraud_type}). Retry to place "
-                "the supplier order anyway, or cancel the order."
-            ),
-            stripe_event_id=stripe_event_id,
-            message="Early fraud warning: the supplier order was stopped before it was placed.",
-        )
+        order.refresh_from_db(fields=["status"])
+        if order.status == Status.PENDING_PAYMENT:
+            # Stripe delivered the warning before the payment: fulfilment stops the supplier
+            # order when the payment arrives (`order_mark_paid`), and says so on the timeline.
+            alert_fraud_warning(order=order, stopped=True)
+            return "noted before the payment; the supplier order will not be placed"
+        stopped = _feed_order_stop(order, stripe_event_id, reason=fraud_type)
         if not stopped:
             order_event_record(
                 order=order,
@@ -296,6 +369,19 @@ def order_fraud_warning(*, order: Order, stripe_event_id: str, fraud_type: str) 
             )
         alert_fraud_warning(order=order, stopped=stopped)
     return "feed order stopped" if stopped else "alerted"
+
+
+def _feed_order_stop(order: Order, stripe_event_id: str, *, reason: str) -> bool:
+    return order_transition(
+        order,
+        "feed_order_stopped",
+        feed_order_error=(
+            f"Stopped: Stripe raised an early fraud warning{f' ({reason})' if reason else ''}. "
+            "Retry to place the supplier order anyway, or cancel the order."
+        ),
+        stripe_event_id=stripe_event_id,
+        message="Early fraud warning: the supplier order was stopped before it was placed.",
+    )
 
 
 # ---------------------------------------------------------------- supplier holds

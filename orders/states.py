@@ -1,7 +1,8 @@
 """The order's state machine: every rule about which states an order may be in, how it moves
 between them, what each move does to the diamond, what needs ops, and what the shopper is told.
 
-An order's state is three columns, `(status, payment_status, feed_order_status)`. `LEGAL`
+An order's state is four columns, `(status, payment_status, feed_order_status,
+fulfilment_status)`. `LEGAL`
 lists every combination an order may be in (the database refuses any other, see
 `legal_states_q`). `TRANSITIONS` is the one table of moves: the states a move may start from,
 the columns it sets, its effect on the diamond and the kind of timeline entry it writes.
@@ -57,12 +58,30 @@ class FeedOrderStatus(models.TextChoices):
     UNKNOWN = "unknown", "Outcome unknown"
 
 
-S, P, F = Status, PaymentStatus, FeedOrderStatus
+class FulfilmentStatus(models.TextChoices):
+    """The stone's way to the customer (and back), once the supplier confirmed the order."""
+
+    NOT_STARTED = "not_started", "Not started"
+    # The supplier confirmed: the stone is on its way to us.
+    AWAITING_STONE = "awaiting_stone", "Awaiting the stone"
+    # We have it and checked it against its grading report.
+    RECEIVED = "received", "Received"
+    SHIPPED = "shipped", "Shipped"
+    DELIVERED = "delivered", "Delivered"
+    RETURN_REQUESTED = "return_requested", "Return requested"
+    RETURN_APPROVED = "return_approved", "Return approved"
+    RETURNED = "returned", "Returned"
+
+
+S, P, F, FU = Status, PaymentStatus, FeedOrderStatus, FulfilmentStatus
 ANY_FEED = frozenset(F.values)
+# Once the supplier confirmed, every step of the stone's way (a confirmed order has started).
+UNDER_WAY = frozenset(FU.values) - {FU.NOT_STARTED}
+CAPTURED = (P.PAID, P.PARTIALLY_REFUNDED)  # the money taken
 
 # ---------------------------------------------------------------- legal combinations
 
-LEGAL: frozenset[tuple[str, str, str]] = frozenset(
+_BEFORE_FULFILMENT: frozenset[tuple[str, str, str]] = frozenset(
     {
         (S.PENDING_PAYMENT, P.PENDING, F.NOT_ATTEMPTED),
         (S.FAILED, P.FAILED, F.NOT_ATTEMPTED),
@@ -76,11 +95,21 @@ LEGAL: frozenset[tuple[str, str, str]] = frozenset(
         ),
         # The supplier confirmed, the capture has not (yet) succeeded.
         (S.PAID, P.AUTHORIZED, F.SUCCESS),
-        (S.CONFIRMED, P.PAID, F.SUCCESS),
-        (S.CONFIRMED, P.PARTIALLY_REFUNDED, F.SUCCESS),
         # A refund or a void leaves the supplier order as it was (one in flight may land).
         *((S.CANCELLED, P.REFUNDED, feed) for feed in F.values),
         *((S.CANCELLED, P.VOIDED, feed) for feed in F.values),
+    }
+)
+
+LEGAL: frozenset[tuple[str, str, str, str]] = frozenset(
+    {
+        # Nothing ships before the order is confirmed.
+        *((*state, FU.NOT_STARTED) for state in _BEFORE_FULFILMENT),
+        # Confirmed: the stone is under way, from awaiting it to back with us after a return
+        # (whose refund may not have gone through yet).
+        *((S.CONFIRMED, payment, F.SUCCESS, step) for payment in CAPTURED for step in UNDER_WAY),
+        # A refund (of a return, or of a confirmed order) keeps the stone's last step.
+        *((S.CANCELLED, P.REFUNDED, F.SUCCESS, step) for step in UNDER_WAY),
     }
 )
 
@@ -89,7 +118,10 @@ def legal_states_q() -> Q:
     """The legal combinations as a condition, for the table's CheckConstraint."""
     return reduce(
         operator.or_,
-        (Q(status=s, payment_status=p, feed_order_status=f) for s, p, f in sorted(LEGAL)),
+        (
+            Q(status=s, payment_status=p, feed_order_status=f, fulfilment_status=fu)
+            for s, p, f, fu in sorted(LEGAL)
+        ),
     )
 
 
@@ -100,6 +132,8 @@ class DiamondEffect(Enum):
     NONE = "none"
     RELEASE = "release"  # reserved → available: the stone is on sale again
     SELL = "sell"  # reserved → sold
+    RESTOCK = "restock"  # sold → available: a returned stone is on sale again
+    REFUSED = "refused"  # reserved → unavailable: the supplier refused it (until an import)
 
 
 # ---------------------------------------------------------------- transitions
@@ -119,13 +153,13 @@ class Transition:
     guard: tuple[str, ...] = ()
     description: str = ""
 
-    def admits(self, state: tuple[str, str, str]) -> bool:
+    def admits(self, state: tuple[str, ...]) -> bool:
         return all(
             value in self.source.get(column, _ANY[column])
             for column, value in zip(COLUMNS, state, strict=True)
         )
 
-    def apply(self, state: tuple[str, str, str]) -> tuple[str, str, str]:
+    def apply(self, state: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(
             self.target.get(column, value) for column, value in zip(COLUMNS, state, strict=True)
         )
@@ -134,20 +168,24 @@ class Transition:
         return Q(**{f"{column}__in": sorted(values) for column, values in self.source.items()})
 
 
-COLUMNS = ("status", "payment_status", "feed_order_status")
+COLUMNS = ("status", "payment_status", "feed_order_status", "fulfilment_status")
 _ANY = {
     "status": frozenset(S.values),
     "payment_status": frozenset(P.values),
     "feed_order_status": ANY_FEED,
+    "fulfilment_status": frozenset(FU.values),
 }
 
 
-def _t(name, *, status=None, payment=None, feed=None, to=None, kind, **options) -> Transition:
+def _t(
+    name, *, status=None, payment=None, feed=None, fulfilment=None, to=None, kind, **options
+) -> Transition:
     source = {}
     for column, values in (
         ("status", status),
         ("payment_status", payment),
         ("feed_order_status", feed),
+        ("fulfilment_status", fulfilment),
     ):
         if values is not None:
             source[column] = frozenset([values] if isinstance(values, str) else values)
@@ -155,9 +193,10 @@ def _t(name, *, status=None, payment=None, feed=None, to=None, kind, **options) 
 
 
 OPEN = {"status": S.PENDING_PAYMENT, "payment": P.PENDING, "feed": F.NOT_ATTEMPTED}
+# The stone's way: the order confirmed (its money taken, not all of it refunded).
+ON_ITS_WAY = {"status": S.CONFIRMED, "payment": CAPTURED, "feed": F.SUCCESS}
 
 HELD = (P.PAID, P.AUTHORIZED, P.PARTIALLY_REFUNDED)  # money taken or held
-CAPTURED = (P.PAID, P.PARTIALLY_REFUNDED)
 REFUNDABLE = {"status": (S.PAID, S.CONFIRMED), "payment": CAPTURED}
 ANSWERED = (F.PENDING, F.UNKNOWN)  # a supplier answer may still arrive
 R, SELL = DiamondEffect.RELEASE, DiamondEffect.SELL
@@ -191,7 +230,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
        guard=("attempt", "not_started", "no_fraud_hold"),
        description="a worker takes the current attempt on"),
     _t("feed_order_succeeded", status=S.PAID, payment=CAPTURED, feed=ANSWERED,
-       to={"status": S.CONFIRMED, "feed_order_status": F.SUCCESS},
+       to={"status": S.CONFIRMED, "feed_order_status": F.SUCCESS,
+           "fulfilment_status": FU.AWAITING_STONE},
        kind="feed_order_succeeded", diamond=SELL, guard=("attempt",),
        description="the supplier confirmed the order (payment already captured)"),
     _t("feed_order_succeeded_to_capture", status=S.PAID, payment=P.AUTHORIZED, feed=ANSWERED,
@@ -216,7 +256,8 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
        description="a new supplier-order attempt (ops, or a stalled one re-queued)"),
     # the held payment
     _t("captured", status=S.PAID, payment=P.AUTHORIZED, feed=F.SUCCESS,
-       to={"status": S.CONFIRMED, "payment_status": P.PAID}, kind="captured",
+       to={"status": S.CONFIRMED, "payment_status": P.PAID,
+           "fulfilment_status": FU.AWAITING_STONE}, kind="captured",
        description="the held payment was captured: the order is confirmed"),
     _t("capture_failed", status=S.PAID, payment=P.AUTHORIZED, feed=F.SUCCESS,
        kind="capture_failed", description="the capture failed or its outcome is unknown"),
@@ -228,6 +269,26 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
        kind="refunded", description="the whole payment went back to the customer"),
     _t("partially_refunded", **REFUNDABLE, to={"payment_status": P.PARTIALLY_REFUNDED},
        kind="partially_refunded", description="part of the payment went back to the customer"),
+    # the stone's way to the customer, and back
+    _t("stone_received", **ON_ITS_WAY, fulfilment=FU.AWAITING_STONE,
+       to={"fulfilment_status": FU.RECEIVED}, kind="stone_received",
+       description="ops received the stone and checked it against its grading report"),
+    _t("shipped", **ON_ITS_WAY, fulfilment=FU.RECEIVED,
+       to={"fulfilment_status": FU.SHIPPED}, kind="shipped",
+       description="ops shipped the stone with a carrier and a tracking number"),
+    _t("delivered", **ON_ITS_WAY, fulfilment=FU.SHIPPED,
+       to={"fulfilment_status": FU.DELIVERED}, kind="delivered",
+       description="the carrier delivered the stone"),
+    _t("return_requested", **ON_ITS_WAY, fulfilment=FU.DELIVERED,
+       to={"fulfilment_status": FU.RETURN_REQUESTED}, kind="return_requested",
+       guard=("return_window",),
+       description="the shopper asked to return the stone (within RETURN_DAYS of delivery)"),
+    _t("return_approved", **ON_ITS_WAY, fulfilment=FU.RETURN_REQUESTED,
+       to={"fulfilment_status": FU.RETURN_APPROVED}, kind="return_approved",
+       description="ops approved the return; the shopper is told how to send it back"),
+    _t("returned", **ON_ITS_WAY, fulfilment=FU.RETURN_APPROVED,
+       to={"fulfilment_status": FU.RETURNED}, kind="returned",
+       description="the stone came back; the refund follows"),
     # ops
     _t("resolved", kind="resolved", guard=("unresolved",),
        description="ops closed the case with a note"),
@@ -237,6 +298,16 @@ TRANSITIONS: dict[str, Transition] = {t.name: t for t in [
 # ---------------------------------------------------------------- needs attention
 
 FEED_ORDER_STALL_AFTER = timedelta(minutes=10)
+
+
+def return_window() -> timedelta:
+    """How long after delivery the shopper may ask to return the stone."""
+    return timedelta(days=settings.RETURN_DAYS)
+
+
+def supplier_overdue_after() -> timedelta:
+    """How long the stone may take from the supplier to us before it is overdue."""
+    return timedelta(days=settings.SUPPLIER_DAYS)
 
 
 def authorization_warn_after() -> timedelta:
@@ -253,7 +324,9 @@ OPEN_DISPUTE_STATUSES = (
 
 @dataclass(frozen=True)
 class AttentionRule:
-    """Why an unresolved order needs ops. `match`: column → value (or a tuple of values);
+    """Why an unresolved order needs ops: `sentence` states the facts and names no action
+    (`orders.advice` adds the actions the order offers now).
+    `match`: column → value (or a tuple of values);
     `stale`: a timestamp older than an age (a timedelta, or a function giving one);
     `empty` / `present`: fields that must be null / set; `nonblank`: text that must be set."""
 
@@ -305,8 +378,7 @@ class AttentionRule:
 ATTENTION_RULES = (
     AttentionRule(
         "fraud_warning",
-        "Stripe raised an early fraud warning: decide before the supplier order is placed "
-        "(retry places it; cancel or refund ends it).",
+        "Stripe raised an early fraud warning: decide before the supplier order is placed.",
         {"status": (S.PAID, S.CONFIRMED)},
         present=("fraud_warning_at",),
         empty=("fraud_cleared_at",),
@@ -317,8 +389,14 @@ ATTENTION_RULES = (
         {"dispute_status": OPEN_DISPUTE_STATUSES},
     ),
     AttentionRule(
+        "stripe_mismatch",
+        "Stripe reported an amount in another currency than the order's, so it was not booked.",
+        {},
+        nonblank=("stripe_mismatch",),
+    ),
+    AttentionRule(
         "capture_failed",
-        "The supplier confirmed, but the held payment could not be captured: capture it.",
+        "The supplier confirmed, but the held payment could not be captured.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED, "feed_order_status": F.SUCCESS},
         nonblank=("payment_error",),
     ),
@@ -330,7 +408,7 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "feed_failed",
-        "Paid, but the supplier refused the order.",
+        "The money is taken or held, but the supplier refused the order.",
         {"status": S.PAID, "feed_order_status": F.FAILED},
     ),
     AttentionRule(
@@ -351,9 +429,19 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "authorization_expiring",
-        "The payment is only authorised and the authorisation expires soon: capture or cancel.",
+        "The payment is only authorised and the authorisation expires soon.",
         {"status": S.PAID, "payment_status": P.AUTHORIZED},
         stale=("paid_at", authorization_warn_after),
+    ),
+    AttentionRule(
+        "return_requested",
+        "The customer asked to return the stone.",
+        {"status": S.CONFIRMED, "fulfilment_status": FU.RETURN_REQUESTED},
+    ),
+    AttentionRule(
+        "return_not_refunded",
+        "The returned stone is back with us, but the customer's money has not gone back to them.",
+        {"status": S.CONFIRMED, "fulfilment_status": FU.RETURNED},
     ),
     AttentionRule(
         "placed_after_refund",
@@ -384,8 +472,13 @@ def supplier_order_never_placed(order) -> bool:
     return order.feed_order_status == F.PENDING and order.feed_order_started_at is None
 
 
-def state_of(order) -> tuple[str, str, str]:
-    return (order.status, order.payment_status, order.feed_order_status)
+def state_of(order) -> tuple[str, str, str, str]:
+    return (
+        order.status,
+        order.payment_status,
+        order.feed_order_status,
+        order.fulfilment_status,
+    )
 
 
 def refusal(order, name: str, now: datetime) -> str | None:
@@ -395,11 +488,19 @@ def refusal(order, name: str, now: datetime) -> str | None:
         return _state_refusal(order, name)
     if "unresolved" in transition.guard and order.resolved_at is not None:
         return "it is already resolved"
+    if "return_window" in transition.guard and not return_open(order, now):
+        return f"returns close {settings.RETURN_DAYS} days after delivery"
     if "retryable" in transition.guard and order.feed_order_status == F.PENDING:
         requested = order.feed_order_requested_at
         if requested is not None and requested >= now - FEED_ORDER_STALL_AFTER:
             return "a feed-order attempt is in progress; wait for it (stalled after 10 minutes)"
     return None
+
+
+def return_open(order, now: datetime) -> bool:
+    """Delivered no more than `RETURN_DAYS` ago (the return window's own test)."""
+    delivered = order.delivered_at
+    return delivered is not None and delivered >= now - return_window()
 
 
 def may(order, name: str, now: datetime) -> bool:
@@ -429,11 +530,25 @@ def _state_refusal(order, name: str) -> str:
             )
     if name == "refunded":
         return f"order is {order.get_status_display().lower()}"
+    if name in FULFILMENT_MOVES:
+        if order.status != S.CONFIRMED:
+            return f"order is {order.get_status_display().lower()}"
+        return f"the stone is {order.get_fulfilment_status_display().lower()}"
     return (
         f"it is {order.get_status_display().lower()} / "
         f"{order.get_payment_status_display().lower()} / "
         f"{order.get_feed_order_status_display().lower()}"
     )
+
+
+FULFILMENT_MOVES = (
+    "stone_received",
+    "shipped",
+    "delivered",
+    "return_requested",
+    "return_approved",
+    "returned",
+)
 
 
 def outcome_unknown(order, now: datetime) -> bool:
@@ -472,6 +587,11 @@ TONES = {
     "Payment failed": "bad",
     "Checkout expired": "bad",
     "Cancelled": "neutral",
+    "Shipped": "ok",
+    "Delivered": "ok",
+    "Return requested": "pending",
+    "Return approved": "pending",
+    "Returned": "neutral",
 }
 
 
@@ -496,6 +616,8 @@ def shopper_status(order, *, payment_processing: bool = False) -> ShopperStatus:
         )
     if order.status == S.CANCELLED and order.payment_status == P.VOIDED:
         return ShopperStatus("Cancelled", "This order was cancelled. Your card was not charged.")
+    if order.status == S.CONFIRMED and order.fulfilment_status in FULFILMENT_WORDS:
+        return FULFILMENT_WORDS[order.fulfilment_status]
     return SHOPPER_WORDS.get(order.status, ShopperStatus("Processing"))
 
 
@@ -516,15 +638,44 @@ SHOPPER_WORDS = {
 }
 
 
-def all_states() -> list[tuple[str, str, str]]:
-    """Every combination of the three columns, legal or not (for the tests and the docs)."""
-    return list(product(S.values, P.values, F.values))
+# A confirmed order on its way to the shopper (or back).
+FULFILMENT_WORDS = {
+    FU.RECEIVED: ShopperStatus(
+        "Confirmed",
+        "Your diamond is with us, checked against its grading report, and about "
+        "to be shipped insured.",
+    ),
+    FU.SHIPPED: ShopperStatus(
+        "Shipped", "Your diamond is on its way, insured; it needs a signature on delivery."
+    ),
+    FU.DELIVERED: ShopperStatus("Delivered", "Your diamond has been delivered."),
+    FU.RETURN_REQUESTED: ShopperStatus(
+        "Return requested",
+        "We have your return request and will email you how to send the diamond back.",
+    ),
+    FU.RETURN_APPROVED: ShopperStatus(
+        "Return approved",
+        "Send the diamond back as our email explains; we refund you once "
+        "it has arrived and been checked.",
+    ),
+    FU.RETURNED: ShopperStatus(
+        "Returned", "We received your diamond back; your refund is on its way."
+    ),
+}
+
+
+def all_states() -> list[tuple[str, str, str, str]]:
+    """Every combination of the four columns, legal or not (for the tests and the docs)."""
+    return list(product(S.values, P.values, F.values, FU.values))
 
 
 def table_markdown() -> str:
     """The legal combinations and the transition table as Markdown (docs/ARCHITECTURE.md)."""
-    lines = ["| status | payment_status | feed_order_status |", "|---|---|---|"]
-    lines += [f"| `{s}` | `{p}` | `{f}` |" for s, p, f in sorted(LEGAL)]
+    lines = [
+        "| status | payment_status | feed_order_status | fulfilment_status |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| `{s}` | `{p}` | `{f}` | `{fu}` |" for s, p, f, fu in sorted(LEGAL)]
     lines += [
         "",
         "| move | from | to | diamond | timeline | guards | what happened |",

@@ -22,6 +22,7 @@ from orders.states import (
     TRANSITIONS,
     DiamondEffect,
     FeedOrderStatus,
+    return_window,
 )
 
 
@@ -38,6 +39,8 @@ def _guard_q(name: str, *, attempt, now) -> Q:
         return Q(fraud_warning_at__isnull=True) | Q(fraud_cleared_at__isnull=False)
     if name == "unresolved":
         return Q(resolved_at__isnull=True)
+    if name == "return_window":
+        return Q(delivered_at__gte=now - return_window())
     raise ValueError(f"Unknown guard {name!r}")
 
 
@@ -114,5 +117,5 @@ def order_event_record(
         data=data or {},
         created_at=created_at or timezone.now(),
     )
-    order_emails_for_event(order=order, event_kind=kind)  # the shopper's email, if any
+    order_emails_for_event(order=order, event_kind=kind, data=data)  # the shopper's email
     return event

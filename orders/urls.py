@@ -12,4 +12,9 @@ urlpatterns = [
         views.order_invoice_view,
         name="invoice",
     ),
+    path(
+        "account/orders/<str:order_number>/return/",
+        views.order_return_request_view,
+        name="return",
+    ),
 ]

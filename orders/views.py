@@ -1,16 +1,19 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
 from core.money import money_display
+from orders.fulfilment import order_return_request
 from orders.invoices import invoice_pdf, order_has_invoice, order_invoice
+from orders.selectors.progress import order_progress
 from orders.selectors.shopper import (
     order_for_customer,
-    order_list_for_customer,
     order_receipt_url,
+    order_rows_for_customer,
     order_shopper_status,
     order_shopper_timeline,
     shipping_address_lines,
@@ -23,13 +26,10 @@ PAGE_SIZE = 20
 @require_safe
 @login_required
 def order_list_view(request):
-    page = Paginator(order_list_for_customer(user=request.user), PAGE_SIZE).get_page(
+    page = Paginator(order_rows_for_customer(user=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    rows = [
-        {"order": order, "status": order_shopper_status(order=order)} for order in page.object_list
-    ]
-    return render(request, "orders/list.html", {"page": page, "rows": rows})
+    return render(request, "orders/list.html", {"page": page, "rows": page.object_list})
 
 
 @require_safe
@@ -56,8 +56,35 @@ def order_detail_view(request, order_number):
             "receipt_url": order_receipt_url(order=order),
             "store_contact_email": settings.STORE_CONTACT_EMAIL,
             "has_invoice": order_has_invoice(order=order),
+            "progress": order_progress(order=order),
+            "return_days": settings.RETURN_DAYS,
+            "return_reason_max": RETURN_REASON_MAX,
         },
     )
+
+
+RETURN_REASON_MAX = 1000
+
+
+@require_POST
+@login_required
+def order_return_request_view(request, order_number):
+    """The shopper asks to return their delivered stone, with a reason (within
+    `RETURN_DAYS` of delivery); 404 for anyone else's order."""
+    order = order_for_customer(user=request.user, order_number=order_number)
+    if order is None:
+        raise Http404("No such order.")
+    reason = request.POST.get("reason", "").strip()[:RETURN_REASON_MAX]
+    if not reason:
+        messages.error(request, "Please tell us why you are returning the diamond.")
+    elif order_return_request(order=order, actor=request.user, reason=reason):
+        messages.success(
+            request,
+            "Your return request is with us. We'll email you how to send the diamond back.",
+        )
+    else:
+        messages.error(request, "This order can no longer be returned online: please email us.")
+    return redirect("orders:detail", order_number=order.order_number)
 
 
 @require_safe

@@ -2,9 +2,10 @@
 
 Stripe sends the shopper to the success URL whenever Checkout ends, paid or not, and the link
 can be followed again later. So the page reads the order (and, while the order is still
-pending, the Checkout Session Stripe reports) and says what actually happened. It is
-optimistic — **Payment Successful** — only for an order that is paid or authorised (whatever
-the supplier order then does), and while Stripe cannot be asked.
+pending, the Checkout Session Stripe reports) and says what actually happened, in the
+words of the order's page (`order_shopper_status`). **Payment Successful** only for money
+taken; an authorised card reads **Payment Authorised**; a checkout past its `expires_at`
+reads expired.
 """
 
 from __future__ import annotations
@@ -12,22 +13,41 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from catalog.models import Availability
-from orders.models import Status
-from orders.selectors.shopper import order_payment_processing, order_shopper_status
+from orders.models import PaymentStatus, Status
+from orders.selectors.shopper import (
+    order_checkout_closed,
+    order_payment_processing,
+    order_shopper_status,
+)
 from payments import selectors
 from payments.fulfilment import session_payment_state
 
 
 @dataclass(frozen=True)
 class CheckoutResult:
-    key: str  # successful, processing, failed, expired, not_completed, cancelled
+    # successful, authorised, received, processing, checking, failed, expired, not_completed,
+    # cancelled
+    key: str
     title: str
     message: str
     offer_retry: bool = False
 
 
 SUCCESSFUL = CheckoutResult(
-    "successful", "Payment Successful", "Your diamond order is being processed."
+    "successful",
+    "Payment Successful",
+    "Payment received. We're preparing your diamond for insured shipping.",
+)
+AUTHORISED = CheckoutResult(
+    "authorised",
+    "Payment Authorised",
+    "Your payment is authorised: we charge your card once your diamond is confirmed.",
+)
+# Stripe says the payment went through; the order has not heard yet.
+RECEIVED = CheckoutResult(
+    "received",
+    "Payment Received",
+    "Stripe has your payment. Your order page shows it within a minute or so.",
 )
 PROCESSING = CheckoutResult(
     "processing",
@@ -55,14 +75,25 @@ NOT_COMPLETED = CheckoutResult(
     offer_retry=True,
 )
 
+# Stripe could not be asked about a checkout that is still open: the webhook will tell.
+CHECKING = CheckoutResult(
+    "checking",
+    "Checking Your Payment",
+    "We're waiting to hear from Stripe about this payment; your order page shows the outcome "
+    "within a minute or so. If you didn't finish paying, you have not been charged.",
+)
+
 
 def _from_session(session: dict) -> CheckoutResult | None:
     """A pending order's result from the Checkout Session Stripe reports."""
     status = session.get("status")
     if status == "expired":
         return EXPIRED
-    if status == "complete" and session_payment_state(session) in ("paid", "authorized"):
-        return SUCCESSFUL  # paid or authorised; the order is catching up (webhook, fulfilment)
+    state = session_payment_state(session)
+    if status == "complete" and state == "paid":
+        return RECEIVED
+    if status == "complete" and state == "authorized":
+        return AUTHORISED
     if status == "complete":
         return PROCESSING  # completed with a delayed method that has not settled
     if status == "open":
@@ -76,21 +107,27 @@ def checkout_result(*, order, session: dict | None) -> CheckoutResult:
     `session` is the Checkout Session as the payment gateway reports it now (Stripe, or the
     local simulator's sessions), or None when it was not (or could not be) asked.
     """
+    status = order_shopper_status(order=order)
     if order.status in (Status.PAID, Status.CONFIRMED):
-        return SUCCESSFUL
+        held = order.payment_status == PaymentStatus.AUTHORIZED
+        base = AUTHORISED if held else SUCCESSFUL
+        return CheckoutResult(base.key, base.title, status.detail)
     if order.status == Status.FAILED:
         return FAILED
     if order.status == Status.EXPIRED:
         return EXPIRED
     if order.status == Status.CANCELLED:
-        status = order_shopper_status(order=order)
         return CheckoutResult("cancelled", "Order Cancelled", status.detail)
     # still pending_payment
     if order_payment_processing(order=order):
         return PROCESSING
-    if session is not None:
-        return _from_session(session) or SUCCESSFUL
-    return SUCCESSFUL  # Stripe cannot be asked: the webhook will tell the order
+    from_session = _from_session(session) if session is not None else None
+    if from_session is not None and from_session.key != NOT_COMPLETED.key:
+        return from_session  # Stripe knows more than the order yet
+    if order_checkout_closed(order=order):
+        return EXPIRED
+    # Stripe says open, or cannot be asked (the webhook will tell the order).
+    return from_session or CHECKING
 
 
 @dataclass(frozen=True)

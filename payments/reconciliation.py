@@ -10,11 +10,10 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from gateway.base import GatewayError
+from gateway.base import GatewayError, checkout_lifetime
 from gateway.registry import payment_gateway
 from monitoring.health import worker_stalled_alert
 from notifications.delivery import notifications_deliver_due
@@ -30,9 +29,7 @@ from payments.webhooks import webhook_event_process
 
 logger = logging.getLogger(__name__)
 
-# Stripe's own grace after `expires_at` before the `expired` event, and time for an event
-# that failed once to be retried by Stripe before we retry it ourselves.
-EXPIRY_GRACE = timedelta(minutes=5)
+# Time for an event that failed once to be retried by Stripe before we retry it ourselves.
 UNPROCESSED_AFTER = timedelta(minutes=2)
 # A capture runs right after the supplier confirms; after this long its outcome is asked.
 CAPTURE_GRACE = timedelta(minutes=2)
@@ -54,7 +51,9 @@ def payments_reconcile(*, now=None) -> list[str]:
 
 
 def stale_checkouts_reconcile(*, now) -> list[str]:
-    cutoff = now - timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES) - EXPIRY_GRACE
+    # Past its `expires_at` (the shopper already reads it expired): ask Stripe, which closes
+    # the session then; one it still reports open is asked again on the next run.
+    cutoff = now - checkout_lifetime()
     stale = Order.objects.filter(status=Status.PENDING_PAYMENT, created_at__lt=cutoff)
     changes = []
     for order in stale.iterator():

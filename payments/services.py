@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-import stripe
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -22,9 +20,10 @@ from catalog.services import diamond_move
 from core.rates import rate_parse
 from feeds.base import FeedError
 from feeds.registry import get_adapter
-from gateway.base import GatewayError
+from gateway.base import GatewayError, checkout_lifetime
 from gateway.registry import payment_gateway
 from orders.models import Order
+from orders.selectors.shopper import order_checkout_closed
 from orders.services import (
     DiamondUnavailable,
     order_attach_checkout_session,
@@ -35,12 +34,6 @@ from orders.services import (
 from payments import selectors
 
 logger = logging.getLogger(__name__)
-
-# Stripe Checkout's `expires_at` must be 30 minutes to 24 hours after the session is created;
-# the store leaves EXPIRY_MARGIN above the minimum when the request reaches Stripe.
-STRIPE_MIN_EXPIRY = timedelta(minutes=30)
-STRIPE_MAX_EXPIRY = timedelta(hours=24)
-EXPIRY_MARGIN = timedelta(minutes=5)
 
 
 class CheckoutError(Exception):
@@ -102,25 +95,10 @@ def checkout_amount_cents(diamond: Diamond) -> int | None:
     return cents if cents > 0 else None
 
 
-def stripe_retries_window() -> timedelta:
-    """How long after the first attempt the SDK may still send its last retry: each attempt
-    may take the whole timeout, each wait before a retry up to the SDK's longest backoff."""
-    per_retry = settings.STRIPE_TIMEOUT_SECONDS + stripe.HTTPClient.MAX_DELAY
-    return timedelta(seconds=settings.STRIPE_MAX_NETWORK_RETRIES * per_retry)
-
-
 def checkout_expires_at(now) -> int:
-    """`CHECKOUT_EXPIRY_MINUTES` from now, but never less than Stripe's minimum plus
-    EXPIRY_MARGIN at the moment the last SDK retry could be sent, nor more than Stripe's
-    maximum."""
-    shortest = STRIPE_MIN_EXPIRY + EXPIRY_MARGIN + stripe_retries_window()
-    lifetime = max(timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES), shortest)
-    return int((now + min(lifetime, STRIPE_MAX_EXPIRY)).timestamp())
-
-
-def _checkout_still_open(order: Order) -> bool:
-    deadline = order.created_at + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
-    return timezone.now() < deadline
+    """The Checkout Session's `expires_at` for an order created at `now` (see
+    `gateway.base.checkout_lifetime`)."""
+    return int((now + checkout_lifetime()).timestamp())
 
 
 def _resume_or_refuse(*, user, diamond: Diamond) -> Order:
@@ -130,7 +108,7 @@ def _resume_or_refuse(*, user, diamond: Diamond) -> Order:
         raise checkout_error("diamond_unavailable")
     if open_order.user_id != user.pk:
         raise checkout_error("diamond_reserved")
-    if not _checkout_still_open(open_order):
+    if order_checkout_closed(order=open_order, now=timezone.now()):
         raise checkout_error("checkout_expiring")
     if not open_order.stripe_checkout_url:
         raise checkout_error("checkout_in_progress")
@@ -184,7 +162,7 @@ def checkout_session_params(*, order: Order, diamond: Diamond, user, now) -> dic
         "client_reference_id": order.order_number,
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
-        "expires_at": checkout_expires_at(now),
+        "expires_at": checkout_expires_at(order.created_at),
         "success_url": f"{settings.STOREFRONT_URL}{success_path(order)}",
         "cancel_url": f"{settings.STOREFRONT_URL}{diamond.get_absolute_url()}",
         "shipping_address_collection": {"allowed_countries": list(settings.SHIPPING_COUNTRIES)},

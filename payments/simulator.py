@@ -11,8 +11,7 @@ import json
 import secrets
 import time
 
-import stripe
-
+from gateway import stripe_objects as so
 from gateway.registry import payment_gateway
 from gateway.signing import signature_header
 from gateway.simulator import SimulatorError, simulator_after_payment, simulator_finish
@@ -37,17 +36,14 @@ def simulator_cancel_path(order: Order) -> str:
 
 
 def simulator_event(event_type: str, obj: dict) -> dict:
-    return {
-        "id": f"evt_sim_{secrets.token_hex(12)}",
-        "object": "event",
-        "api_version": stripe.api_version,
-        "created": int(time.time()),
-        "type": event_type,
-        "livemode": False,
-        "pending_webhooks": 1,
-        "data": {"object": obj},
-        "request": {"id": None, "idempotency_key": None},
-    }
+    """The event Stripe would send (`gateway.stripe_objects.event`)."""
+    return so.event(
+        id=f"evt_sim_{secrets.token_hex(12)}",
+        type=event_type,
+        object=obj,
+        created=int(time.time()),
+        previous_attributes={} if event_type.endswith(".updated") else None,
+    )
 
 
 def simulator_deliver(*, order: Order, action: str, shipping_name: str = "") -> dict:

@@ -20,7 +20,7 @@ from gateway.registry import payment_gateway
 from gateway.simulator import SimulatorError, simulated_checkout, simulator_enabled
 from monitoring.metrics import checkout_refusal_count
 from orders.models import Status
-from orders.selectors.shopper import order_for_customer
+from orders.selectors.shopper import order_for_customer, order_shopper_status
 from payments import selectors, services, simulator
 from payments.checkout_result import checkout_result, checkout_retry
 from payments.event_parsing import InvalidPayload, parse_json
@@ -230,6 +230,7 @@ def checkout_success_view(request):
             "order": order,
             "diamond": order.diamond,
             "result": result,
+            "status": order_shopper_status(order=order),
             "retry": (
                 checkout_retry(order=order, user=request.user, result=result)
                 if result.offer_retry

@@ -11,26 +11,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 
+from gateway.base import GatewayError
 from gateway.registry import payment_gateway
 from gateway.signing import signature_verified
 from orders import payment_events
-from orders.payment_events import Applied, DisputeFact
+from orders.models import Status
+from orders.payment_events import Applied, DisputeFact, PaymentRef, RefundFact
+from orders.selectors.payments import order_for_payment
 from payments.alerts import alert_webhook_failed
 from payments.event_parsing import InvalidPayload, NotAnEvent, parse_event
 from payments.fulfilment import (
     FULFILLED,
+    MalformedStripeData,
     charge_ref,
+    charged_ref,
     intent_ref,
     paid_session,
     session_fulfil,
     session_payment_state,
     session_ref,
+    stripe_amount,
+    stripe_currency,
+    stripe_id,
+    stripe_object,
+    stripe_text,
+    stripe_time,
 )
 from payments.models import WebhookEvent
 
@@ -93,15 +104,26 @@ def webhook_event_record(*, event: dict) -> tuple[WebhookEvent, bool]:
 def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple[int, str]:
     """Apply a recorded event. A failure is kept on the record (and retried by
     `reconcile_payments`) and alerts ops once; the answer stays 200 because the event itself
-    is safe."""
+    is safe. An event whose object Stripe could never have sent (a field of the wrong type,
+    size or form) is kept as processed with the reason, and answered 200 without a retry."""
     handler = HANDLERS.get(record.type, _ignore)
     try:
-        obj = _with_payment_intent(record.type, record.payload["data"]["object"])
+        obj = record.payload["data"]["object"]
+        fetched = _fetched(record.type, obj)
         with transaction.atomic():
-            message = handler(obj, record).message
+            message = handler(fetched.pop("object", obj), record, **fetched).message
             WebhookEvent.objects.filter(pk=record.pk).update(
                 processed_at=timezone.now(), processing_error=""
             )
+    except MalformedStripeData as exc:
+        logger.warning("Stripe event %s ignored: malformed data (%s)", record.stripe_event_id, exc)
+        try:
+            WebhookEvent.objects.filter(pk=record.pk).update(
+                processed_at=timezone.now(), processing_error=f"Malformed Stripe data: {exc}"
+            )
+        except DatabaseError:
+            return 503, "Could not record the outcome; please retry."
+        return 200, f"Recorded and ignored: malformed Stripe data ({exc})."
     except Exception as exc:
         logger.exception("Processing Stripe event %s failed", record.stripe_event_id)
         try:
@@ -113,20 +135,86 @@ def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple
     return 200, ("Retried: " if retry else "") + message
 
 
-def _with_payment_intent(event_type: str, obj: dict) -> dict:
+# ---------------------------------------------------------------- what Stripe is asked first
+# Stripe does not promise event order. What an event needs from Stripe is fetched here,
+# before the processing transaction opens (no network call inside it).
+
+PAYMENT_INTENT_EVENTS = ("payment_intent.amount_capturable_updated", "payment_intent.succeeded")
+CHARGE_EVENTS = ("charge.succeeded", "charge.captured", "charge.refunded")
+CHARGED_EVENTS = (
+    "charge.dispute.created",
+    "charge.dispute.updated",
+    "charge.dispute.closed",
+    "radar.early_fraud_warning.created",
+    "radar.early_fraud_warning.updated",
+)
+
+
+def _fetched(event_type: str, obj: dict) -> dict:
+    """The keyword arguments the handler takes beyond the event's object: the object itself
+    replaced (`object`) or what else it needs from Stripe."""
+    if event_type == "checkout.session.completed":
+        return _session_with_payment_intent(obj)
+    if event_type in PAYMENT_INTENT_EVENTS:
+        return _session_for_payment_intent(obj)
+    if event_type in CHARGED_EVENTS:
+        return _order_of_charge(charged_ref(obj))
+    if event_type in CHARGE_EVENTS:
+        return _order_of_charge(charge_ref(obj))
+    return {}
+
+
+def _session_with_payment_intent(session: dict) -> dict:
     """With manual capture, a completed session that is not marked paid is decided by its
-    PaymentIntent (held, or still processing): fetched here, before the processing
-    transaction opens. With automatic capture `unpaid` means a delayed payment method."""
-    intent = obj.get("payment_intent")
+    PaymentIntent (held, or still processing), fetched with its charge. With automatic
+    capture `unpaid` means a delayed payment method."""
+    intent = stripe_id(session, "payment_intent")
     if (
         settings.CHECKOUT_CAPTURE == "manual"
-        and event_type == "checkout.session.completed"
-        and obj.get("payment_status") == "unpaid"
-        and isinstance(intent, str)
+        and stripe_text(session, "payment_status") == "unpaid"
         and intent
+        and not isinstance(session.get("payment_intent"), dict)
     ):
-        return {**obj, "payment_intent": payment_gateway().payment_intent_retrieve(intent)}
-    return obj
+        try:
+            expanded = payment_gateway().payment_intent_retrieve(intent, expand=("latest_charge",))
+        except GatewayError as exc:
+            if not exc.not_found:
+                raise
+            return {}
+        return {"object": {**session, "payment_intent": expanded}}
+    return {}
+
+
+def _session_for_payment_intent(intent: dict) -> dict:
+    """A payment event that arrives before `checkout.session.completed` fulfils from the
+    real Checkout Session (shipping included), fetched by its PaymentIntent: never from a
+    session guessed from the PaymentIntent."""
+    order = order_for_payment(intent_ref(intent))
+    if order is None or order.status != Status.PENDING_PAYMENT:
+        return {}
+    session = payment_gateway().checkout_session_for_payment_intent(stripe_id(intent, "id"))
+    return {"session": session}
+
+
+def _order_of_charge(ref: PaymentRef) -> dict:
+    """An event about a charge (or a dispute or early fraud warning, whose `payment_intent`
+    may be null) that no order knows yet: the charge (retrieved) says its PaymentIntent, and
+    for an order not yet paid (it keeps no PaymentIntent id) the PaymentIntent's metadata
+    names the order."""
+    if not ref.charge_id or order_for_payment(ref) is not None:
+        return {}
+    try:
+        intent_id = ref.payment_intent_id or stripe_id(
+            payment_gateway().charge_retrieve(ref.charge_id), "payment_intent"
+        )
+        if not intent_id or order_for_payment(replace(ref, payment_intent_id=intent_id)):
+            return {"payment_intent": intent_id}
+        intent = payment_gateway().payment_intent_retrieve(intent_id)
+    except GatewayError as exc:
+        if not exc.not_found:
+            raise
+        return {}
+    return {"payment_intent": intent_id, "order_id": intent_ref(intent).order_id}
 
 
 # ---------------------------------------------------------------------------- the event table
@@ -162,33 +250,51 @@ def _on_session_expired(session: dict, record: WebhookEvent) -> Applied:
     )
 
 
-def _on_amount_capturable_updated(intent: dict, record: WebhookEvent) -> Applied:
-    """The card is authorised (manual capture): the same fulfilment as a completed session."""
+def _from_fetched_session(
+    intent: dict, record: WebhookEvent, session: dict | None, otherwise: Callable[[], Applied]
+) -> Applied:
+    """Fulfil from the Checkout Session fetched for a payment event that came first, when it
+    shows the money paid or held; `otherwise` what the event means for an order already
+    fulfilled (or a session Stripe does not have)."""
+    if session is not None and session_payment_state(session) in FULFILLED:
+        return session_fulfil(session=session, stripe_event_id=record.stripe_event_id)
+    return otherwise()
+
+
+def _on_amount_capturable_updated(
+    intent: dict, record: WebhookEvent, session: dict | None = None
+) -> Applied:
+    """The card is authorised (manual capture): fulfilled from the real session when this
+    event comes first; otherwise it adds the charge id."""
     ref = intent_ref(intent)
-    if intent.get("status") != "requires_capture":
-        return Applied(None, False, f"{ref.describe()} is {intent.get('status')}; nothing to do.")
-    session = {
-        "object": "checkout.session",
-        "payment_status": "unpaid",
-        "payment_intent": intent,
-        "amount_total": intent.get("amount_capturable") or intent.get("amount"),
-        "currency": intent.get("currency"),
-    }
-    return payment_events.payment_received(
-        ref=ref,
-        payment=paid_session(session, state="authorized"),
-        stripe_event_id=record.stripe_event_id,
+    status = stripe_text(intent, "status")
+    if status != "requires_capture":
+        return Applied(None, False, f"{ref.describe()} is {status}; nothing to do.")
+    return _from_fetched_session(
+        intent,
+        record,
+        session,
+        lambda: payment_events.receipt_seen(ref=ref, receipt_url=""),
     )
 
 
-def _on_payment_intent_succeeded(intent: dict, record: WebhookEvent) -> Applied:
-    return payment_events.capture_seen(
-        ref=intent_ref(intent), stripe_event_id=record.stripe_event_id
+def _on_payment_intent_succeeded(
+    intent: dict, record: WebhookEvent, session: dict | None = None
+) -> Applied:
+    ref = intent_ref(intent)
+    currency = stripe_currency(intent)
+    return _from_fetched_session(
+        intent,
+        record,
+        session,
+        lambda: payment_events.capture_seen(
+            ref=ref, currency=currency, stripe_event_id=record.stripe_event_id
+        ),
     )
 
 
 def _on_payment_intent_canceled(intent: dict, record: WebhookEvent) -> Applied:
-    reason = intent.get("cancellation_reason") or "no reason given"
+    reason = stripe_text(intent, "cancellation_reason") or "no reason given"
     return payment_events.void_seen(
         ref=intent_ref(intent),
         reason=f"Stripe cancelled the authorisation ({reason}).",
@@ -196,49 +302,97 @@ def _on_payment_intent_canceled(intent: dict, record: WebhookEvent) -> Applied:
     )
 
 
-def _on_charge_refunded(charge: dict, record: WebhookEvent) -> Applied:
-    refunded = charge.get("amount_refunded")
-    if not isinstance(refunded, int) or refunded <= 0:
+def _refunds(charge: dict) -> list[RefundFact]:
+    """The charge's refunds that moved money (succeeded or pending), oldest first."""
+    listed = stripe_object(charge, "refunds")
+    data = listed.get("data") or []
+    if not isinstance(data, list):
+        raise MalformedStripeData("charge.refunds.data is not a list")
+    refunds = []
+    for refund in data:
+        if not isinstance(refund, dict):
+            raise MalformedStripeData("charge.refunds.data holds something not a refund")
+        if stripe_text(refund, "status") not in ("succeeded", "pending"):
+            continue
+        amount = stripe_amount(refund, "amount")
+        refund_id = stripe_id(refund, "id")
+        if amount and refund_id:
+            created = stripe_time(refund, "created")
+            refunds.append((created.timestamp() if created else 0, refund_id, amount, refund))
+    refunds.sort(key=lambda item: item[:2])
+    return [
+        RefundFact(refund_id=refund_id, amount=amount, currency=stripe_currency(refund))
+        for _, refund_id, amount, refund in refunds
+    ]
+
+
+def _found(ref: PaymentRef, payment_intent: str, order_id: str) -> PaymentRef:
+    """The object's ids, with what Stripe said when asked (`_order_of_charge`)."""
+    return replace(
+        ref,
+        payment_intent_id=ref.payment_intent_id or payment_intent,
+        order_id=ref.order_id or order_id,
+    )
+
+
+def _on_charge_refunded(
+    charge: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
+    refunded = stripe_amount(charge, "amount_refunded")
+    if not refunded:
         return Applied(None, False, "No refunded amount; ignored.")
     return payment_events.refund_seen(
-        ref=charge_ref(charge), amount_refunded=refunded, stripe_event_id=record.stripe_event_id
-    )
-
-
-def _on_charge_succeeded(charge: dict, record: WebhookEvent) -> Applied:
-    url = charge.get("receipt_url")
-    if not isinstance(url, str):
-        return Applied(None, False, "No receipt; ignored.")
-    return payment_events.receipt_seen(ref=charge_ref(charge), receipt_url=url)
-
-
-def _on_dispute(dispute: dict, record: WebhookEvent) -> Applied:
-    due = (dispute.get("evidence_details") or {}).get("due_by")
-    fact = DisputeFact(
-        dispute_id=str(dispute.get("id", "")),
-        status=str(dispute.get("status") or "needs_response"),
-        evidence_due_by=datetime.fromtimestamp(due, tz=UTC) if isinstance(due, int) else None,
-        opened=record.type == "charge.dispute.created",
-        event_created=record.payload.get("created") or 0,
-    )
-    return payment_events.dispute_seen(
-        ref=charge_ref(dispute), dispute=fact, stripe_event_id=record.stripe_event_id
-    )
-
-
-def _on_early_fraud_warning(warning: dict, record: WebhookEvent) -> Applied:
-    return payment_events.fraud_warning_seen(
-        ref=charge_ref(warning),
-        fraud_type=str(warning.get("fraud_type") or "unspecified"),
+        ref=_found(charge_ref(charge), payment_intent, order_id),
+        refunds=_refunds(charge),
+        amount_refunded=refunded,
+        currency=stripe_currency(charge),
         stripe_event_id=record.stripe_event_id,
     )
 
 
-def _ignore(obj: dict, record: WebhookEvent) -> Applied:
+def _on_charge_succeeded(
+    charge: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
+    return payment_events.receipt_seen(
+        ref=_found(charge_ref(charge), payment_intent, order_id),
+        receipt_url=stripe_text(charge, "receipt_url"),
+    )
+
+
+def _on_dispute(
+    dispute: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
+    created = record.payload.get("created")
+    fact = DisputeFact(
+        dispute_id=stripe_id(dispute, "id"),
+        status=stripe_text(dispute, "status", limit=40) or "needs_response",
+        evidence_due_by=stripe_time(stripe_object(dispute, "evidence_details"), "due_by"),
+        opened=record.type == "charge.dispute.created",
+        event_created=created if isinstance(created, int) else 0,
+        currency=stripe_currency(dispute),
+    )
+    return payment_events.dispute_seen(
+        ref=_found(charged_ref(dispute), payment_intent, order_id),
+        dispute=fact,
+        stripe_event_id=record.stripe_event_id,
+    )
+
+
+def _on_early_fraud_warning(
+    warning: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
+    return payment_events.fraud_warning_seen(
+        ref=_found(charged_ref(warning), payment_intent, order_id),
+        fraud_type=stripe_text(warning, "fraud_type", limit=100) or "unspecified",
+        stripe_event_id=record.stripe_event_id,
+    )
+
+
+def _ignore(obj: dict, record: WebhookEvent, **fetched) -> Applied:
     return Applied(None, False, "Event type not handled; stored.")
 
 
-HANDLERS: dict[str, Callable[[dict, WebhookEvent], Applied]] = {
+HANDLERS: dict[str, Callable[..., Applied]] = {
     "checkout.session.completed": _on_session_completed,
     "checkout.session.async_payment_succeeded": _on_async_payment_succeeded,
     "checkout.session.async_payment_failed": _on_async_payment_failed,

@@ -56,8 +56,9 @@ def ops_group(db):
     every table when it ends, the group included, so it is made again here by the migrations'
     own functions."""
     if not Group.objects.filter(name="Ops").exists():
-        last = ("config", "0002_ops_group_money_actions")
+        last = ("config", "0004_ops_group_fulfilment")
         apps = MigrationExecutor(connection).loader.project_state(last).apps
         import_module("config.migrations.0001_ops_group").create_group(apps, None)
         import_module("config.migrations.0002_ops_group_money_actions").add(apps, None)
+        import_module("config.migrations.0004_ops_group_fulfilment").add(apps, None)
     return Group.objects.get(name="Ops")

@@ -7,7 +7,14 @@ from django.utils import timezone
 
 from catalog.models import Availability, Diamond, Feed
 from gateway.models import SimulatedCheckout
-from orders.models import FeedOrderStatus, Order, OrderEvent, PaymentStatus, Status
+from orders.models import (
+    FeedOrderStatus,
+    FulfilmentStatus,
+    Order,
+    OrderEvent,
+    PaymentStatus,
+    Status,
+)
 from orders.states import LEGAL
 
 PASSWORD = "correct-horse-battery"
@@ -124,6 +131,25 @@ class OrderFactory(factory.django.DjangoModelFactory):
             feed_order_status=FeedOrderStatus.SUCCESS,
             feed_order_id=factory.Sequence(lambda n: f"FEED-{n:05d}"),
             confirmed_at=factory.LazyFunction(timezone.now),
+            fulfilment_status=FulfilmentStatus.AWAITING_STONE,
+        )
+        # The stone's way (orders/fulfilment.py).
+        received = factory.Trait(
+            confirmed=True,
+            fulfilment_status=FulfilmentStatus.RECEIVED,
+            received_at=factory.LazyFunction(timezone.now),
+        )
+        shipped = factory.Trait(
+            received=True,
+            fulfilment_status=FulfilmentStatus.SHIPPED,
+            shipped_at=factory.LazyFunction(timezone.now),
+            carrier="nzpost",
+            tracking_number=factory.Sequence(lambda n: f"NZ{n:08d}"),
+        )
+        delivered = factory.Trait(
+            shipped=True,
+            fulfilment_status=FulfilmentStatus.DELIVERED,
+            delivered_at=factory.LazyFunction(timezone.now),
         )
         refunded = factory.Trait(
             feed_failed=True,
@@ -190,11 +216,21 @@ def simulated_payment(order: Order) -> Order:
     return order
 
 
-def order_in_state(state: tuple[str, str, str], **kwargs) -> Order:
-    """An order written into a legal `(status, payment_status, feed_order_status)`, with the
-    dates and details a real order in that state carries."""
+# The date each step of the stone's way sets, with the steps that set it.
+FULFILMENT_DATES = {
+    "received_at": FulfilmentStatus.values[2:],
+    "shipped_at": FulfilmentStatus.values[3:],
+    "delivered_at": FulfilmentStatus.values[4:],
+    "return_requested_at": FulfilmentStatus.values[5:],
+    "returned_at": FulfilmentStatus.values[7:],
+}
+
+
+def order_in_state(state: tuple[str, str, str, str], **kwargs) -> Order:
+    """An order written into a legal `(status, payment_status, feed_order_status,
+    fulfilment_status)`, with the dates and details a real order in that state carries."""
     assert state in LEGAL, state
-    status, payment, feed = state
+    status, payment, feed, fulfilment = state
     started = status not in (Status.PENDING_PAYMENT, Status.FAILED, Status.EXPIRED)
     order = OrderFactory(paid=started, **kwargs)
     now = timezone.now()
@@ -215,6 +251,18 @@ def order_in_state(state: tuple[str, str, str], **kwargs) -> Order:
         amount_refunded_cents=(
             {PaymentStatus.REFUNDED: order.amount_cents, PaymentStatus.PARTIALLY_REFUNDED: 100}
         ).get(payment, 0),
+        fulfilment_status=fulfilment,
+        **{name: now if fulfilment in steps else None for name, steps in FULFILMENT_DATES.items()},
+        **(
+            {"carrier": "nzpost", "tracking_number": f"NZ{order.pk.hex[:10].upper()}"}
+            if fulfilment in FULFILMENT_DATES["shipped_at"]
+            else {}
+        ),
+        return_reason=(
+            "It is smaller than I imagined."
+            if fulfilment in FULFILMENT_DATES["return_requested_at"]
+            else ""
+        ),
     )
     if started:
         OrderEvent.objects.create(order=order, kind="paid", message="Payment received.")

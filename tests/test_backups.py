@@ -145,11 +145,12 @@ def snapshot(name: str) -> dict:
 def a_store_with_an_order_in_every_state() -> None:
     staff = StaffFactory(first_name="Ngaio", last_name="Te Rangi")
     Client().force_login(staff)  # a session row
-    for number, (status, payment, feed) in enumerate(sorted(LEGAL)):
+    for number, (status, payment, feed, fulfilment) in enumerate(sorted(LEGAL)):
         order = OrderFactory(
             status=status,
             payment_status=payment,
             feed_order_status=feed,
+            fulfilment_status=fulfilment,
             shipping_name="Mārama O'Brien",
             shipping_address={"line1": "1 Ōtaki St", "city": "Whanganui", "country": "NZ"},
             feed_order_error="" if number % 3 else "Supplier said: «no» — try later\n\ttab",

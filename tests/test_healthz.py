@@ -21,3 +21,10 @@ def test_healthz_is_exempt_from_the_https_redirect(client, settings):
 
     assert client.get("/").status_code == 301
     assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.django_db
+def test_favicon_ico_leads_to_the_stores_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith(".svg") and "favicon" in response["Location"]

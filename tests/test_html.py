@@ -100,7 +100,7 @@ def admin_paths(store: Store) -> list[str]:
             continue
         prefix = f"admin:{model._meta.app_label}_{model._meta.model_name}"
         paths.append(reverse(f"{prefix}_changelist"))
-        for pk in model._default_manager.values_list("pk", flat=True)[:40]:
+        for pk in model._default_manager.values_list("pk", flat=True)[:60]:
             paths.append(reverse(f"{prefix}_change", args=[pk]))
     paths.append(reverse("admin:orders_order_changelist") + "?needs_attention=any")
     return paths

@@ -19,25 +19,24 @@ PAGES = {
   <li><strong>Discreet packaging.</strong> The outer box does not say what is inside or who it is from.</li>
 </ul>
 <h2>When it arrives</h2>
-<p>Our diamonds are held by trusted suppliers. Once your payment is received we confirm the stone with the supplier, it is sent to us, and we check it against its grading report before it goes to you. Most orders are delivered within <strong>5 to 10 working days</strong>; we email you a tracking number as soon as your diamond is on its way.</p>
+<p>Our diamonds are held by trusted suppliers. Once your payment is received we confirm the stone with the supplier, it is sent to us, and we check it against its grading report before it goes to you. Most orders are delivered within <strong>5 to 10 working days</strong>; we email you the tracking number, with a link to follow the parcel, as soon as your diamond is on its way. Your order page (under <a href="/account/orders/">My orders</a>) shows each step with its date: ordered, confirmed, with us, shipped, delivered.</p>
 <p>Delivery is to New Zealand addresses only for now. For a delivery date that matters (a proposal, an anniversary), <a href="/pages/contact/">tell us</a> before you order and we will say honestly whether we can meet it.</p>
 """,
     ),
     "/pages/returns/": (
         "Returns",
         """
-<p class="lede">If the diamond is not right for you, send it back within 30 days of delivery for a full refund.</p>
+<p class="lede">If the diamond is not right for you, ask to return it within 30 days of delivery and we refund what you paid.</p>
 <h2>Our 30-day promise</h2>
 <ul>
   <li>Return any loose diamond within <strong>30 days of delivery</strong>, natural or lab-grown, for any reason.</li>
   <li>It must come back as it left us: unset, unaltered and with its grading report.</li>
-  <li>We arrange the <strong>insured return courier at no cost to you</strong>.</li>
 </ul>
 <h2>How to return a diamond</h2>
 <ol>
-  <li><a href="/pages/contact/">Contact us</a> with your order number (it starts with DO-).</li>
-  <li>We email a prepaid, insured courier label and packing instructions.</li>
-  <li>Once the diamond has arrived and been checked against its report, we refund the full price to your original payment method, usually within 5 working days.</li>
+  <li>Sign in, open the order under <a href="/account/orders/">My orders</a>, choose <strong>Request a return</strong> and tell us why. The button is there for 30 days after delivery; after that, <a href="/pages/contact/">contact us</a>.</li>
+  <li>We approve the return and email you how to send the diamond back: how to pack it and the address. Send it by insured, tracked courier.</li>
+  <li>Once the diamond has arrived and been checked against its report, we refund what you paid to your original payment method and email you. Refunds usually show within 5 to 10 business days, depending on your bank.</li>
 </ol>
 <p>This promise is in addition to your rights under the Consumer Guarantees Act 1993, which no policy of ours can take away.</p>
 """,

@@ -12,15 +12,40 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.utils import timezone
 
 from core.money import money_display
-from orders.admin.forms import CancelForm, RefundForm, ResolveForm
-from orders.models import FeedOrderStatus, Order, PaymentStatus
+from orders.admin.forms import (
+    ApproveReturnForm,
+    CancelForm,
+    ReceiveReturnForm,
+    ReceiveStoneForm,
+    RefundForm,
+    ResolveForm,
+    ShipForm,
+)
+from orders.advice import order_next_steps
+from orders.carriers import carrier_choices, carrier_name, order_tracking_url
+from orders.fulfilment import (
+    FulfilmentError,
+    order_mark_delivered,
+    order_return_approve,
+    order_return_receive,
+    order_ship,
+    order_stone_receive,
+)
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
 from orders.services import order_feed_order_retry, order_resolve
-from orders.states import attention_rule, outcome_unknown, refusal
+from orders.states import (
+    HELD,
+    attention_rule,
+    outcome_unknown,
+    refusal,
+    supplier_order_never_placed,
+)
 
 
 @dataclass(frozen=True)
@@ -48,6 +73,9 @@ class OrderAction:
     destructive: bool = False
     # Offered only while the order needs attention (resolving takes it off that list).
     when_attention: bool = False
+    # Offered in the orders list for several orders at once (not when each needs its own
+    # answer, as a tracking number).
+    bulk: bool = True
 
     def refusal(self, order: Order, now) -> str | None:
         """Why it does not apply now, in ops' words; None when it does."""
@@ -115,11 +143,34 @@ def _refund_effect(order: Order) -> list[str]:
     ]
 
 
+def money_at_stake(order: Order) -> str | None:
+    """ "release" or "refund" when the customer's money is held or taken by a paid order with
+    no supplier order: resolving it must say what happens to that money. None otherwise."""
+    if order.status != Status.PAID:
+        return None
+    if order.payment_status not in HELD or not supplier_order_never_placed(order):
+        return None
+    return "release" if order.payment_status == PaymentStatus.AUTHORIZED else "refund"
+
+
 def _resolve_effect(order: Order) -> list[str]:
+    stake = money_at_stake(order)
+    if stake is not None:
+        held = "held on the customer's card" if stake == "release" else "taken"
+        return [
+            f"{order.amount_display} is {held} and no supplier order exists: choose below "
+            "whether to give it back (the order is cancelled) or keep it, and say why.",
+            "The order then leaves the needs-attention list; your note is added to the "
+            "timeline with your name.",
+        ]
     return [
         "No money moves. The order leaves the needs-attention list; its state is kept and "
         "your note is added to the timeline with your name."
     ]
+
+
+def _resolve_form(order: Order, data, bulk: bool) -> ResolveForm:
+    return ResolveForm(data, money=money_at_stake(order), amount=order.amount_display)
 
 
 # ---------------------------------------------------------------- forms
@@ -143,9 +194,11 @@ def _retry_outcome(order: Order) -> Outcome:
         )
     if order.feed_order_status in (FeedOrderStatus.FAILED, FeedOrderStatus.UNKNOWN):
         first_line = (order.feed_order_error or "no error recorded").splitlines()[0]
+        steps = order_next_steps(order=order)
         return Outcome(
             messages.WARNING,
-            f"{order.display_number}: retried, but the feed order failed again: {first_line}",
+            f"{order.display_number}: retried, but the feed order failed again: {first_line}"
+            + (f" {steps}" if steps else ""),
         )
     return Outcome(
         messages.INFO,
@@ -242,9 +295,119 @@ def run_cancel(*, order: Order, actor, data: dict) -> Outcome:
 
 
 def run_resolve(*, order: Order, actor, data: dict) -> Outcome:
+    stake, choice = money_at_stake(order), data.get("money")
+    if stake is None:
+        choice = None
+    elif choice is None:
+        return Outcome(
+            messages.WARNING,
+            f"{order.display_number}: not resolved: the customer's money is "
+            f"{'held' if stake == 'release' else 'taken'} and no supplier order exists; "
+            "resolve it on its own page to say what happens to the money.",
+        )
+    if choice in ("release", "refund"):
+        given_back = run_cancel(order=order, actor=actor, data={"reason": data["note"]})
+        if not given_back.done:
+            return given_back
+        order = Order.objects.get(pk=order.pk)
+    elif choice == "keep":
+        data = {**data, "note": f"Money kept: {data['note']}"}
     if order_resolve(order=order, actor=actor, note=data["note"]):
+        if choice in ("release", "refund"):
+            return Outcome(
+                messages.SUCCESS,
+                f"{order.display_number}: cancelled ("
+                f"{'hold released' if choice == 'release' else 'refunded in full'}) and marked "
+                "resolved.",
+            )
         return Outcome(messages.SUCCESS, f"{order.display_number}: marked resolved.")
     return Outcome(messages.INFO, f"{order.display_number}: already resolved; left as it was.")
+
+
+# ---------------------------------------------------------------- the stone's way
+
+
+def _no_money(*lines: str) -> Callable[[Order], list[str]]:
+    return lambda order: ["No money moves.", *lines]
+
+
+def _receive_return_effect(order: Order) -> list[str]:
+    rest = money_display(refundable_cents(order), order.currency)
+    return [
+        f"The customer is refunded {rest} (what is left of the payment) through Stripe, once; "
+        "it takes 5-10 days to reach their card. The refund cancels the order.",
+        "The customer is emailed that the refund is on its way.",
+        "The stone goes back on sale only if you choose so below.",
+    ]
+
+
+def _fulfilment_outcome(order: Order, changed: bool, done: str) -> Outcome:
+    fresh = Order.objects.get(pk=order.pk)
+    if changed:
+        return Outcome(messages.SUCCESS, f"{fresh.display_number}: {done}")
+    return Outcome(
+        messages.WARNING,
+        f"{fresh.display_number}: not changed: the stone is "
+        f"{fresh.get_fulfilment_status_display().lower()} (its state changed meanwhile).",
+    )
+
+
+def run_receive_stone(*, order: Order, actor, data: dict) -> Outcome:
+    changed = order_stone_receive(order=order, actor=actor, note=data.get("note", ""))
+    return _fulfilment_outcome(order, changed, "the stone is received and checked; ship it next.")
+
+
+def run_ship(*, order: Order, actor, data: dict) -> Outcome:
+    changed = order_ship(
+        order=order,
+        actor=actor,
+        carrier=data["carrier"],
+        tracking_number=data["tracking_number"],
+    )
+    fresh = Order.objects.get(pk=order.pk)
+    link = order_tracking_url(fresh)
+    return _fulfilment_outcome(
+        order,
+        changed,
+        f"shipped with {carrier_name(fresh.carrier)}, tracking number "
+        f"{fresh.tracking_number}{f' ({link})' if link else ''}; the customer is emailed the "
+        "tracking link.",
+    )
+
+
+def run_deliver(*, order: Order, actor, data: dict) -> Outcome:
+    changed = order_mark_delivered(order=order, actor=actor)
+    return _fulfilment_outcome(order, changed, "delivered; the customer is emailed.")
+
+
+def run_approve_return(*, order: Order, actor, data: dict) -> Outcome:
+    changed = order_return_approve(order=order, actor=actor, note=data.get("note", ""))
+    return _fulfilment_outcome(
+        order, changed, "return approved; the customer is emailed how to send the stone back."
+    )
+
+
+def run_receive_return(*, order: Order, actor, data: dict) -> Outcome:
+    try:
+        refund_id = order_return_receive(
+            order=order, actor=actor, restock=data["restock"], note=data.get("note", "")
+        )
+    except FulfilmentError as exc:
+        return Outcome(messages.WARNING, str(exc))
+    except PaymentActionError as exc:
+        return Outcome(
+            messages.ERROR,
+            f"{order.display_number}: the return is received, but the refund failed: {exc} "
+            "The order needs attention: refund it.",
+        )
+    fresh = Order.objects.select_related("diamond").get(pk=order.pk)
+    diamond = fresh.diamond.get_availability_display().lower()
+    return Outcome(
+        messages.SUCCESS,
+        f"{fresh.display_number}: return received; refunded "
+        f"{money_display(fresh.refunded_cents, fresh.currency)} in all (refund {refund_id}); "
+        f"the order is {fresh.get_status_display().lower()} and the diamond is {diamond}.",
+    )
 
 
 ORDER_ACTIONS = (
@@ -297,8 +460,74 @@ ORDER_ACTIONS = (
         "orders.resolve_order",
         run=run_resolve,
         effect=_resolve_effect,
-        form=lambda order, data, bulk: ResolveForm(data),
+        form=_resolve_form,
         when_attention=True,
+    ),
+    # The stone's way (orders/fulfilment.py).
+    OrderAction(
+        "receive-stone",
+        "Receive stone",
+        "Received the stone",
+        ("stone_received",),
+        "orders.fulfil_order",
+        run=run_receive_stone,
+        effect=_no_money(
+            "The stone is recorded as with us, checked against its grading report; it can be "
+            "shipped next. The customer's order page shows it."
+        ),
+        form=lambda order, data, bulk: ReceiveStoneForm(data),
+    ),
+    OrderAction(
+        "ship",
+        "Ship",
+        "Shipped",
+        ("shipped",),
+        "orders.fulfil_order",
+        run=run_ship,
+        effect=_no_money(
+            "The order is shipped with the carrier and tracking number you enter.",
+            "The customer is emailed that their diamond is on its way, with the tracking link; "
+            "Slack #ops is told.",
+        ),
+        form=lambda order, data, bulk: ShipForm(data, carriers=carrier_choices()),
+        bulk=False,
+    ),
+    OrderAction(
+        "deliver",
+        "Mark delivered",
+        "Marked delivered",
+        ("delivered",),
+        "orders.fulfil_order",
+        run=run_deliver,
+        effect=lambda order: [
+            "No money moves.",
+            "The order is delivered; the customer is emailed, and may ask to return the stone "
+            f"within {settings.RETURN_DAYS} days.",
+        ],
+    ),
+    OrderAction(
+        "approve-return",
+        "Approve return",
+        "Approved the return",
+        ("return_approved",),
+        "orders.fulfil_order",
+        run=run_approve_return,
+        effect=_no_money(
+            "The customer is emailed how to send the stone back. The refund follows when you "
+            "receive it (Receive return)."
+        ),
+        form=lambda order, data, bulk: ApproveReturnForm(data),
+    ),
+    OrderAction(
+        "receive-return",
+        "Receive return",
+        "Received the return",
+        ("returned",),
+        "orders.fulfil_order",
+        run=run_receive_return,
+        effect=_receive_return_effect,
+        form=lambda order, data, bulk: ReceiveReturnForm(data),
+        destructive=True,
     ),
 )
 ACTIONS_BY_NAME = {action.name: action for action in ORDER_ACTIONS}

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from orders.selectors.dashboard import created_period_q, open_dispute_q, paid_period_q
+from orders.selectors.fulfilment import OVERDUE, QUEUES, queue_q, supplier_days
 from orders.states import ATTENTION_RULES, attention_q
 
 
@@ -74,3 +75,19 @@ class DisputeFilter(admin.SimpleListFilter):
         if self.value() == "any":
             return queryset.exclude(dispute_status="")
         return queryset
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """The dashboard's fulfilment queues (orders/selectors/fulfilment.py)."""
+
+    title = "fulfilment queue"
+    parameter_name = "queue"
+
+    def lookups(self, request, model_admin):
+        return [(queue.key, queue.label) for queue in QUEUES] + [
+            (OVERDUE, f"Stone overdue (over {supplier_days()} days)")
+        ]
+
+    def queryset(self, request, queryset):
+        condition = None if self.value() is None else queue_q(self.value(), timezone.now())
+        return queryset if condition is None else queryset.filter(condition)

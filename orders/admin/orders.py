@@ -24,24 +24,26 @@ from core.admin import ReadOnlyModelAdmin, admin_link
 from core.html import html_datetime
 from core.money import money_display
 from orders.admin.actions import ACTIONS_BY_NAME, ORDER_ACTIONS, OrderAction, order_actions_for
-from orders.admin.display import badge, stripe_dashboard_link
+from orders.admin.display import badge, event_words, stripe_dashboard_link
 from orders.admin.export import order_csv_rows
 from orders.admin.filters import (
     CreatedPeriodFilter,
     DisputeFilter,
     NeedsAttentionFilter,
     PaidPeriodFilter,
+    QueueFilter,
 )
 from orders.admin.paging import OrdersPaginator, uses_default_order
-from orders.models import Order, OrderEvent
+from orders.advice import order_next_steps
+from orders.carriers import carrier_name, order_tracking_url
+from orders.models import FulfilmentStatus, Order, OrderEvent
 from orders.selectors.ops import (
     order_list_for_ops,
     order_search_q,
     order_timeline,
     orders_needing_attention_count,
 )
-from orders.selectors.shopper import shipping_address_lines
-from orders.states import shopper_status
+from orders.selectors.shopper import order_shopper_status, shipping_address_lines
 
 # Columns the fieldsets show through a badge, a link or a formatted field.
 SHOWN_OTHERWISE = {
@@ -82,6 +84,8 @@ class OrderAdmin(ReadOnlyModelAdmin):
         "status",
         "payment_status",
         "feed_order_status",
+        QueueFilter,
+        "fulfilment_status",
         PaidPeriodFilter,
         CreatedPeriodFilter,
         DisputeFilter,
@@ -160,6 +164,23 @@ class OrderAdmin(ReadOnlyModelAdmin):
             },
         ),
         ("Shipping", {"fields": ["shipping_name", "shipping_address", "shipping_phone"]}),
+        (
+            "Fulfilment",
+            {
+                "fields": [
+                    "fulfilment_status",
+                    "received_at",
+                    "shipped_at",
+                    "carrier",
+                    "tracking_number",
+                    "tracking_link",
+                    "delivered_at",
+                    "return_requested_at",
+                    "return_reason",
+                    "returned_at",
+                ]
+            },
+        ),
         ("Resolution", {"fields": ["resolved_at", "resolved_by", "resolution_note"]}),
     ]
 
@@ -227,6 +248,9 @@ class OrderAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_badge(self, order):
+        if order.status == "paid" and order.payment_status == "authorized":
+            # Not green "Paid": the card is only held, nothing is charged yet.
+            return badge("pending", "Authorised")
         return badge(order.status, order.get_status_display())
 
     @admin.display(description="Feed Order ID", ordering="feed_order_id")
@@ -258,8 +282,16 @@ class OrderAdmin(ReadOnlyModelAdmin):
             "payment_link",
             "checkout_session_link",
             "feed_order_error_display",
+            "tracking_link",
         ]
         return [*model_fields, *computed]
+
+    @admin.display(description="Tracking")
+    def tracking_link(self, order):
+        url = order_tracking_url(order)
+        if not url:
+            return "—"
+        return format_html('<a href="{}" rel="noopener" target="_blank">{}</a>', url, url)
 
     @admin.display(description="Needs attention")
     def attention_display(self, order):
@@ -348,7 +380,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         timeline."""
         now = timezone.now()
         rule = order.attention
-        told = shopper_status(order)
+        told = order_shopper_status(order=order, now=now)
         buttons = [
             {
                 "action": action,
@@ -360,10 +392,12 @@ class OrderAdmin(ReadOnlyModelAdmin):
         return {
             "order": order,
             "attention_rule": rule,
+            "next_steps": order_next_steps(order=order, now=now) if rule else "",
+            "dispute_words": order.dispute_status.replace("_", " "),
             "shopper_told": told,
             "shipping_lines": shipping_address_lines(order=order),
             "order_buttons": buttons,
-            "timeline": order_timeline(order=order),
+            "timeline": [(event, event_words(event.kind)) for event in order_timeline(order=order)],
             "customer_url": (
                 reverse("admin:auth_user_change", args=[customer.pk])
                 if request.user.has_perm("auth.view_user")
@@ -383,7 +417,19 @@ class OrderAdmin(ReadOnlyModelAdmin):
                 ("Status", self.status_badge(order)),
                 ("Payment", self.payment_badge(order)),
                 ("Feed order", self.feed_order_badge(order)),
+                *(
+                    [
+                        (
+                            "Stone",
+                            badge(order.fulfilment_status, order.get_fulfilment_status_display()),
+                        )
+                    ]
+                    if order.fulfilment_status != FulfilmentStatus.NOT_STARTED
+                    else []
+                ),
             ],
+            "carrier_name": carrier_name(order.carrier),
+            "tracking_url": order_tracking_url(order),
         }
 
     def order_action_view(self, request, object_id, action):
@@ -485,7 +531,7 @@ class OrderAdmin(ReadOnlyModelAdmin):
         `OrderAction`s as the order page's buttons."""
         actions = super().get_actions(request)
         for order_action in ORDER_ACTIONS:
-            if request.user.has_perm(order_action.permission):
+            if order_action.bulk and request.user.has_perm(order_action.permission):
                 actions[order_action.name] = (
                     self._bulk_action(order_action),
                     order_action.name,

@@ -9,13 +9,19 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
-from orders.models import FeedOrderStatus, Order, Status
-from orders.states import ATTENTION_RULES, OPEN_DISPUTE_STATUSES, attention_q
+from core.money import money_display
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.states import (
+    ATTENTION_RULES,
+    OPEN_DISPUTE_STATUSES,
+    attention_q,
+    authorization_warn_after,
+)
 
 # Money the store has taken and keeps (net of refunds): captured payments.
 CAPTURED_PAYMENT = ("paid", "partially_refunded")
@@ -157,7 +163,12 @@ def ops_dashboard(*, now: datetime | None = None) -> Dashboard:
     expiring = authorization_expiring_q(now)
     if expiring is not None:
         attention["authorizations_expiring"] = Count("pk", filter=expiring)
-    watched = attention_q(now) | Q(status=Status.PENDING_PAYMENT) | open_dispute_q()
+    # Money held on customers' cards (authorised, not captured), and since when.
+    held = Q(status=Status.PAID, payment_status=PaymentStatus.AUTHORIZED)
+    attention["held_count"] = Count("pk", filter=held)
+    attention["held_cents"] = Sum("amount_cents", filter=held)
+    attention["held_since"] = Min("paid_at", filter=held)
+    watched = attention_q(now) | Q(status=Status.PENDING_PAYMENT) | open_dispute_q() | held
     totals = {
         **recent.aggregate(**counters),
         **Order.objects.filter(watched).aggregate(**attention),
@@ -261,6 +272,21 @@ def _dashboard(now, totals, days, median, attempts, windows) -> Dashboard:
             _filter_url(dispute="open"),
             "Answer each before its evidence is due.",
             alert=bool(totals["open_disputes"]),
+        )
+    )
+    held_since = totals["held_since"]
+    figures.append(
+        Figure(
+            "Money held on cards",
+            money_display(totals["held_cents"] or 0, "nzd"),
+            _filter_url(status__exact=Status.PAID, payment_status__exact=PaymentStatus.AUTHORIZED),
+            (
+                f"{totals['held_count']} authorised payment(s) not yet captured; the oldest "
+                f"held for {format_duration(now - held_since)}."
+                if held_since
+                else "No payment is held."
+            ),
+            alert=bool(held_since and now - held_since > authorization_warn_after()),
         )
     )
     if "authorizations_expiring" in totals:

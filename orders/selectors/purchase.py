@@ -9,11 +9,13 @@ from decimal import Decimal
 
 from catalog.models import Availability, Diamond
 from orders.models import Order, Status
-from orders.selectors.shopper import order_payment_processing
+from orders.selectors.shopper import order_checkout_closed, order_payment_processing
 
 RESERVED_BY_OTHER = (
     "Another customer is checking out this diamond. It may become available again shortly."
 )
+# A checkout past its `expires_at` whose stone the scheduled reconciliation has yet to release.
+RETURNING = "The diamond will be available to buy again in a few minutes."
 UNAVAILABLE_REASONS = {
     Availability.RESERVED: "This diamond has been reserved by another customer.",
     Availability.SOLD: "This diamond has been sold.",
@@ -47,6 +49,11 @@ def diamond_purchase_state(*, diamond: Diamond, user) -> PurchaseState:
         return PurchaseState(purchasable=True)
     live = Order.objects.filter(diamond=diamond, status__in=LIVE_STATUSES).order_by("-created_at")
     own = live.filter(user=user).first() if user.is_authenticated else None
+    if own is not None and order_checkout_closed(order=own):
+        reason = (
+            f"Your checkout expired — order {own.order_number}. Nothing was charged. {RETURNING}"
+        )
+        return PurchaseState(purchasable=False, reason=reason, order=own)
     if own is not None and own.status == Status.PENDING_PAYMENT:
         if order_payment_processing(order=own):
             reason = (
@@ -65,10 +72,10 @@ def diamond_purchase_state(*, diamond: Diamond, user) -> PurchaseState:
             reason=f"You bought this diamond — order {own.order_number}.",
             order=own,
         )
-    if (
-        diamond.availability == Availability.RESERVED
-        and live.filter(status=Status.PENDING_PAYMENT).exists()
-    ):
+    holder = live.filter(status=Status.PENDING_PAYMENT).first()
+    if diamond.availability == Availability.RESERVED and holder is not None:
+        if order_checkout_closed(order=holder):
+            return PurchaseState(purchasable=False, reason=RETURNING)
         return PurchaseState(purchasable=False, reason=RESERVED_BY_OTHER)
     return PurchaseState(
         purchasable=False,

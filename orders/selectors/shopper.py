@@ -9,8 +9,8 @@ shopper: a paid order is "Processing" whatever the supplier order did.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, QuerySet
@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from accounts.selectors import customer_name
 from core.money import money_display
-from orders.models import Order, OrderEvent, Status
-from orders.states import ShopperStatus, shopper_status
+from gateway.base import checkout_lifetime
+from orders.models import FulfilmentStatus, Order, OrderEvent, Status
+from orders.states import SHOPPER_WORDS, ShopperStatus, shopper_status
 
 # The timeline kind `order_note_awaiting_payment` writes: Checkout completed by a delayed
 # payment method (e.g. a bank debit) that settles later.
@@ -36,8 +37,21 @@ def order_payment_processing(*, order: Order) -> bool:
     return order.events.filter(kind=PAYMENT_PROCESSING_EVENT).exists()
 
 
-def order_checkout_open_until(*, order: Order) -> datetime:
-    return order.created_at + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+def order_checkout_expires_at(*, order: Order) -> datetime:
+    """When the order's Checkout Session closes: its `expires_at` at Stripe."""
+    return order.created_at + checkout_lifetime()
+
+
+def order_checkout_closed(*, order: Order, now: datetime | None = None) -> bool:
+    """An order still waiting for payment whose checkout is past its `expires_at` (and no
+    delayed payment was submitted): it is expired, whether or not Stripe's event or
+    reconciliation has reached the order yet."""
+    if order.status != Status.PENDING_PAYMENT:
+        return False
+    now = now or timezone.now()
+    return now >= order_checkout_expires_at(order=order) and not order_payment_processing(
+        order=order
+    )
 
 
 def time_zone_label() -> str:
@@ -47,14 +61,21 @@ def time_zone_label() -> str:
     )
 
 
-def order_shopper_status(*, order: Order) -> ShopperStatus:
-    """The shopper's words for `order`: the state table's, plus what only a read knows."""
+def order_shopper_status(*, order: Order, now: datetime | None = None) -> ShopperStatus:
+    """The shopper's words for `order` at `now`: the one place every shopper page, template
+    tag and email takes them from. The state table's words, plus what only the clock and a
+    read know (a checkout past its `expires_at` is expired, what was refunded)."""
+    if order_checkout_closed(order=order, now=now):
+        return SHOPPER_WORDS[Status.EXPIRED]
     words = shopper_status(order, payment_processing=order_payment_processing(order=order))
-    detail, can_complete = words.detail, words.can_complete_payment
-    closed = can_complete and timezone.now() >= order_checkout_open_until(order=order)
-    if order.status == Status.PENDING_PAYMENT and closed:
-        can_complete = False
-        detail = "Your checkout has closed without a payment. You have not been charged."
+    if order.status == Status.CANCELLED and order.fulfilment_status == FulfilmentStatus.RETURNED:
+        refunded = money_display(order.refunded_cents, order.currency)
+        return replace(
+            words,
+            label="Returned",
+            detail=f"We received your diamond back and refunded {refunded} to your payment "
+            "method. Refunds usually show within 5 to 10 business days.",
+        )
     if order.status == Status.CANCELLED:
         refunded = order.refunded_cents
         detail = (
@@ -64,7 +85,8 @@ def order_shopper_status(*, order: Order) -> ShopperStatus:
             if refunded
             else "This order was cancelled and nothing was charged."
         )
-    return replace(words, detail=detail, can_complete_payment=can_complete)
+        return replace(words, detail=detail)
+    return words
 
 
 def shipping_address_lines(*, order: Order) -> list[str]:
@@ -107,6 +129,13 @@ SHOPPER_TIMELINE = {
     "refunded": "Refund issued",
     "partially_refunded": "Partial refund issued",
     "voided": "Order cancelled — nothing charged",
+    # The stone's way (orders/fulfilment.py).
+    "stone_received": "Your diamond reached us and matched its grading report",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "return_requested": "Return requested",
+    "return_approved": "Return approved",
+    "returned": "Return received",
 }
 
 
@@ -139,6 +168,38 @@ def order_list_for_customer(*, user) -> QuerySet[Order]:
         )
         .order_by("-created_at", "-order_number")
     )
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """One purchase in *My orders*: the latest order of a stone, and the earlier attempts at
+    it that came to nothing (failed or expired checkouts), folded beneath it."""
+
+    order: Order
+    status: ShopperStatus
+    earlier: list[tuple[Order, ShopperStatus]] = field(default_factory=list)
+
+
+# Attempts that came to nothing: folded under the shopper's later order of the same stone.
+NOTHING_CAME_OF_IT = ("Payment failed", "Checkout expired")
+
+
+def order_rows_for_customer(*, user, now: datetime | None = None) -> list[OrderRow]:
+    """The shopper's purchases, newest first: one row per stone bought or being bought, each
+    with the earlier failed or expired attempts at that stone folded under it."""
+    now = now or timezone.now()
+    rows: list[OrderRow] = []
+    latest: dict = {}  # diamond id → the row of its newest order
+    for order in order_list_for_customer(user=user):
+        status = order_shopper_status(order=order, now=now)
+        row = latest.get(order.diamond_id)
+        if row is not None and status.label in NOTHING_CAME_OF_IT:
+            row.earlier.append((order, status))
+            continue
+        row = OrderRow(order=order, status=status)
+        latest[order.diamond_id] = row
+        rows.append(row)
+    return rows
 
 
 def order_for_customer(*, user, order_number) -> Order | None:

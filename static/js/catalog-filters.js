@@ -1,5 +1,6 @@
 /* The catalog's filter panel is open beside the results on wide screens; on narrow ones the
-   script folds it (results first) unless filters apply. Without script it is always open.
+   script folds it (results first, also after *Apply*; its summary says filters apply) unless a
+   filter could not be used. Without script it is always open.
    With script, choosing a sort order applies it at once (without, a Sort button does), and
    empty fields are left out of the URL. */
 (function () {

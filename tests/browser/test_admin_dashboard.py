@@ -79,7 +79,7 @@ def test_ops_land_on_the_dashboard_follow_needs_attention_retry_and_see_it_drop(
     screenshot(page, "admin-dashboard")
 
     reason = page.locator(".attention-reason--alert a")
-    assert "Paid, but the supplier refused the order." in reason.inner_text()
+    assert "The money is taken or held, but the supplier refused the order." in reason.inner_text()
     with page.expect_navigation():
         reason.click()
     assert page.url.endswith("/admin/orders/order/?needs_attention=feed_failed")
@@ -88,7 +88,10 @@ def test_ops_land_on_the_dashboard_follow_needs_attention_retry_and_see_it_drop(
         page.get_by_role("link", name=month.order_number).click()
 
     card = page.locator(".order-card")
-    assert "Needs attention: Paid, but the supplier refused the order." in card.inner_text()
+    assert (
+        "Needs attention: The money is taken or held, but the supplier refused the order."
+        in card.inner_text()
+    )
     assert "The customer was told\nProcessing" in card.inner_text()
     # the actions are in the first screen, above the error and the timeline
     retry = page.get_by_role("button", name="Retry feed order")

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from catalog.models import Availability, Diamond
+from gateway.base import checkout_lifetime
 from gateway.models import SimulatedCheckout
 from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.selectors.purchase import RESERVED_BY_OTHER
@@ -35,12 +36,24 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # The success page's text (inside <main>) with the order number taken out: the same words
 # whatever then happens to the order, once it is paid.
-def success_expected(stone) -> str:
+def success_expected(stone, *, held: bool = False) -> str:
+    """`held`: the card is only authorised (the supplier has not confirmed): the page says so."""
+    top = (
+        [
+            "Payment Authorised",
+            "Order number: DO-… Processing",
+            "Your payment is authorised: we charge your card once your diamond is confirmed.",
+        ]
+        if held
+        else [
+            "Payment Successful",
+            "Order number: DO-… Confirmed",
+            "Your diamond is confirmed and being prepared for insured shipping.",
+        ]
+    )
     return "\n".join(
         [
-            "Payment Successful",
-            "Order number: DO-…",
-            "Your diamond order is being processed.",
+            *top,
             f"{stone.shape.title()} {stone.carats:.2f}ct diamond",
             f"${stone.price_model_nzd:,.2f} NZD",
             "We'll keep you updated by email; you can follow it on your order page.",
@@ -181,6 +194,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
         status=Status.CONFIRMED,
         payment_status=PaymentStatus.PAID,
         feed_order_status=FeedOrderStatus.SUCCESS,
+        fulfilment_status="awaiting_stone",
         feed_order_id="DEMO-FEED-1",
     )
 
@@ -189,7 +203,7 @@ def test_a_failed_feed_order_is_invisible_to_the_shopper_and_ops_retry_it(
     shopper.goto(stone.get_absolute_url())
     proceed_to_simulator(shopper, open_confirm_pay(shopper, stone))
     number = pay_in_simulator(shopper)
-    assert success_text(shopper, number) == success_expected(stone)
+    assert success_text(shopper, number) == success_expected(stone, held=True)
 
     order = Order.objects.get(order_number=number)
     assert (order.status, order.payment_status, order.feed_order_status) == (
@@ -263,11 +277,11 @@ def test_an_expired_checkout_releases_the_stone_to_the_next_shopper(
             first.get_by_role("button", name="Let the session expire").click()
         assert first.url == f"{live_server.url}{stone.get_absolute_url()}"
     else:
-        lapsed = timezone.now() - timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES + 6)
+        lapsed = timezone.now() - checkout_lifetime() - timedelta(minutes=1)
         Order.objects.filter(pk=order.pk).update(created_at=lapsed)
         # … and at "Stripe" (the simulator keeps its own sessions): the session has lapsed.
         SimulatedCheckout.objects.filter(session_id=order.stripe_checkout_session_id).update(
-            expires_at=lapsed + timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES)
+            expires_at=lapsed + checkout_lifetime()
         )
         out = StringIO()
         call_command("reconcile_payments", stdout=out)

@@ -47,7 +47,8 @@ def test_ops_cancel_a_failed_order_and_the_shopper_sees_cancelled_with_nothing_c
     assert (order.status, order.payment_status) == (Status.CANCELLED, PaymentStatus.VOIDED)
     assert order.amount_refunded_cents == 0
     stone.refresh_from_db()
-    assert stone.availability == "available"
+    # The supplier refused this stone: it stays off sale until a feed import lists it.
+    assert stone.availability == "unavailable"
 
     shopper.goto(f"/account/orders/{number}/")
     page_text = shopper.locator("main").inner_text()

@@ -55,7 +55,7 @@ def test_the_simulator_journey_from_purchase_to_success(
     assert page.get_by_role("heading", level=1).inner_text() == "Payment Successful"
     main = page.locator("main").inner_text()
     assert order.order_number in main
-    assert "Your diamond order is being processed." in main
+    assert "Your diamond is confirmed and being prepared for insured shipping." in main
     order.refresh_from_db()
     assert (order.status, order.payment_status) == (Status.CONFIRMED, PaymentStatus.PAID)
     assert order.feed_order_status == FeedOrderStatus.SUCCESS

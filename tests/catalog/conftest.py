@@ -6,11 +6,16 @@ from django.apps import apps
 from catalog.selectors import diamond_filter_values_forget
 
 _content_migration = importlib.import_module("catalog.migrations.0004_content_pages")
+_contact_migration = importlib.import_module(
+    "catalog.migrations.0006_content_pages_one_contact_address"
+)
 
 
 def seed_content_pages():
-    """What migration catalog.0004 does (get-or-create, so it keeps pages staff edited)."""
+    """What migrations catalog.0004 and 0006 do (get-or-create, so it keeps pages staff
+    edited; then the one contact address and the terms' wording)."""
     _content_migration.seed_pages(apps, None)
+    _contact_migration.apply(apps, None)
 
 
 @pytest.fixture

@@ -81,3 +81,21 @@ def test_the_grading_guide_explains_each_grade(client):
         assert heading in page
     assert "G\N{EN DASH}H Near colourless" in page
     assert "VS1, VS2 Very slightly included" in page
+
+
+@pytest.mark.django_db
+def test_every_page_gives_the_one_contact_address_from_the_setting(client, content_pages, settings):
+    settings.STORE_CONTACT_EMAIL = "care@store.example"
+    page = client.get("/pages/contact/").content.decode()
+    assert 'href="mailto:care@store.example"' in page and ">care@store.example</a>" in page
+    assert "diamondstore.example" not in page and "store_contact_email" not in page
+
+    settings.STORE_CONTACT_EMAIL = "orders@other.example"
+    assert "orders@other.example" in client.get("/pages/contact/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_terms_promise_what_really_happens_to_the_money(client, content_pages):
+    terms = text(client.get("/pages/terms/"))
+    assert "the hold is released and you are never charged" in terms
+    assert "refund you in full;" not in terms

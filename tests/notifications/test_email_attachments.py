@@ -71,3 +71,21 @@ def test_ops_see_the_attachment_in_the_outbox(client, staff, smtp_server):
     html = client.get(change).content.decode()
 
     assert "tax-invoice-DO-1.pdf (application/pdf, 10 KB)" in html
+
+
+def test_ops_read_the_email_rendered_in_a_sandboxed_frame(client, staff, smtp_server):
+    notification = email_message_create(
+        to="aroha@example.com",
+        subject="Your order is confirmed",
+        text="Kia ora Aroha",
+        html='<p style="color:#123">Kia ora <b>Aroha</b> &amp; <script>alert(1)</script></p>',
+    )
+    client.force_login(staff)
+    change = reverse("admin:notifications_notification_change", args=[notification.pk])
+    html = client.get(change).content.decode()
+
+    frame = html[html.index('<iframe class="email-preview"') :]
+    frame = frame[: frame.index("</iframe>")]
+    assert 'sandbox=""' in frame  # no scripts, forms or admin access inside it
+    assert 'srcdoc="&lt;p style=&quot;color:#123&quot;&gt;Kia ora &lt;b&gt;Aroha' in frame
+    assert "<script>" not in frame

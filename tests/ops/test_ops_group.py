@@ -16,6 +16,7 @@ OPS_PERMISSIONS = {
     "notifications.view_notification",
     "orders.cancel_order",
     "orders.capture_payment",
+    "orders.fulfil_order",
     "orders.refund_order",
     "orders.resolve_order",
     "orders.retry_feed_order",
@@ -89,7 +90,9 @@ def test_ops_can_run_every_triage_action(ops_client, ops, simulator):
     assert failed.events.get(kind="feed_order_retried").actor == ops
 
     to_resolve = OrderFactory(mismatch=True)
-    ops_client.post(action(to_resolve, "resolve"), {"confirm": "yes", "note": "Checked."})
+    ops_client.post(
+        action(to_resolve, "resolve"), {"confirm": "yes", "note": "Checked.", "money": "keep"}
+    )
     assert Order.objects.get(pk=to_resolve.pk).resolved_by == ops
 
     def simulated(**fields):

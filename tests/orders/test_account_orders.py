@@ -6,7 +6,7 @@ from html import unescape
 import pytest
 from django.utils import timezone
 
-from orders.models import Status
+from orders.models import Order, Status
 from orders.selectors.shopper import order_list_for_customer, order_shopper_status
 from tests.factories import DiamondFactory, OrderFactory, UserFactory
 
@@ -32,7 +32,12 @@ STATES = [
         "Processing",
     ),
     (
-        {"status": "confirmed", "payment_status": "paid", "feed_order_status": "success"},
+        {
+            "status": "confirmed",
+            "payment_status": "paid",
+            "feed_order_status": "success",
+            "fulfilment_status": "awaiting_stone",
+        },
         "Confirmed",
     ),
     ({"status": "failed", "payment_status": "failed"}, "Payment failed"),
@@ -100,6 +105,7 @@ def test_row_shows_number_diamond_amount_date_and_status(client, shopper):
         status="confirmed",
         payment_status="paid",
         feed_order_status="success",
+        fulfilment_status="awaiting_stone",
     )
     client.force_login(shopper)
 
@@ -152,3 +158,27 @@ def test_no_orders_yet(client, shopper):
     page = text(client.get(URL))
 
     assert "You haven't placed any orders yet." in page
+
+
+@pytest.mark.django_db
+def test_my_orders_shows_one_row_per_purchase_with_earlier_attempts_folded_under_it(client):
+    shopper = UserFactory()
+    stone = DiamondFactory()
+    failed = OrderFactory(user=shopper, diamond=stone, failed=True)
+    expired = OrderFactory(user=shopper, diamond=stone, expired=True)
+    bought = OrderFactory(user=shopper, diamond=stone, paid=True)
+    other = OrderFactory(user=shopper, failed=True)  # another stone: its own row
+    for age, order in enumerate([bought, expired, failed]):
+        Order.objects.filter(pk=order.pk).update(
+            created_at=timezone.now() - timedelta(hours=age + 1)
+        )
+    client.force_login(shopper)
+
+    html = client.get("/account/orders/").content.decode()
+    rows = re.findall(r"<tr>.*?</tr>", html, re.S)[1:]
+    assert len(rows) == 2
+    purchase = next(row for row in rows if bought.order_number in row)
+    assert "Processing" in purchase and "2 earlier attempts" in purchase
+    assert failed.order_number in purchase and expired.order_number in purchase
+    assert "Payment failed" in purchase and "Checkout expired" in purchase
+    assert any(other.order_number in row and "Payment failed" in row for row in rows)

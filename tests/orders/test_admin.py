@@ -26,6 +26,7 @@ CONFIRMED = {
     "status": Status.CONFIRMED,
     "payment_status": PaymentStatus.PAID,
     "feed_order_status": FeedOrderStatus.SUCCESS,
+    "fulfilment_status": "awaiting_stone",
     "feed_order_id": "FEED-42",
 }
 
@@ -545,9 +546,14 @@ def test_mark_resolved_needs_a_note_and_takes_the_order_off_the_list(admin_clien
     assert order.resolved_at is None
 
     note = "Supplier placed it by phone, order N-123."
-    response = run_action(admin_client_staff, "resolve", [order], confirm="yes", note=note)
+    # The money is taken and no supplier order exists: the form asks what happens to it.
+    assert b"The customer&#x27;s money" in page.content or b"The customer's money" in page.content
+    response = run_action(
+        admin_client_staff, "resolve", [order], confirm="yes", note=note, money="keep"
+    )
     order.refresh_from_db()
     assert order.resolved_by == staff
+    note = f"Money kept: {note}"
     assert order.resolution_note == note
     assert not order.needs_attention
     assert order.status == Status.PAID  # history kept: state untouched
@@ -573,7 +579,7 @@ def test_mark_resolved_leaves_already_resolved_orders_alone(admin_client_staff, 
 
 ACTION_PERMISSIONS = [
     ("retry", "retry_feed_order", {"confirm": "yes"}),
-    ("resolve", "resolve_order", {"confirm": "yes", "note": "done"}),
+    ("resolve", "resolve_order", {"confirm": "yes", "note": "done", "money": "keep"}),
     ("refund", "refund_order", {"confirm": "yes", "release_diamond": "yes", "reason": "x"}),
 ]
 

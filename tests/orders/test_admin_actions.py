@@ -157,7 +157,7 @@ def test_the_order_page_leads_with_the_summary(logged_in):
         order.diamond.supplier_stone_id,
         "badge-is-paid",
         "badge-is-failed",
-        "Needs attention:</strong> Paid, but the supplier refused the order.",
+        "Needs attention:</strong> The money is taken or held, but the supplier refused the order.",
         "The customer was told</dt><dd><strong>Processing</strong>",
     ]:
         assert text in card, text
@@ -193,7 +193,18 @@ def test_the_order_page_leads_with_the_summary(logged_in):
             "The customer's card is charged $12,345.00 NZD now",
             False,
         ),
-        ({"feed_failed": True}, "resolve", "No money moves. The order leaves", False),
+        (
+            {"feed_failed": True},
+            "resolve",
+            "$12,345.00 NZD is taken and no supplier order exists: choose below",
+            False,
+        ),
+        (
+            {"confirmed": True, "dispute_status": "needs_response"},
+            "resolve",
+            "No money moves.",
+            False,
+        ),
     ],
 )
 def test_each_action_confirms_its_effect_on_the_money_first(
@@ -401,9 +412,12 @@ def test_cancel_needs_a_reason(logged_in, simulator):
 @pytest.mark.django_db
 def test_mark_resolved_writes_the_note_and_the_history(logged_in, staff):
     order = OrderFactory(feed_failed=True)
-    response = confirm(logged_in, order, "resolve", note="Supplier placed it by phone.")
+    response = confirm(
+        logged_in, order, "resolve", note="Supplier placed it by phone.", money="keep"
+    )
     order.refresh_from_db()
-    assert order.resolved_by == staff and order.resolution_note == "Supplier placed it by phone."
+    assert order.resolved_by == staff
+    assert order.resolution_note == "Money kept: Supplier placed it by phone."
     assert messages_of(response) == [(constants.SUCCESS, f"{order.order_number}: marked resolved.")]
     assert log_of(order) == [
         (CHANGE, f"Mark resolved: {order.order_number}: marked resolved.", staff.username)
@@ -434,5 +448,70 @@ def test_a_payment_error_and_a_dispute_are_shown_before_the_timeline(logged_in):
     )
     html = logged_in.get(page_of(order)).content.decode()
     assert '<pre class="feed-error">Capture failed: card_declined</pre>' in html
-    assert "Stripe says <strong>needs_response</strong>" in html
+    assert "Stripe says <strong>needs response</strong>" in html
     assert html.index("Payment error</h2>") < html.index("Timeline</h2>")
+
+
+# ---------------------------------------------------------------- resolving with money at stake
+
+
+def feed_refused(**fields) -> Order:
+    """A paid (or authorised) order whose supplier refused it, as the worker leaves it."""
+    order = sim(feed_failed=True, **fields)
+    order.events.create(kind="feed_order_failed", message="Supplier said no.")
+    return order
+
+
+@pytest.mark.django_db
+def test_resolving_a_held_payment_asks_and_can_release_the_hold(logged_in, simulator):
+    order = feed_refused(payment_status="authorized")
+    page = unescape(logged_in.post(action_url(order, "resolve")).content.decode())
+    assert "Release the hold of $12,345.00 NZD" in page and "Keep it" in page
+
+    assert b"This field is required." in confirm(logged_in, order, "resolve", note="x").content
+    assert Order.objects.get(pk=order.pk).resolved_at is None
+
+    response = confirm(logged_in, order, "resolve", note="Stone gone.", money="release")
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("cancelled", "voided")
+    assert order.resolved_at is not None
+    assert messages_of(response)[-1] == (
+        constants.SUCCESS,
+        f"{order.order_number}: cancelled (hold released) and marked resolved.",
+    )
+    # The supplier refused the stone: it stays off sale until a feed import lists it.
+    assert order.diamond.availability == Availability.UNAVAILABLE
+
+
+@pytest.mark.django_db
+def test_resolving_money_taken_offers_a_full_refund(logged_in, simulator):
+    order = feed_refused()
+    page = unescape(logged_in.post(action_url(order, "resolve")).content.decode())
+    assert "Refund $12,345.00 NZD in full" in page and "Release the hold" not in page
+
+    confirm(logged_in, order, "resolve", note="Stone gone.", money="refund")
+    order.refresh_from_db()
+    assert (order.status, order.payment_status) == ("cancelled", "refunded")
+    assert order.resolved_at is not None
+    assert order.diamond.availability == Availability.UNAVAILABLE
+
+
+@pytest.mark.django_db
+def test_a_cancelled_order_whose_supplier_never_saw_it_releases_the_stone(logged_in, simulator):
+    order = sim(mismatch=True, payment_status="authorized")
+    confirm(logged_in, order, "cancel", reason="Wrong amount.")
+    order.refresh_from_db()
+    assert order.status == "cancelled"
+    assert order.diamond.availability == Availability.AVAILABLE
+
+
+@pytest.mark.django_db
+def test_the_timeline_speaks_words_and_an_authorised_order_is_not_a_green_paid(logged_in):
+    order = OrderFactory(feed_failed=True, payment_status="authorized")
+    order.events.create(kind="feed_order_failed", message="Supplier said no.")
+    html = logged_in.get(page_of(order)).content.decode()
+    timeline = html[html.index("Timeline</h2>") :]
+    assert "The supplier refused the order" in timeline
+    assert "<code>feed_order_failed</code>" not in timeline
+    assert "badge-green badge-is-paid" not in html
+    assert "badge-yellow badge-is-pending" in html and ">Authorised<" in html

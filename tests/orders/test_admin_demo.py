@@ -73,9 +73,27 @@ def test_seed_demo_creates_confirmed_failed_and_awaiting_orders(demo):
     assert not awaiting.needs_attention
 
     # The payments came through the real webhook path: the event log shows them.
+    shipped = Order.objects.get(reference="demo-shipped")
+    delivered = Order.objects.get(reference="demo-delivered")
     sessions = set(WebhookEvent.objects.values_list("checkout_session_id", flat=True))
-    assert sessions == {confirmed.stripe_checkout_session_id, failed.stripe_checkout_session_id}
+    assert sessions == {
+        o.stripe_checkout_session_id for o in (confirmed, failed, shipped, delivered)
+    }
     assert list(Order.objects.needs_attention()) == [failed]
+
+
+@pytest.mark.django_db
+def test_seed_demo_adds_a_shipped_and_a_delivered_order(demo):
+    shipped = Order.objects.get(reference="demo-shipped")
+    delivered = Order.objects.get(reference="demo-delivered")
+    assert f"Demo order {shipped.order_number} (shipped): created" in demo
+    assert (shipped.status, shipped.fulfilment_status) == (Status.CONFIRMED, "shipped")
+    assert (delivered.status, delivered.fulfilment_status) == (Status.CONFIRMED, "delivered")
+    assert shipped.carrier == "nzpost" and shipped.tracking_number.startswith("EG")
+    assert delivered.delivered_at is not None
+    kinds = list(delivered.events.values_list("kind", flat=True))
+    assert kinds[-3:] == ["stone_received", "shipped", "delivered"]
+    assert {e.actor.username for e in delivered.events.filter(kind="shipped")} == {"staff"}
 
 
 @pytest.mark.django_db
@@ -83,7 +101,7 @@ def test_seeding_again_creates_no_more_orders(demo):
     before = set(Order.objects.values_list("pk", "status"))
     out = seed()
     assert set(Order.objects.values_list("pk", "status")) == before
-    assert out.count(": unchanged") == 3
+    assert out.count(": unchanged") == 5
 
 
 @pytest.mark.django_db
@@ -134,7 +152,8 @@ def test_the_demo_failure_can_be_cancelled_through_the_simulator(demo, client):
     response = changelist_action(client, "cancel", failed, confirm="yes", reason="Demo cancel")
     failed.refresh_from_db()
     assert (failed.status, failed.payment_status) == (Status.CANCELLED, "voided")
-    assert failed.diamond.availability == Availability.AVAILABLE
+    # The supplier refused the stone: off sale until a feed import lists it again.
+    assert failed.diamond.availability == Availability.UNAVAILABLE
     assert (
         f"{failed.order_number}: cancelled; the authorisation was released"
         in response.content.decode()

@@ -82,7 +82,11 @@ def test_refund_through_stripe_releases_or_keeps_the_diamond(
     assert paid_order.diamond.availability == availability
     event = paid_order.events.get(kind="refunded")
     assert event.actor == staff
-    assert event.data == {"refund": refund_id, "amount_refunded_cents": paid_order.amount_cents}
+    assert event.data == {
+        "refund": refund_id,
+        "refund_cents": paid_order.amount_cents,
+        "amount_refunded_cents": paid_order.amount_cents,
+    }
     kept = "the diamond is back on sale" if release == "yes" else "the diamond is reserved"
     assert (
         "success",

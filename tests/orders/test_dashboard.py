@@ -279,6 +279,7 @@ def _bulk_orders(count: int):
                 status="confirmed",
                 payment_status="paid",
                 feed_order_status="success",
+                fulfilment_status="awaiting_stone",
                 created_at=now - timedelta(hours=i % 700),
                 paid_at=now - timedelta(hours=i % 700),
                 confirmed_at=now - timedelta(hours=i % 700) + timedelta(minutes=i % 9),
@@ -386,3 +387,21 @@ def test_the_funnel_shows_shares_of_the_first_step():
 )
 def test_axis_tops_are_round_numbers(value, top):
     assert nice_ceiling(value) == top
+
+
+@pytest.mark.django_db
+def test_the_dashboard_shows_the_money_held_on_cards_and_for_how_long():
+    for hours, cents in ((50, 1_000_000), (3, 250_000)):
+        OrderFactory(
+            paid=True,
+            payment_status="authorized",
+            amount_cents=cents,
+            paid_at=NOW - timedelta(hours=hours),
+            created_at=NOW - timedelta(hours=hours, minutes=5),
+        )
+    OrderFactory(confirmed=True, paid_at=NOW - timedelta(hours=1))  # taken, not held
+
+    held = next(f for f in ops_dashboard(now=NOW).figures if f.label == "Money held on cards")
+    assert held.value == "$12,500.00 NZD"
+    assert held.note == "2 authorised payment(s) not yet captured; the oldest held for 2 days."
+    assert "payment_status__exact=authorized" in held.url

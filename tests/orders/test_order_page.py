@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from gateway.base import checkout_lifetime
 from orders.models import OrderEvent, Status
 from orders.selectors.shopper import order_receipt_url, order_shopper_status, shipping_address_lines
 from orders.services import (
@@ -131,17 +132,18 @@ def test_a_delayed_payment_is_processing_with_no_second_payment_offered(owner_cl
         assert 'action="/checkout/create/"' not in html
 
 
-def test_an_open_checkout_offers_to_complete_payment_and_a_closed_one_does_not(
-    owner_client, shopper, settings
+def test_an_open_checkout_offers_to_complete_payment_and_one_past_expires_at_is_expired(
+    owner_client, shopper
 ):
     order = OrderFactory(user=shopper)
     assert "Complete payment" in owner_client.get(url(order)).content.decode()
 
-    order.created_at = timezone.now() - timedelta(minutes=settings.CHECKOUT_EXPIRY_MINUTES + 1)
+    order.created_at = timezone.now() - checkout_lifetime() - timedelta(minutes=1)
     order.save(update_fields=["created_at"])
     page = text(owner_client.get(url(order)))
-    assert "Complete payment" not in page
-    assert "Your checkout has closed without a payment. You have not been charged." in page
+    assert "Complete payment" not in page and "Awaiting payment" not in page
+    assert "Checkout expired" in page
+    assert "The checkout expired before payment. Nothing was charged." in page
 
 
 def test_the_timeline_shows_shopper_steps_only(owner_client, shopper):
@@ -213,3 +215,12 @@ def test_order_numbers_keep_the_utc_date_in_a_new_zealand_store(monkeypatch, set
 
     assert order.order_number == "DO-20260315-0001"
     assert timezone.localtime(order.created_at).date().isoformat() == "2026-03-16"
+
+
+def test_a_delayed_payment_says_where_its_shipping_address_is(owner_client, shopper):
+    order = OrderFactory(user=shopper)
+    OrderEvent.objects.create(order=order, kind="payment_processing")
+    page = text(owner_client.get(url(order)))
+    assert "Payment processing" in page
+    assert "We don't have a shipping address" not in page
+    assert "The shipping address you gave at checkout shows here once your payment clears." in page

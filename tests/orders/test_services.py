@@ -200,7 +200,14 @@ ATTENTION_CASES = [
     ({"feed_order_status": "not_attempted"}, True),
     ({"feed_order_status": "pending", "feed_order_requested_at": NOW - STALL}, True),
     ({"feed_order_status": "pending", "feed_order_requested_at": NOW - RECENT}, False),
-    ({"feed_order_status": "success", "status": "confirmed"}, False),
+    (
+        {
+            "feed_order_status": "success",
+            "status": "confirmed",
+            "fulfilment_status": "awaiting_stone",
+        },
+        False,
+    ),
     ({"feed_order_status": "failed", "resolved_at": NOW}, False),
     ({"feed_order_status": "failed", "status": "cancelled", "payment_status": "refunded"}, False),
 ]

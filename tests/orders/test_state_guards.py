@@ -21,14 +21,23 @@ from orders.money import (
 )
 from orders.services import (
     DiamondUnavailable,
+    PaidSession,
     order_create,
     order_feed_order_retry,
+    order_fraud_warning,
     order_mark_expired,
+    order_mark_paid,
     order_resolve,
 )
-from orders.states import may, outcome_unknown
+from orders.states import LEGAL, may, outcome_unknown, state_of
 from orders.transitions import order_transition
-from tests.factories import DiamondFactory, OrderFactory, StaffFactory, UserFactory
+from tests.factories import (
+    DiamondFactory,
+    OrderFactory,
+    StaffFactory,
+    UserFactory,
+    order_in_state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -107,15 +116,18 @@ SECOND_ANSWERS = {
 }
 
 
-@pytest.mark.parametrize("refunded", [False, True], ids=["paid", "refunded"])
+@pytest.mark.parametrize("money", ["paid", "authorised", "refunded"])
 @pytest.mark.parametrize("second", sorted(SECOND_ANSWERS))
 @pytest.mark.parametrize("first", sorted(FIRST_ANSWERS))
-def test_an_attempts_answer_is_final(first, second, refunded):
+def test_an_attempts_answer_is_final(first, second, money):
     """The supplier's moves start only from a pending (or unknown) feed order: once an attempt
     was answered placed or refused, another answer for it is kept on the timeline and changes
-    nothing (refunded in between or not)."""
+    nothing (whether the money was taken, only held, or refunded in between)."""
     order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
-    if refunded:
+    if money == "authorised":
+        Order.objects.filter(pk=order.pk).update(payment_status=PaymentStatus.AUTHORIZED)
+        order.refresh_from_db()
+    if money == "refunded":
         assert order_mark_refunded(order=order)
     assert FIRST_ANSWERS[first](order)
     order.refresh_from_db()
@@ -128,19 +140,22 @@ def test_an_attempts_answer_is_final(first, second, refunded):
     assert order.events.filter(kind="feed_order_late_answer").count() == 1
 
 
-@pytest.mark.parametrize("refunded", [False, True], ids=["paid", "refunded"])
+@pytest.mark.parametrize("money", ["paid", "authorised", "refunded"])
 @pytest.mark.parametrize("answer", sorted(SECOND_ANSWERS))
-def test_a_superseded_attempts_answer_leaves_the_current_attempt_in_flight(answer, refunded):
+def test_a_superseded_attempts_answer_leaves_the_current_attempt_in_flight(answer, money):
     """Each supplier move is guarded by the attempt: attempt 1 (abandoned, outcome unknown,
     retried by ops) answers while attempt 2 is still with the supplier."""
     order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
+    if money == "authorised":
+        Order.objects.filter(pk=order.pk).update(payment_status=PaymentStatus.AUTHORIZED)
+        order.refresh_from_db()
     assert feed_order_abandon(order=order)
     order.refresh_from_db()
     assert order_feed_order_retry(order=order, reason="checked with the supplier")
     assert order_transition(
         order, "feed_order_started", attempt=2, feed_order_started_at=timezone.now()
     )
-    if refunded:
+    if money == "refunded":
         assert order_mark_refunded(order=order)
     order.refresh_from_db()
     before = (state(order), order.feed_order_attempt, order.feed_order_id)
@@ -304,3 +319,65 @@ def test_an_order_refunded_before_a_worker_took_it_on_never_reaches_the_supplier
 
     assert supplier.calls == 0
     assert state(order) == (Status.CANCELLED, PaymentStatus.REFUNDED, FeedOrderStatus.PENDING)
+
+
+@pytest.mark.parametrize("authorized", [False, True], ids=["paid", "authorised"])
+def test_a_mismatched_payment_never_moves_an_order_that_is_no_longer_open(authorized):
+    """A late event for a payment of the wrong amount (a retried session, a second payment)
+    on an order that is past pending payment records nothing and moves nothing."""
+    for legal in sorted(LEGAL):
+        if legal[0] == Status.PENDING_PAYMENT:
+            continue
+        order = order_in_state(legal)
+        session = PaidSession(
+            session_id=order.stripe_checkout_session_id,
+            payment_intent_id="pi_late_mismatch",
+            amount_total=order.amount_cents + 100,
+            currency=order.currency,
+            authorized=authorized,
+        )
+        assert order_mark_paid(order=order, session=session) is False, legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+        assert not order.events.filter(kind="payment_mismatch").exists(), legal
+
+
+def test_an_uncleared_fraud_warning_keeps_a_queued_supplier_order_from_starting(supplier):
+    """`feed_order_started` refuses while an early fraud warning stands (one that came before
+    the payment, or while the task waited in the queue); once ops clear it, the order goes."""
+    order = OrderFactory(paid=True, diamond__feed=supplier.name)
+    Order.objects.filter(pk=order.pk).update(fraud_warning_at=timezone.now())
+
+    assert not feed_order_place.call(order_id=order.pk, attempt=1)
+    assert supplier.calls == 0
+    assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.PENDING)
+
+    Order.objects.filter(pk=order.pk).update(fraud_cleared_at=timezone.now())
+    assert feed_order_place.call(order_id=order.pk, attempt=1)
+    assert supplier.calls == 1
+    assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
+
+
+def test_a_fraud_warning_stops_only_a_paid_order_whose_supplier_order_is_not_yet_placed():
+    """`feed_order_stopped` starts only from a paid order with a pending, untaken attempt: on
+    any other order (placed, refused, outcome unknown, cancelled, not yet paid) a warning is
+    recorded, and the order's state stays as it was."""
+    for legal in sorted(LEGAL):
+        if legal[0] == Status.PAID and legal[2] == FeedOrderStatus.PENDING:
+            continue
+        order = order_in_state(legal, feed_order_started_at=None)
+        outcome = order_fraud_warning(
+            order=order, stripe_event_id="", fraud_type="card_never_received"
+        )
+        assert outcome != "feed order stopped", legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+
+
+def test_a_fraud_warning_never_stops_an_attempt_a_worker_already_took_on():
+    """`feed_order_stopped` is guarded by `not_started`: once a worker has the attempt, the
+    supplier may already have the order, so a warning only alerts."""
+    order = OrderFactory(paid=True, feed_order_started_at=timezone.now())
+    outcome = order_fraud_warning(order=order, stripe_event_id="", fraud_type="card_never_received")
+    assert outcome == "alerted"
+    assert state(order) == (Status.PAID, PaymentStatus.PAID, FeedOrderStatus.PENDING)

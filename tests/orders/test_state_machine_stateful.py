@@ -17,6 +17,8 @@ moves an order, in any order and any number of times:
   or takes the order and holds its answer back: the held worker is later let go with its answer
   (accepted, refused or timed out; by then the attempt may be superseded) or dies mid-call;
 - ops retry the feed order, refund (with or without putting the stone back on sale), resolve;
+- the stone's way: ops receive, ship and deliver it, the shopper asks to return it, ops approve
+  and receive the return (refunded through Stripe; the stone back on sale or not);
 - time passes (every timestamp moved back in the database), and reconciliation runs (all of
   `payments_reconcile`, or one of its steps).
 
@@ -27,8 +29,8 @@ the supplier call, so it answers exactly when the rule lets it go).
 
 After every step these invariants hold:
 
-1. **Legal.** Every order's `(status, payment_status, feed_order_status)` is in
-   `orders.states.LEGAL`.
+1. **Legal.** Every order's `(status, payment_status, feed_order_status, fulfilment_status)`
+   is in `orders.states.LEGAL`.
 
 2. **The diamond agrees with its orders.** An order *holds* its diamond while it is
    `pending_payment` or `paid` (reserved), once `confirmed` (sold), and after a refund: sold if it
@@ -37,8 +39,9 @@ After every step these invariants hold:
    at the refund: `order_mark_refunded`'s rule). A `failed` or `expired` order holds nothing. So,
    per diamond: every order but its newest holds nothing, and the diamond is *available* when it
    has no order or its newest order holds nothing, *reserved* or *sold* as its newest order holds
-   it. (In particular: a late supplier answer for a refunded order never sells the stone, which
-   may by now be another shopper's checkout.)
+   it. A returned order whose stone ops put back on sale holds nothing. (In particular: a late
+   supplier answer for a refunded order never sells the stone, which may by now be another
+   shopper's checkout.)
 
 3. **Supplier orders.** The supplier double keeps a ledger of every `create_order` call: the
    order, the attempt the worker ran, the order's current attempt in the database at that moment,
@@ -62,7 +65,8 @@ After every step these invariants hold:
    orders for which `orders.states.attention_rule` (the Python side of `ATTENTION_RULES`) finds a
    reason, and both equal the issue's definition written out here independently: unresolved, and
    paid with the supplier order failed, unknown, not placed (payment mismatch) or pending for more
-   than 10 minutes; or refunded with the supplier order placed afterwards (never confirmed).
+   than 10 minutes; or refunded with the supplier order placed afterwards (never confirmed); or
+   confirmed with a return asked for, or a returned stone whose refund did not go through.
 
 5. **Nothing swallowed.** Every webhook delivery answers 200 and no stored event has a processing
    error; each order has at most one payment entry on its timeline; the table's answers
@@ -101,8 +105,18 @@ from gateway.base import GatewayError
 from gateway.registry import payment_gateway
 from notifications.models import Notification
 from orders.feed_orders import feed_order_place
+from orders.fulfilment import (
+    FulfilmentError,
+    order_mark_delivered,
+    order_return_approve,
+    order_return_receive,
+    order_return_request,
+    order_ship,
+    order_stone_receive,
+)
 from orders.models import FeedOrderStatus, Order, OrderEvent, OrderNumberCounter, Status
 from orders.money import (
+    PaymentActionError,
     order_mark_refunded,
 )
 from orders.services import (
@@ -203,6 +217,7 @@ class OrderMachine(RuleBasedStateMachine):
         self.released_at_refund: dict = {}
         self.released_in_flight: Counter = Counter()
         self.risky_retries: Counter = Counter()
+        self.restocked: set = set()  # returned orders whose stone ops put back on sale
         self.supplier_ids = iter(range(1, 10**6))
         ScriptedFeed.machine = self
 
@@ -527,6 +542,69 @@ class OrderMachine(RuleBasedStateMachine):
         changed = order_resolve(order=order, actor=self.staff, note="Checked with the supplier.")
         assert changed == allowed
 
+    # ------------------------------------------------------------------ the stone's way
+
+    @precondition(lambda self: Order.objects.filter(confirmed_at__isnull=False).exists())
+    @rule(
+        index=st.integers(0, 15),
+        move=st.sampled_from(
+            [
+                "stone_received",
+                "shipped",
+                "delivered",
+                "return_requested",
+                "return_approved",
+                "returned_keep",
+                "returned_restock",
+            ]
+        ),
+        follow=st.sampled_from([True, True, True, False]),
+    )
+    def ops_and_shopper_fulfil(self, index, move, follow):
+        """Ops receive, ship and deliver the stone, approve and receive a return (its refund
+        goes to Stripe, which may refuse it when a Dashboard refund has not reached us yet);
+        the shopper asks for a return. The table may refuse any of them."""
+        confirmed = set(
+            Order.objects.filter(confirmed_at__isnull=False).values_list("pk", flat=True)
+        )
+        order = self._pick([o for o in self.orders if o.pk in confirmed], index)
+        if follow:  # mostly the next step of the stone's way, so that histories reach returns
+            nxt = NEXT_STEP.get(order.fulfilment_status)
+            if nxt == "returned":
+                nxt = "returned_restock" if move.endswith("_restock") else "returned_keep"
+            move = nxt or move
+        name = move.removesuffix("_keep").removesuffix("_restock")
+        allowed = may(order, name, timezone.now())
+        if name == "stone_received":
+            changed = order_stone_receive(order=order, actor=self.staff)
+        elif name == "shipped":
+            changed = order_ship(
+                order=order, actor=self.staff, carrier="nzpost", tracking_number="NZ123"
+            )
+        elif name == "delivered":
+            changed = order_mark_delivered(order=order, actor=self.staff)
+        elif name == "return_requested":
+            changed = order_return_request(order=order, actor=order.user, reason="Too small.")
+        elif name == "return_approved":
+            changed = order_return_approve(order=order, actor=self.staff)
+        else:
+            restock = move == "returned_restock"
+            try:
+                order_return_receive(order=order, actor=self.staff, restock=restock)
+                changed = True
+            except FulfilmentError:
+                changed = False
+            except PaymentActionError:  # returned; the refund needs ops
+                changed = True
+            if changed:
+                if restock:
+                    self.restocked.add(order.pk)
+                order.refresh_from_db()
+                session = self._session(order)
+                if order.status == S.CANCELLED and session is not None:
+                    self._stripe_sends("charge.refunded", self.stripe.charge_for(session["id"]))
+        assert changed == allowed, (move, state_of(order))
+
     # ------------------------------------------------------------------ time and reconciliation
 
     @precondition(
@@ -549,6 +627,7 @@ class OrderMachine(RuleBasedStateMachine):
             "resolved_at",
             "feed_order_requested_at",
             "feed_order_started_at",
+            "delivered_at",
         )
         if minutes:
             for column in columns:
@@ -591,6 +670,8 @@ class OrderMachine(RuleBasedStateMachine):
 
     def _holds(self, order) -> str | None:
         """What `order` does to its diamond now: reserved, sold, or nothing (None)."""
+        if order.pk in self.restocked:  # returned, and back on sale
+            return None
         if order.status in (S.PENDING_PAYMENT, S.PAID):
             return Availability.RESERVED
         if order.status == S.CONFIRMED:
@@ -664,10 +745,22 @@ class OrderMachine(RuleBasedStateMachine):
         )
 
 
+NEXT_STEP = {
+    "awaiting_stone": "stone_received",
+    "received": "shipped",
+    "shipped": "delivered",
+    "delivered": "return_requested",
+    "return_requested": "return_approved",
+    "return_approved": "returned",
+}
+
+
 def _needs_attention_in_words(order, now) -> bool:
     """Issue 10's definition, written without the state module."""
     if order.resolved_at is not None:
         return False
+    if order.status == S.CONFIRMED:  # a return asked for, or back with us and not refunded
+        return order.fulfilment_status in ("return_requested", "returned")
     if order.status == S.PAID:
         if order.feed_order_status in (FS.FAILED, FS.UNKNOWN, FS.NOT_ATTEMPTED):
             return True

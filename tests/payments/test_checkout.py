@@ -9,6 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from catalog.models import Availability
+from gateway.base import checkout_lifetime
 from orders.models import Order, PaymentStatus, Status
 from payments.services import MESSAGES
 from tests.factories import DiamondFactory, OrderFactory
@@ -514,7 +515,7 @@ def test_another_shopper_gets_409_while_a_checkout_is_open(
 @pytest.mark.django_db
 def test_an_open_checkout_past_its_expiry_is_not_resumed(stripe_api, shopper_client, demo_diamond):
     api_post(shopper_client, {"diamond_id": str(demo_diamond.pk)})
-    Order.objects.update(created_at=timezone.now() - timedelta(minutes=31))
+    Order.objects.update(created_at=timezone.now() - checkout_lifetime() - timedelta(minutes=1))
 
     response = api_post(shopper_client, {"diamond_id": str(demo_diamond.pk)})
 

@@ -99,7 +99,8 @@ def test_a_failed_supplier_order_leaves_the_money_held_and_cancel_releases_it(
     assert manual.intent_for(order.stripe_checkout_session_id)["status"] == "canceled"
     assert not manual.calls("POST", "/v1/refunds")  # nothing charged, nothing to refund
     diamond.refresh_from_db()
-    assert diamond.availability == Availability.AVAILABLE
+    # The supplier refused the stone: off sale until a feed import lists it again.
+    assert diamond.availability == Availability.UNAVAILABLE
     assert not order.needs_attention
 
 

@@ -59,7 +59,11 @@ def test_refund_goes_through_stripe_then_cancels_the_order_and_frees_the_diamond
     )
     event = paid_order.events.get(kind="refunded")
     assert event.actor == staff
-    assert event.data == {"refund": refund_id, "amount_refunded_cents": paid_order.amount_cents}
+    assert event.data == {
+        "refund": refund_id,
+        "refund_cents": paid_order.amount_cents,
+        "amount_refunded_cents": paid_order.amount_cents,
+    }
     paid_order.diamond.refresh_from_db()
     assert paid_order.diamond.availability == Availability.AVAILABLE
 

@@ -43,9 +43,11 @@ def test_the_owner_of_a_paid_checkout_sees_payment_successful_with_stone_and_amo
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<h1" in html and "Payment Successful" in html
+    # The card is authorised, not charged: the page says so, not "Payment Successful".
+    assert "<h1" in html and "Payment Authorised" in html
+    assert "Payment Successful" not in html
     assert order.order_number in html
-    assert "Your diamond order is being processed." in html
+    assert "we charge your card once your diamond is confirmed" in html
     assert "Oval 1.50ct diamond" in html
     assert "$12,345.67 NZD" in html
     assert f'href="/account/orders/{order.order_number}/"' in html
@@ -69,7 +71,7 @@ def test_a_paid_order_is_successful_whatever_the_supplier_order_did(shopper, sho
     html = response.content.decode()
     assert response.status_code == 200
     assert "Payment Successful" in html
-    assert "Your diamond order is being processed." in html
+    assert "Payment received. We&#x27;re preparing your diamond" in html
     assert "withdrawn" not in html
 
 
@@ -149,7 +151,9 @@ def test_a_session_id_that_is_not_the_orders_is_not_looked_up(
     response = success_page(shopper_client, order, session_id=other.stripe_checkout_session_id)
 
     assert response.status_code == 200
-    assert "Payment Successful" in response.content.decode()  # Stripe was not asked
+    html = response.content.decode()
+    assert "Checking Your Payment" in html  # Stripe was not asked: no promise either way
+    assert "Payment Successful" not in html
     assert not retrieve_calls(stripe_api)
     order.refresh_from_db()
     assert order.status == Status.PENDING_PAYMENT
@@ -166,7 +170,7 @@ def test_stripe_failing_on_the_success_page_still_shows_the_page(
     response = success_page(shopper_client, order)
 
     assert response.status_code == 200
-    assert "Payment Successful" in response.content.decode()
+    assert "Checking Your Payment" in response.content.decode()
     order.refresh_from_db()
     assert order.status == Status.PENDING_PAYMENT
     assert order.order_number in caplog.text
@@ -183,7 +187,7 @@ def test_without_a_stripe_key_the_success_page_never_calls_stripe(
 
     response = success_page(shopper_client, order)
     assert response.status_code == 200
-    assert "Payment Successful" in response.content.decode()  # Stripe cannot be asked
+    assert "Checking Your Payment" in response.content.decode()  # Stripe cannot be asked
     assert not retrieve_calls(stripe_api)
 
 

@@ -1,0 +1,407 @@
+"""Stripe as it really is: events in any order, disputes and fraud warnings that name only
+their charge, refunds one by one and in another currency — against the strict Stripe double,
+signed, through the real webhook URL."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
+from catalog.models import Availability
+from notifications.models import Category, Notification
+from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from payments.models import WebhookEvent
+from tests.doubles.stripe import TEST_PHONE, TEST_SHIPPING, post_event, stripe_event
+from tests.factories import DemoDiamondFactory, OrderFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def start_checkout(shopper_client, diamond) -> Order:
+    response = shopper_client.post(
+        "/api/v2/checkout/create",
+        data=json.dumps({"diamond_id": str(diamond.pk)}),
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    return Order.objects.get(order_number=response.json()["orderNumber"])
+
+
+def deliver(client, event):
+    response = post_event(client, event)
+    assert response.status_code == 200, response.content
+    assert "processing failed" not in response.json()["message"]
+    return response
+
+
+def emails(order):
+    return Notification.objects.filter(
+        kind=Notification.Kind.EMAIL, reference=order.order_number
+    ).order_by("created_at", "id")
+
+
+def state(order):
+    order.refresh_from_db()
+    return (order.status, order.payment_status, order.feed_order_status)
+
+
+def assert_shipping_kept(order):
+    order.refresh_from_db()
+    assert order.shipping_name == TEST_SHIPPING["name"]
+    assert order.shipping_address["line1"] == TEST_SHIPPING["address"]["line1"]
+    assert order.shipping_address["city"] == TEST_SHIPPING["address"]["city"]
+    assert order.shipping_phone == TEST_PHONE
+
+
+@pytest.fixture
+def manual(settings, stripe_api):
+    settings.CHECKOUT_CAPTURE = "manual"
+    return stripe_api
+
+
+@pytest.fixture
+def automatic(settings, stripe_api):
+    settings.CHECKOUT_CAPTURE = "automatic"
+    return stripe_api
+
+
+# ---------------------------------------------------------------- the payment event first
+
+
+def test_the_authorisation_before_the_session_keeps_the_shipping_address(
+    manual, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    session = manual.complete(order.stripe_checkout_session_id)
+    intent = manual.intent_for(order.stripe_checkout_session_id)
+
+    deliver(client, stripe_event("payment_intent.amount_capturable_updated", intent))
+    (lookup,) = manual.calls("GET", "/v1/checkout/sessions")
+    assert lookup["params"]["payment_intent"] == intent["id"]
+    assert lookup["params"]["expand"] == ["data.payment_intent.latest_charge"]
+    assert_shipping_kept(order)
+    assert order.stripe_charge_id == intent["latest_charge"]
+    assert state(order) == (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
+
+    answer = deliver(client, stripe_event("checkout.session.completed", session))
+    assert answer.json()["message"].endswith("already handled.")
+    assert_shipping_kept(order)
+    assert order.events.filter(kind="authorized").count() == 1
+    received, confirmed = emails(order)
+    for email in (received, confirmed):
+        assert TEST_SHIPPING["address"]["line1"] in email.text
+    assert TEST_SHIPPING["address"]["line1"] in received.text
+
+
+def test_a_later_session_adds_the_details_an_order_lacks_and_erases_none(
+    automatic, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    session = automatic.complete(order.stripe_checkout_session_id)
+    deliver(client, stripe_event("checkout.session.completed", session))
+    Order.objects.filter(pk=order.pk).update(shipping_phone="", shipping_name="Kept Name")
+
+    answer = deliver(client, stripe_event("checkout.session.async_payment_succeeded", session))
+
+    assert "details added" in answer.json()["message"]
+    order.refresh_from_db()
+    assert order.shipping_phone == TEST_PHONE  # added
+    assert order.shipping_name == "Kept Name"  # not overwritten
+    assert order.events.filter(kind="paid").count() == 1
+
+
+# ---------------------------------------------------------------- found by charge
+
+
+def paid(stripe_api, client, order) -> dict:
+    deliver(
+        client,
+        stripe_event(
+            "checkout.session.completed", stripe_api.complete(order.stripe_checkout_session_id)
+        ),
+    )
+    return stripe_api.charge_for(order.stripe_checkout_session_id)
+
+
+@pytest.mark.parametrize("charge_known", [False, True])
+def test_a_dispute_as_stripe_publishes_it_reaches_its_order_and_alerts(
+    automatic, client, shopper_client, demo_diamond, charge_known
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    charge = paid(automatic, client, order)
+    if charge_known:
+        deliver(client, stripe_event("charge.succeeded", charge))
+    dispute = automatic.dispute(order.stripe_checkout_session_id, with_payment_intent=False)
+    assert dispute["payment_intent"] is None
+
+    deliver(client, stripe_event("charge.dispute.created", dispute))
+
+    order.refresh_from_db()
+    assert order.dispute_status == "needs_response"
+    assert order.stripe_charge_id == charge["id"]
+    assert order.attention.reason == "dispute_open"
+    assert Notification.objects.filter(category=Category.ORDER_DISPUTE).count() == 1
+    # Asked Stripe for the charge only when no order had it yet.
+    assert len(automatic.calls("GET", f"/v1/charges/{charge['id']}")) == (0 if charge_known else 1)
+
+
+def test_an_early_fraud_warning_as_stripe_publishes_it_reaches_its_order_and_alerts(
+    automatic, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    warning = automatic.early_fraud_warning(
+        order.stripe_checkout_session_id, with_payment_intent=False
+    )
+    assert warning["payment_intent"] is None
+
+    deliver(client, stripe_event("radar.early_fraud_warning.created", warning))
+
+    order.refresh_from_db()
+    assert order.fraud_warning_at is not None
+    assert order.attention.reason == "fraud_warning"
+    assert Notification.objects.filter(category=Category.ORDER_DISPUTE).count() == 1
+
+
+def test_a_dispute_on_a_charge_stripe_does_not_know_is_recorded_and_ignored(
+    automatic, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    dispute = automatic.dispute(order.stripe_checkout_session_id, with_payment_intent=False)
+    answer = deliver(client, stripe_event("charge.dispute.created", {**dispute, "charge": "ch_x"}))
+    assert "No order for charge ch_x" in answer.json()["message"]
+    order.refresh_from_db()
+    assert order.dispute_status == ""
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def test_two_partial_refunds_send_two_emails_each_with_its_own_amount(
+    automatic, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    first = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
+    first_event = stripe_event("charge.refunded", first)
+    deliver(client, first_event)
+    second = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=250_00)
+    deliver(client, stripe_event("charge.refunded", second))
+    deliver(client, {**first_event, "id": first_event["id"] + "late"})  # the first, again
+
+    order.refresh_from_db()
+    assert order.amount_refunded_cents == 350_00
+    assert order.events.filter(kind="partially_refunded").count() == 2
+    refunds = [e for e in emails(order) if e.title.startswith("Your refund")]
+    assert [e.title.split(" — ")[0] for e in refunds] == [
+        "Your refund of $100.00 NZD",
+        "Your refund of $250.00 NZD",
+    ]
+    assert "We've refunded $100.00 NZD" in refunds[0].text
+    assert "We've refunded $250.00 NZD" in refunds[1].text
+    assert "$350.00 NZD" in refunds[1].text  # and the total so far
+
+
+def test_a_refund_in_another_currency_is_not_booked_and_needs_attention(
+    automatic, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    charge = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
+    refund = {**charge["refunds"]["data"][0], "currency": "usd"}
+    in_usd = {**charge, "currency": "usd", "refunds": {**charge["refunds"], "data": [refund]}}
+
+    deliver(client, stripe_event("charge.refunded", in_usd))
+
+    order.refresh_from_db()
+    assert order.amount_refunded_cents == 0
+    assert order.payment_status == PaymentStatus.PAID
+    assert "USD" in order.stripe_mismatch
+    assert order.attention.reason == "stripe_mismatch"
+    assert order.events.filter(kind="stripe_mismatch").count() == 1
+    assert Notification.objects.filter(title__contains="cannot book").count() == 1
+    assert not [e for e in emails(order) if e.title.startswith("Your refund")]
+
+
+# ---------------------------------------------------------------- malformed data
+
+
+@pytest.mark.parametrize(
+    ("where", "wrong"),
+    [
+        ("charge", {"currency": 840}),
+        ("charge", {"payment_intent": "p" * 300}),
+        ("refund", {"created": "yesterday"}),
+    ],
+)
+def test_a_signed_event_with_wrong_field_types_is_recorded_and_ignored_once(
+    automatic, client, shopper_client, demo_diamond, where, wrong
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    charge = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
+    refund = {**charge["refunds"]["data"][0], **(wrong if where == "refund" else {})}
+    charge = {**charge, "refunds": {"data": [refund]}, **(wrong if where == "charge" else {})}
+    event = stripe_event("charge.refunded", charge)
+
+    response = post_event(client, event)
+    again = post_event(client, event)
+
+    assert response.status_code == 200
+    assert "malformed Stripe data" in response.json()["message"]
+    assert again.json()["message"] == "Already processed."
+    record = WebhookEvent.objects.get(stripe_event_id=event["id"])
+    assert record.processed_at is not None
+    assert record.processing_error.startswith("Malformed Stripe data")
+    assert not Notification.objects.filter(category=Category.WEBHOOK_FAILED).exists()
+    order.refresh_from_db()
+    assert order.amount_refunded_cents == 0
+
+
+# ---------------------------------------------------------------- any order, same order
+
+
+OUTCOMES = {
+    # outcome: (capture method, what happens at Stripe, then the events Stripe sends)
+    "authorised then captured": "manual",
+    "automatic capture": "automatic",
+    "delayed method paid": "automatic",
+    "delayed method failed": "automatic",
+    "expired": "automatic",
+    "disputed": "automatic",
+    "fraud warning before the supplier order": "manual",
+}
+
+
+# What the shopper gives at Checkout.
+SHOPPER = {"shipping": TEST_SHIPPING, "phone": TEST_PHONE}
+
+
+def outcome_events(stripe_api, order, outcome) -> list[dict]:
+    """The events Stripe sends for one payment ending in `outcome`, as of now."""
+    session_id = order.stripe_checkout_session_id
+    if outcome == "expired":
+        return [stripe_event("checkout.session.expired", stripe_api.expire(session_id))]
+    if outcome.startswith("delayed"):
+        completed = stripe_api.complete(session_id, payment_status="unpaid", **SHOPPER)
+        settled = stripe_api.settle(session_id, succeeded=outcome.endswith("paid"))
+        events = [stripe_event("checkout.session.completed", completed)]
+        if outcome.endswith("failed"):
+            return [*events, stripe_event("checkout.session.async_payment_failed", settled)]
+        return [
+            *events,
+            stripe_event("checkout.session.async_payment_succeeded", settled),
+            stripe_event("payment_intent.succeeded", stripe_api.intent_for(session_id)),
+            stripe_event("charge.succeeded", stripe_api.charge_for(session_id)),
+        ]
+    session = stripe_api.complete(session_id, **SHOPPER)
+    intent = stripe_api.intent_for(session_id)
+    intent_type = (
+        "payment_intent.amount_capturable_updated"
+        if intent["status"] == "requires_capture"
+        else "payment_intent.succeeded"
+    )
+    events = [
+        stripe_event("checkout.session.completed", session),
+        stripe_event(intent_type, intent),
+        stripe_event("charge.succeeded", stripe_api.charge_for(session_id)),
+    ]
+    if outcome == "disputed":
+        dispute = stripe_api.dispute(session_id, with_payment_intent=False)
+        events.append(stripe_event("charge.dispute.created", dispute))
+    if outcome.startswith("fraud warning"):
+        warning = stripe_api.early_fraud_warning(session_id, with_payment_intent=False)
+        events.append(stripe_event("radar.early_fraud_warning.created", warning))
+    return events
+
+
+def final(order) -> dict:
+    """What must not depend on the order of the events."""
+    order.refresh_from_db()
+    kinds = sorted(set(order.events.values_list("kind", flat=True)) - {"payment_processing"})
+    # Whether the shopper hears "processing" depends on whether that news came before the
+    # settlement: the one email (and timeline entry) that may.
+    titles = [
+        title.split(" — ")[0]
+        for title in emails(order).values_list("title", flat=True)
+        if not title.startswith("Your payment is processing")
+    ]
+    return {
+        "state": (order.status, order.payment_status, order.feed_order_status),
+        "shipping": (order.shipping_name, order.shipping_address, order.shipping_phone),
+        "ids": (bool(order.stripe_payment_intent_id), bool(order.stripe_charge_id)),
+        "amounts": (order.amount_refunded_cents, bool(order.stripe_receipt_url)),
+        "dispute": order.dispute_status,
+        "fraud warning": order.fraud_warning_at is not None,
+        "kinds": kinds,
+        "kinds once": all(order.events.filter(kind=kind).count() == 1 for kind in kinds),
+        "emails": sorted(titles),
+        "emails once": len(titles) == len(set(titles)),
+        "supplier orders": order.events.filter(
+            kind__in=("feed_order_succeeded", "supplier_confirmed")
+        ).count(),
+        "alerts": sorted(
+            Notification.objects.filter(kind=Notification.Kind.SLACK, reference=order.order_number)
+            .exclude(category=Category.ORDER_COMPLETED)
+            .values_list("category", flat=True)
+        ),
+    }
+
+
+@pytest.mark.parametrize("outcome", OUTCOMES)
+def test_every_order_of_a_payments_events_ends_in_the_same_order(stripe_api, settings, outcome):
+    """Hypothesis shuffles the payment's events and mixes in redeliveries (the same event id
+    again, or the same object in another event); the worker runs after the last delivery, as
+    a busy worker may. Every ordering ends as the events' own order does: the same states,
+    shipping, ids, amounts, timeline kinds, and each email and alert once."""
+    settings.CHECKOUT_CAPTURE = OUTCOMES[outcome]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = Client()
+
+    def run(order_of, repeats) -> dict:
+        order = OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
+        stripe_api.open_session(
+            session_id=order.stripe_checkout_session_id,
+            amount_total=order.amount_cents,
+            currency=order.currency,
+            metadata={"order_id": str(order.pk), "order_number": order.order_number},
+            client_reference_id=order.order_number,
+            customer_email=order.user.email,
+            capture_method=OUTCOMES[outcome],
+        )
+        events = outcome_events(stripe_api, order, outcome)
+        sequence = [events[i] for i in order_of(len(events))]
+        for position, index, copy in repeats:
+            again = sequence[index % len(sequence)]
+            if copy:  # the same news in another event
+                again = {**again, "id": f"{again['id']}c{position}"}
+            sequence.insert(position % (len(sequence) + 1), again)
+        for event in sequence:
+            deliver(client, event)
+        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+        return final(order)
+
+    expected = run(lambda n: range(n), [])
+    assert expected["kinds once"] and expected["emails once"]
+    if outcome not in ("expired", "delayed method failed"):
+        assert expected["shipping"][0] == TEST_SHIPPING["name"]
+        assert expected["ids"] == (True, True)
+        supplier_orders = 0 if outcome.startswith("fraud") else 1
+        assert expected["supplier orders"] == supplier_orders
+
+    @hypothesis_settings(max_examples=6, deadline=None, derandomize=True)
+    @given(
+        order_of=st.permutations(range(5)).map(lambda p: lambda n: [i for i in p if i < n]),
+        repeats=st.lists(
+            st.tuples(st.integers(0, 8), st.integers(0, 8), st.booleans()), max_size=3
+        ),
+    )
+    def same_order(order_of, repeats):
+        assert run(order_of, repeats) == expected
+
+    same_order()
