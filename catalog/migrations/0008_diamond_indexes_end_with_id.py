@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ("catalog", "0005_diamond_indexes_carry_filters"),
+        ("catalog", "0007_shipping_and_returns_pages"),
     ]
 
     operations = [
