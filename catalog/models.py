@@ -147,16 +147,17 @@ class Diamond(models.Model):
             # Both also carry origin, shape, the grades and the lab as (trailing) keys, so
             # every catalog filter is checked in the index: a range on one column sorted by
             # the other, and the capped count under any filters, visit the table only for
-            # stones that match.
+            # stones that match. And both end with the id, so a page's ids are read from the
+            # index alone (`catalog.selectors.diamond_page`) and only its rows from the table.
             models.Index(
-                fields=["price_model_nzd", "carats", *FILTER_KEY_COLUMNS],
+                fields=["price_model_nzd", "carats", *FILTER_KEY_COLUMNS, "id"],
                 condition=Q(availability="available"),
-                name="diamond_avail_price_filters",
+                name="diamond_avail_price_page",
             ),
             models.Index(
-                fields=["carats", "price_model_nzd", *FILTER_KEY_COLUMNS],
+                fields=["carats", "price_model_nzd", *FILTER_KEY_COLUMNS, "id"],
                 condition=Q(availability="available"),
-                name="diamond_avail_carats_filters",
+                name="diamond_avail_carats_page",
             ),
             models.Index(
                 fields=["availability", "shape", "price_model_nzd"], name="diamond_avail_shape"

@@ -12,8 +12,8 @@ from catalog.forms import GRADE_HELP, CatalogFilterForm
 from catalog.models import Diamond
 from catalog.selectors import (
     COMPARE_LIMIT,
+    DiamondResults,
     compare_ids,
-    diamond_list,
     diamonds_by_ids,
 )
 from catalog.services import CompareFull, compare_add, compare_clear, compare_remove
@@ -29,13 +29,15 @@ class CappedPaginator(Paginator):
 
     Past `cap` matches, `capped` is true, `count` is `cap` and the pages stop there: the
     catalog then says "10,000+ diamonds" and asks the shopper to narrow the filters.
+    Takes a queryset, or `DiamondResults` (counted by its queryset, paged by its slices).
     """
 
     cap = 10_000
 
     @cached_property
     def _counted(self) -> int:
-        return self.object_list.order_by()[: self.cap + 1].count()
+        queryset = getattr(self.object_list, "queryset", self.object_list)
+        return queryset.order_by()[: self.cap + 1].count()
 
     @cached_property
     def count(self) -> int:
@@ -73,7 +75,7 @@ def _page_notice(raw: str | None, page) -> str:
 def diamond_list_view(request):
     form = CatalogFilterForm(request.GET or None)
     filters = form.chosen_filters()
-    diamonds = diamond_list(filters=filters, sort=form.chosen_sort())
+    diamonds = DiamondResults(filters=filters, sort=form.chosen_sort())
     raw_page = request.GET.get("page")
     page = CappedPaginator(diamonds, PAGE_SIZE).get_page(raw_page)
     query = catalog_query(request.GET)

@@ -102,6 +102,26 @@ def test_store_owned_availability_survives_an_import():
 
 
 @pytest.mark.django_db
+def test_a_store_owned_stone_the_feed_has_not_changed_is_not_written():
+    run("demo")
+    ids = [s.supplier_stone_id for s in demo_stones()[:2]]
+    for stone_id, availability in zip(ids, ["reserved", "sold"], strict=True):
+        Diamond.objects.filter(supplier_stone_id=stone_id).update(availability=availability)
+    before = dict(
+        Diamond.objects.filter(supplier_stone_id__in=ids).values_list(
+            "supplier_stone_id", "updated_at"
+        )
+    )
+
+    out, _ = run("demo")
+
+    assert "0 created, 0 updated, 40 unchanged" in out
+    after = Diamond.objects.filter(supplier_stone_id__in=ids)
+    assert {d.supplier_stone_id: d.updated_at for d in after} == before
+    assert sorted(d.availability for d in after) == ["reserved", "sold"]
+
+
+@pytest.mark.django_db
 def test_limit_imports_only_that_many():
     out, _ = run("demo", "--limit", "10", "--batch-size", "4")
     assert "10 created, 0 updated, 0 unchanged, 0 skipped" in out

@@ -2,13 +2,18 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from catalog import selectors
 from catalog.models import Availability, Diamond
 from catalog.selectors import (
+    DiamondResults,
     diamond_filter_values,
     diamond_filter_values_forget,
     diamond_list,
+    diamond_page,
 )
 from feeds.base import Stone
 from feeds.importing import diamonds_upsert, diamonds_withdraw_missing
@@ -120,6 +125,101 @@ def three_stones():
 )
 def test_sort_orders(three_stones, sort, expected):
     assert ids(diamond_list(filters={}, sort=sort)) == expected
+
+
+@pytest.fixture
+def correlated_stones():
+    """90 stones whose price rises with carats (the catalog's usual shape), in two
+    origins, with ties on price and on carats, a few not available or unpriced."""
+    stones = []
+    for i in range(90):
+        carats = Decimal("0.30") + Decimal(i % 30) * Decimal("0.07")
+        lab_grown = i % 3 == 0
+        price = int(carats * 4000) // (4 if lab_grown else 1) + (i % 2) * 100
+        stones.append(
+            DiamondFactory.build(
+                supplier_stone_id=f"S{i:03d}",
+                carats=carats,
+                price_model_nzd=Decimal(price),
+                lab_grown=lab_grown,
+                color="DEFGH"[i % 5],
+                shape=("ROUND", "OVAL")[i % 2],
+                availability="sold" if i % 17 == 5 else "available",
+            )
+        )
+    stones[7].price_model_nzd = None
+    Diamond.objects.bulk_create(stones)
+
+
+PAGE_CASES = [
+    ({"carat_min": Decimal("1.00"), "carat_max": Decimal("1.50")}, "-price"),
+    ({"carat_min": Decimal("1.00"), "carat_max": Decimal("1.50")}, "price"),
+    ({"carat_min": Decimal("0.995"), "carat_max": Decimal("1.505")}, "-price"),
+    ({"carat_min": Decimal("1.5")}, "price"),
+    ({"carat_max": Decimal("0.9"), "color": ["D", "E"]}, "-price"),
+    ({"carat_min": Decimal("2.5"), "carat_max": Decimal("2.0")}, "price"),
+    ({"price_min": Decimal("1000"), "price_max": Decimal("3000")}, "-carats"),
+    ({"price_min": Decimal("1000"), "price_max": Decimal("3000")}, "carats"),
+    ({"price_max": Decimal("2000"), "origin": "lab_grown", "shape": "OVAL"}, "-carats"),
+    ({"price_min": Decimal("1000"), "carat_min": Decimal("0.5")}, "carats"),
+    ({}, "price"),
+    ({"shape": "OVAL"}, "-carats"),
+    ({"carat_min": Decimal("1.0")}, "newest"),
+]
+
+
+@pytest.mark.parametrize(("filters", "sort"), PAGE_CASES)
+@pytest.mark.parametrize(("offset", "limit"), [(0, 5), (5, 5), (12, 7), (40, 10), (0, 100)])
+def test_a_page_is_that_slice_of_the_sorted_list(correlated_stones, filters, sort, offset, limit):
+    expected = ids(diamond_list(filters=filters, sort=sort)[offset : offset + limit])
+
+    assert ids(diamond_page(filters=filters, sort=sort, offset=offset, limit=limit)) == expected
+
+
+def test_the_paginator_reads_pages_and_counts_through_the_results(correlated_stones):
+    results = DiamondResults(filters={"carat_min": Decimal("1")}, sort="-price")
+
+    assert ids(results[3:8]) == ids(results.queryset[3:8])
+    with pytest.raises(TypeError):
+        results[3]
+
+
+@pytest.mark.parametrize(("filters", "sort"), PAGE_CASES)
+def test_past_the_walk_limit_a_page_reads_the_plain_way(
+    correlated_stones, monkeypatch, filters, sort
+):
+    monkeypatch.setattr(selectors, "CARAT_WALK_MAX_WEIGHTS", 3)
+    expected = ids(diamond_list(filters=filters, sort=sort)[2:9])
+
+    assert ids(diamond_page(filters=filters, sort=sort, offset=2, limit=7)) == expected
+
+
+@pytest.mark.parametrize(
+    ("filters", "sort", "walks"),
+    [
+        ({"carat_min": Decimal("1.00"), "carat_max": Decimal("1.50")}, "-price", True),
+        ({"price_min": Decimal("1000"), "price_max": Decimal("3000")}, "-carats", True),
+        ({"carat_min": Decimal("1.00")}, "carats", False),
+        ({"price_min": Decimal("1000")}, "price", False),
+        ({"carat_min": Decimal("1.00")}, "newest", False),
+        ({}, "price", False),
+    ],
+)
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="the carat walk is PostgreSQL's (generate_series, LATERAL); elsewhere pages read "
+    "the plain way, which the tests above compare",
+)
+def test_a_range_sorted_by_the_other_column_visits_the_carat_weights(
+    correlated_stones, filters, sort, walks
+):
+    """On PostgreSQL (generate_series and LATERAL): price and carats rise together, so the
+    page's ids come from each carat weight of the range instead of the sort's whole order."""
+    with CaptureQueriesContext(connection) as queries:
+        diamond_page(filters=filters, sort=sort, offset=0, limit=5)
+
+    assert any("generate_series" in q["sql"] for q in queries) is walks
 
 
 def test_filter_values_come_from_available_stock_in_grading_order():
