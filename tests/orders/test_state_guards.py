@@ -10,13 +10,15 @@ from django.utils import timezone
 from catalog.models import Availability, Diamond
 from catalog.services import diamond_move
 from feeds import base
+from orders.carriers import carrier_choices
 from orders.feed_orders import (
     feed_order_abandon,
     feed_order_place,
     feed_order_record_failure,
     feed_order_record_success,
 )
-from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+from orders.fulfilment import order_mark_delivered, order_ship, order_stone_receive
+from orders.models import FeedOrderStatus, FulfilmentStatus, Order, PaymentStatus, Status
 from orders.money import (
     order_mark_refunded,
     order_mark_voided,
@@ -420,3 +422,33 @@ def test_a_supplier_confirmation_sells_only_a_stone_the_order_still_holds():
         assert diamond_move(diamonds=[diamond.pk], move="sell") == 0
         diamond.refresh_from_db()
         assert diamond.availability == availability
+
+
+@pytest.mark.parametrize(
+    ("move", "allowed_from"),
+    [
+        (
+            lambda order: order_stone_receive(order=order, actor=None),
+            FulfilmentStatus.AWAITING_STONE,
+        ),
+        (
+            lambda order: order_ship(
+                order=order, actor=None, carrier=carrier_choices()[0][0], tracking_number="T1"
+            ),
+            FulfilmentStatus.RECEIVED,
+        ),
+        (lambda order: order_mark_delivered(order=order, actor=None), FulfilmentStatus.SHIPPED),
+    ],
+    ids=["receive", "ship", "deliver"],
+)
+def test_the_stone_moves_forward_one_step_at_a_time(move, allowed_from):
+    """Each step of the stone's way starts only from the step before it: receiving, shipping
+    or delivering again (a double click, a stale page) never takes an order back a step or
+    skips one."""
+    for legal in sorted(LEGAL):
+        if legal[0] != Status.CONFIRMED or legal[3] == allowed_from:
+            continue
+        order = order_in_state(legal)
+        assert not move(order), legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
