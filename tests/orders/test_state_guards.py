@@ -17,7 +17,12 @@ from orders.feed_orders import (
     feed_order_record_failure,
     feed_order_record_success,
 )
-from orders.fulfilment import order_mark_delivered, order_ship, order_stone_receive
+from orders.fulfilment import (
+    order_mark_delivered,
+    order_return_request,
+    order_ship,
+    order_stone_receive,
+)
 from orders.models import FeedOrderStatus, FulfilmentStatus, Order, PaymentStatus, Status
 from orders.money import (
     order_mark_refunded,
@@ -450,5 +455,19 @@ def test_the_stone_moves_forward_one_step_at_a_time(move, allowed_from):
             continue
         order = order_in_state(legal)
         assert not move(order), legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+
+
+def test_a_return_is_requested_only_of_a_delivered_stone():
+    """`return_requested` starts only from `delivered`: a second request (already requested,
+    approved or returned) or one before delivery changes nothing, even within the window."""
+    for legal in sorted(LEGAL):
+        if legal[0] != Status.CONFIRMED or legal[3] == FulfilmentStatus.DELIVERED:
+            continue
+        order = order_in_state(legal)
+        Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now())
+        order.refresh_from_db()
+        assert not order_return_request(order=order, actor=None, reason="Too small"), legal
         order.refresh_from_db()
         assert state_of(order) == legal
