@@ -108,6 +108,10 @@ class SimulatorGateway:
             raise GatewayError(f"No such charge: {charge_id!r}", not_found=True)
         return charge_object(checkout)
 
+    def refunds_for_charge(self, charge_id: str) -> list[dict]:
+        checkout = _checkout(charge_id=charge_id)
+        return [refund_object(checkout, refund) for refund in reversed(checkout.refunds)]
+
     def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
         return _intent_move(payment_intent_id, to="succeeded", payment_status="paid")
 

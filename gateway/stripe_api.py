@@ -87,6 +87,15 @@ class StripeGateway:
         except Exception as exc:
             raise gateway_error(exc) from exc
 
+    def refunds_for_charge(self, charge_id: str) -> list[dict]:
+        """Every refund of a charge, newest first: `charge.refunded` carries only the total
+        (since API version 2022-11-15 a charge's `refunds` is sent only when expanded)."""
+        try:
+            listed = self.client().v1.refunds.list(params={"charge": charge_id, "limit": 100})
+            return [refund.to_dict() for refund in listed.auto_paging_iter()]
+        except Exception as exc:
+            raise gateway_error(exc) from exc
+
     def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
         """Capture the held payment. With one key per order, a retry after a timeout repeats
         the same request (Stripe answers it once), never a second capture."""

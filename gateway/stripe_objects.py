@@ -426,7 +426,6 @@ def charge(
         "receipt_email": None,
         "receipt_number": None,
         "refunded": False,
-        "refunds": list_object(url=f"/v1/charges/{id}/refunds", data=[]),
         "review": None,
         "shipping": copy.deepcopy(shipping),
         "source": None,
@@ -540,15 +539,16 @@ def charge_captured(charge: dict, *, amount: int | None = None) -> dict:
 def charge_refunded(charge: dict, *, refund: dict) -> dict:
     """A refund of the charge (ours, one made in the Dashboard, or the release of an
     uncaptured authorisation): the running total in `amount_refunded`, `refunded` once nothing
-    is left, the refund first in `refunds`."""
+    is left. The charge does not list its refunds (Stripe sends `refunds` only when it is
+    expanded); `GET /v1/refunds?charge=…` does."""
     total = charge["amount_refunded"] + refund["amount"]
-    refunds = charge["refunds"]
-    return _evolve(
-        charge,
-        amount_refunded=total,
-        refunded=total >= charge["amount"],
-        refunds=list_object(url=refunds["url"], data=[refund, *refunds["data"]]),
-    )
+    return _evolve(charge, amount_refunded=total, refunded=total >= charge["amount"])
+
+
+def charge_refund_failed(charge: dict, *, refund: dict) -> dict:
+    """A refund of the charge failed: its amount is no longer refunded."""
+    total = charge["amount_refunded"] - refund["amount"]
+    return _evolve(charge, amount_refunded=total, refunded=total >= charge["amount"])
 
 
 def charge_disputed(charge: dict) -> dict:
@@ -601,6 +601,17 @@ def refund(
         "status": status,
         "transfer_reversal": None,
     }
+
+
+def refund_failed(refund: dict, *, failure_reason: str = "expired_or_canceled_card") -> dict:
+    """The bank could not return the money: Stripe marks the refund failed and says why
+    (`failure_reason`, a field Stripe sends only on a failed refund)."""
+    return _evolve(
+        refund,
+        status="failed",
+        failure_reason=failure_reason,
+        failure_balance_transaction=_derived_id("txn", refund["id"] + "f"),
+    )
 
 
 def dispute(

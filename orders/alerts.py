@@ -104,7 +104,7 @@ def alert_stripe_mismatch(*, order: Order, problem: str):
         order,
         category=Category.ORDER_PAYMENT_FAILURE,
         title=f"Stripe reported what {order.order_number} cannot book",
-        text=f"{problem} Nothing was booked: check the payment in Stripe, then resolve.",
+        text=f"{problem} Check the payment in Stripe, then resolve.",
         dedupe_key=f"stripe-mismatch-{order.pk}-{digest}",
     )
 

@@ -12,10 +12,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import transaction
 from django.utils import timezone
 
+from core.money import money_display
 from orders.models import Order, Status
-from orders.money import order_mark_captured, order_mark_refunded, order_mark_voided
+from orders.money import (
+    order_mark_captured,
+    order_mark_refunded,
+    order_mark_voided,
+    order_refunds_booked,
+)
 from orders.selectors.payments import PaymentRef, order_for_payment
 from orders.services import (
     PaidSession,
@@ -58,11 +65,18 @@ class DisputeFact:
 
 @dataclass(frozen=True)
 class RefundFact:
-    """One refund of the order's charge: its id, amount and currency."""
+    """One refund of the order's charge: its id, amount, currency and Stripe's status
+    (`pending` and `succeeded` have moved the money; `failed` and `canceled` returned it)."""
 
     refund_id: str
     amount: int
     currency: str
+    status: str = "succeeded"
+    failure_reason: str = ""
+
+
+REFUND_MOVED = ("succeeded", "pending")
+REFUND_UNDONE = ("failed", "canceled")
 
 
 def _currency_mismatch(order: Order, currency: str, what: str, stripe_event_id: str) -> str:
@@ -73,7 +87,7 @@ def _currency_mismatch(order: Order, currency: str, what: str, stripe_event_id: 
         return ""
     problem = (
         f"Stripe reported {what} in {currency.upper()}, but the order is in "
-        f"{order.currency.upper()}."
+        f"{order.currency.upper()}. It was not booked."
     )
     order_note_stripe_mismatch(order=order, problem=problem, stripe_event_id=stripe_event_id)
     return f"{what} in {currency.upper()}, not {order.currency.upper()}: not booked, noted."
@@ -165,45 +179,77 @@ def void_seen(*, ref: PaymentRef, reason: str, stripe_event_id: str = "") -> App
     return _apply(ref, apply)
 
 
+def order_refund_undone(
+    *,
+    order: Order,
+    refund_id: str,
+    refund_cents: int,
+    status: str,
+    reason: str = "",
+    stripe_event_id: str = "",
+) -> bool:
+    """Stripe reports that a refund the order has booked failed (or was cancelled): the
+    customer has not received that money. The order keeps its books as they are and ops are
+    told, once per refund; a refund never booked changes nothing."""
+    with transaction.atomic(savepoint=False):
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if refund_id not in order_refunds_booked(order=locked):
+            return False
+        if locked.events.filter(kind="stripe_mismatch", data__refund=refund_id).exists():
+            return False
+        why = f" ({reason.replace('_', ' ')})" if reason else ""
+        problem = (
+            f"Stripe reports that refund {refund_id} of "
+            f"{money_display(refund_cents, locked.currency)} {status}{why}: the customer has "
+            "not received it, though the order counts it as refunded."
+        )
+        order_note_stripe_mismatch(
+            order=locked,
+            problem=problem,
+            stripe_event_id=stripe_event_id,
+            data={"refund": refund_id, "status": status},
+        )
+    return True
+
+
 def refund_seen(
     *,
     ref: PaymentRef,
     refunds: list[RefundFact],
-    amount_refunded: int | None = None,
     currency: str = "",
     stripe_event_id: str = "",
 ) -> Applied:
     """Refunds of the order's charge, ours or made in the Stripe Dashboard: each booked once
-    by its id, in the order Stripe made them. Without the list (`refunds` empty) the charge's
-    total `amount_refunded` books what is not booked yet. An amount in another currency than
-    the order's is not booked: it is noted for ops."""
+    by its id, in the order Stripe made them, when its money has moved. A booked refund that
+    failed, and an amount in another currency than the order's, are noted for ops."""
 
     def apply(order):
         if ref.charge_id:
             order_details_fill(order=order, charge_id=ref.charge_id)
         if mismatch := _currency_mismatch(order, currency, "a refund", stripe_event_id):
             return True, mismatch
-        booked = []
+        done = []
         for refund in refunds:
             if mismatch := _currency_mismatch(order, refund.currency, "a refund", stripe_event_id):
                 return True, mismatch
-            if order_mark_refunded(
+            if refund.status in REFUND_MOVED and order_mark_refunded(
                 order=order,
                 refund_id=refund.refund_id,
                 refund_cents=refund.amount,
                 stripe_event_id=stripe_event_id,
             ):
-                booked.append(refund.refund_id)
-        if (
-            not refunds
-            and amount_refunded
-            and order_mark_refunded(
-                order=order, amount_refunded_cents=amount_refunded, stripe_event_id=stripe_event_id
-            )
-        ):
-            booked.append("refund")
-        if booked:
-            return True, f"{', '.join(booked)} recorded."
+                done.append(f"{refund.refund_id} recorded")
+            if refund.status in REFUND_UNDONE and order_refund_undone(
+                order=order,
+                refund_id=refund.refund_id,
+                refund_cents=refund.amount,
+                status=refund.status,
+                reason=refund.failure_reason,
+                stripe_event_id=stripe_event_id,
+            ):
+                done.append(f"{refund.refund_id} {refund.status}, noted")
+        if done:
+            return True, "; ".join(done) + "."
         return False, "refund already recorded."
 
     return _apply(ref, apply)

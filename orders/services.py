@@ -288,16 +288,23 @@ def order_details_fill(
     return changed
 
 
-def order_note_stripe_mismatch(*, order: Order, problem: str, stripe_event_id: str = "") -> None:
-    """Stripe reported something the order cannot book (an amount in another currency than
-    the order's): kept on the order for ops, who are alerted; nothing is booked."""
+def order_note_stripe_mismatch(
+    *, order: Order, problem: str, stripe_event_id: str = "", data: dict | None = None
+) -> None:
+    """Stripe reported something the order's books cannot match (an amount in another
+    currency than the order's, a booked refund that failed): kept on the order for ops, who
+    are alerted."""
     with transaction.atomic(savepoint=False):
         Order.objects.filter(pk=order.pk).update(
             stripe_mismatch=problem, resolved_at=None, resolved_by=None, updated_at=timezone.now()
         )
         order.stripe_mismatch, order.resolved_at, order.resolved_by = problem, None, None
         order_event_record(
-            order=order, kind="stripe_mismatch", message=problem, stripe_event_id=stripe_event_id
+            order=order,
+            kind="stripe_mismatch",
+            message=problem,
+            stripe_event_id=stripe_event_id,
+            data=data,
         )
         alert_stripe_mismatch(order=order, problem=problem)
 

@@ -390,7 +390,7 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "stripe_mismatch",
-        "Stripe reported an amount in another currency than the order's, so it was not booked.",
+        "Stripe reported what the order's books cannot match (the note says what).",
         {},
         nonblank=("stripe_mismatch",),
     ),

@@ -141,7 +141,9 @@ def webhook_event_process(*, record: WebhookEvent, retry: bool = False) -> tuple
 
 PAYMENT_INTENT_EVENTS = ("payment_intent.amount_capturable_updated", "payment_intent.succeeded")
 CHARGE_EVENTS = ("charge.succeeded", "charge.captured", "charge.refunded")
+REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed")
 CHARGED_EVENTS = (
+    *REFUND_EVENTS,
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",
@@ -159,6 +161,8 @@ def _fetched(event_type: str, obj: dict) -> dict:
         return _session_for_payment_intent(obj)
     if event_type in CHARGED_EVENTS:
         return _order_of_charge(charged_ref(obj))
+    if event_type == "charge.refunded":
+        return _refunds_of_charge(obj)
     if event_type in CHARGE_EVENTS:
         return _order_of_charge(charge_ref(obj))
     return {}
@@ -215,6 +219,16 @@ def _order_of_charge(ref: PaymentRef) -> dict:
             raise
         return {}
     return {"payment_intent": intent_id, "order_id": intent_ref(intent).order_id}
+
+
+def _refunds_of_charge(charge: dict) -> dict:
+    """`charge.refunded` carries the charge's total, not its refunds (Stripe sends `refunds`
+    only when expanded): for an order's charge, Stripe's list of them."""
+    found = _order_of_charge(charge_ref(charge))
+    ref = _found(charge_ref(charge), found.get("payment_intent", ""), found.get("order_id", ""))
+    if not ref.charge_id or order_for_payment(ref) is None:
+        return found
+    return {**found, "refunds": payment_gateway().refunds_for_charge(ref.charge_id)}
 
 
 # ---------------------------------------------------------------------------- the event table
@@ -302,28 +316,26 @@ def _on_payment_intent_canceled(intent: dict, record: WebhookEvent) -> Applied:
     )
 
 
-def _refunds(charge: dict) -> list[RefundFact]:
-    """The charge's refunds that moved money (succeeded or pending), oldest first."""
-    listed = stripe_object(charge, "refunds")
-    data = listed.get("data") or []
-    if not isinstance(data, list):
-        raise MalformedStripeData("charge.refunds.data is not a list")
-    refunds = []
-    for refund in data:
+def _refund_facts(refunds: list) -> list[RefundFact]:
+    """Stripe's refunds of a charge, oldest first."""
+    if not isinstance(refunds, list):
+        raise MalformedStripeData("the refunds are not a list")
+    facts = []
+    for refund in refunds:
         if not isinstance(refund, dict):
-            raise MalformedStripeData("charge.refunds.data holds something not a refund")
-        if stripe_text(refund, "status") not in ("succeeded", "pending"):
-            continue
-        amount = stripe_amount(refund, "amount")
-        refund_id = stripe_id(refund, "id")
-        if amount and refund_id:
-            created = stripe_time(refund, "created")
-            refunds.append((created.timestamp() if created else 0, refund_id, amount, refund))
-    refunds.sort(key=lambda item: item[:2])
-    return [
-        RefundFact(refund_id=refund_id, amount=amount, currency=stripe_currency(refund))
-        for _, refund_id, amount, refund in refunds
-    ]
+            raise MalformedStripeData("the refunds hold something not a refund")
+        created = stripe_time(refund, "created")
+        fact = RefundFact(
+            refund_id=stripe_id(refund, "id"),
+            amount=stripe_amount(refund, "amount"),
+            currency=stripe_currency(refund),
+            status=stripe_text(refund, "status", limit=40),
+            failure_reason=stripe_text(refund, "failure_reason", limit=100),
+        )
+        if fact.refund_id and fact.amount:
+            facts.append((created.timestamp() if created else 0, fact.refund_id, fact))
+    facts.sort(key=lambda item: item[:2])
+    return [fact for *_, fact in facts]
 
 
 def _found(ref: PaymentRef, payment_intent: str, order_id: str) -> PaymentRef:
@@ -336,16 +348,29 @@ def _found(ref: PaymentRef, payment_intent: str, order_id: str) -> PaymentRef:
 
 
 def _on_charge_refunded(
-    charge: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+    charge: dict,
+    record: WebhookEvent,
+    payment_intent: str = "",
+    order_id: str = "",
+    refunds: list | None = None,
 ) -> Applied:
-    refunded = stripe_amount(charge, "amount_refunded")
-    if not refunded:
-        return Applied(None, False, "No refunded amount; ignored.")
+    """The charge's refunds as Stripe lists them (fetched first): each booked once."""
     return payment_events.refund_seen(
         ref=_found(charge_ref(charge), payment_intent, order_id),
-        refunds=_refunds(charge),
-        amount_refunded=refunded,
+        refunds=_refund_facts(refunds or []),
         currency=stripe_currency(charge),
+        stripe_event_id=record.stripe_event_id,
+    )
+
+
+def _on_refund(
+    refund: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+) -> Applied:
+    """One refund created, moved on, or failed: booked once when its money moves; a failure
+    of one booked is noted for ops."""
+    return payment_events.refund_seen(
+        ref=_found(charged_ref(refund), payment_intent, order_id),
+        refunds=_refund_facts([refund]),
         stripe_event_id=record.stripe_event_id,
     )
 
@@ -403,6 +428,9 @@ HANDLERS: dict[str, Callable[..., Applied]] = {
     "charge.succeeded": _on_charge_succeeded,
     "charge.captured": _on_charge_succeeded,
     "charge.refunded": _on_charge_refunded,
+    "refund.created": _on_refund,
+    "refund.updated": _on_refund,
+    "refund.failed": _on_refund,
     "charge.dispute.created": _on_dispute,
     "charge.dispute.updated": _on_dispute,
     "charge.dispute.closed": _on_dispute,

@@ -36,6 +36,7 @@ from stripe.params import (
     PaymentIntentCaptureParams,
     PaymentIntentRetrieveParams,
     RefundCreateParams,
+    RefundListParams,
 )
 from stripe.params.checkout import (
     SessionCreateParams,
@@ -321,6 +322,21 @@ class StripeDouble:
             self._refund(charge, amount=amount, reason="requested_by_customer", metadata={})
             return dict(self.charges[charge["id"]])
 
+    def refunds_of(self, session_id: str) -> list[dict]:
+        """The session's refunds, newest first (as `refund.created` and `GET /v1/refunds`
+        carry them)."""
+        charge_id = self.charge_for(session_id)["id"]
+        return [dict(r) for r in reversed(self.refunds.values()) if r["charge"] == charge_id]
+
+    def refund_fails(self, refund_id: str, *, reason: str = "expired_or_canceled_card") -> dict:
+        """The bank cannot return a refund's money: the refund as `refund.failed` carries it."""
+        with self._lock:
+            refund = so.refund_failed(self.refunds[refund_id], failure_reason=reason)
+            self.refunds[refund_id] = refund
+            charge = self.charges[refund["charge"]]
+            self.charges[charge["id"]] = so.charge_refund_failed(charge, refund=refund)
+            return dict(refund)
+
     def dispute(
         self,
         session_id: str,
@@ -447,6 +463,28 @@ class StripeDouble:
         return _Answer(
             200,
             so.list_object(url="/v1/checkout/sessions", data=data, has_more=len(sessions) > limit),
+        )
+
+    def _list_refunds(self, params: dict, request: dict) -> _Answer:
+        """Newest first, by `charge` or `payment_intent`, a page at a time."""
+        refunds = list(reversed(self.refunds.values()))
+        for param, store, kind in (
+            ("charge", self.charges, "charge"),
+            ("payment_intent", self.intents, "payment_intent"),
+        ):
+            if param in params:
+                self._find(store, params[param], param, kind)
+                refunds = [r for r in refunds if r[param] == params[param]]
+        if "starting_after" in params:
+            after = self._find(self.refunds, params["starting_after"], "starting_after", "refund")
+            ids = [r["id"] for r in refunds]
+            refunds = refunds[ids.index(after["id"]) + 1 :] if after["id"] in ids else []
+        limit = int(params.get("limit", 10))
+        if not 1 <= limit <= 100:
+            raise Refusal("Invalid limit: must be between 1 and 100.", param="limit")
+        data = [dict(r) for r in refunds[:limit]]
+        return _Answer(
+            200, so.list_object(url="/v1/refunds", data=data, has_more=len(refunds) > limit)
         )
 
     def _retrieve(self, store: dict, param: str, kind: str):
@@ -612,6 +650,7 @@ class StripeDouble:
         ),
         ("POST", r"/v1/payment_intents/(?P<id>[^/]+)/cancel", "_cancel", PaymentIntentCancelParams),
         ("POST", r"/v1/refunds", "_create_refund", RefundCreateParams),
+        ("GET", r"/v1/refunds", "_list_refunds", RefundListParams),
         ("GET", r"/v1/charges/(?P<id>[^/]+)", "charge", ChargeRetrieveParams),
     ]
 

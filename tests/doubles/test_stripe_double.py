@@ -248,7 +248,13 @@ def test_refunds_by_payment_intent_or_charge_up_to_what_is_left(sdk, stripe_api)
     assert rest.amount == PRICE - 100
     charge = sdk.v1.charges.retrieve(first.charge)
     assert (charge.amount_refunded, charge.refunded) == (PRICE, True)
-    assert [r.id for r in charge.refunds.data] == [rest.id, first.id]
+    assert "refunds" not in charge  # sent only when expanded, since 2022-11-15
+    listed = sdk.v1.refunds.list(params={"charge": first.charge, "limit": 1})
+    assert ([r.id for r in listed.data], listed.has_more) == ([rest.id], True)
+    every = sdk.v1.refunds.list(params={"payment_intent": paid["payment_intent"]})
+    assert [r.id for r in every.auto_paging_iter()] == [rest.id, first.id]
+    unknown = refused(lambda: sdk.v1.refunds.list(params={"charge": "ch_unknown"}))
+    assert (unknown.code, unknown.param) == ("resource_missing", "charge")
     done = refused(lambda: sdk.v1.refunds.create(params={"charge": first.charge}))
     assert done.code == "charge_already_refunded"
     reason = refused(

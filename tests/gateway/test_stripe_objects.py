@@ -103,6 +103,7 @@ def every_state() -> list[dict]:
         so.charge_disputed(captured),
         first,
         so.refund(id="re_2", charge=pending, amount=1, created=CREATED),
+        so.refund_failed(first),
         dispute,
         so.dispute_updated(dispute, status="under_review")[0],
         so.early_fraud_warning(id="issfr_1", charge="ch_3A", payment_intent=None, created=CREATED),
@@ -181,7 +182,7 @@ def test_a_delayed_payment_is_processing_then_settles_or_fails():
     assert retry["last_payment_error"]["charge"] == failed["id"]
 
 
-def test_refunds_add_up_on_the_charge_newest_first():
+def test_refunds_add_up_on_the_charge_which_does_not_list_them():
     captured = card_charge()
     first = so.refund(id="re_1", charge=captured, amount=10_000, created=CREATED)
     partly = so.charge_refunded(captured, refund=first)
@@ -189,7 +190,10 @@ def test_refunds_add_up_on_the_charge_newest_first():
     rest = so.refund(id="re_2", charge=partly, amount=1_224_500, created=CREATED + 1)
     fully = so.charge_refunded(partly, refund=rest)
     assert (fully["amount_refunded"], fully["refunded"]) == (1_234_500, True)
-    assert [r["id"] for r in fully["refunds"]["data"]] == ["re_2", "re_1"]
+    assert "refunds" not in fully  # sent only when expanded, since 2022-11-15
+    failed = so.refund_failed(rest, failure_reason="lost_or_stolen_card")
+    assert (failed["status"], failed["failure_reason"]) == ("failed", "lost_or_stolen_card")
+    assert so.charge_refund_failed(fully, refund=failed)["amount_refunded"] == 10_000
     assert (first["currency"], first["payment_intent"], first["charge"]) == (
         "nzd",
         "pi_3A",

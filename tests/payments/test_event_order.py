@@ -3,9 +3,12 @@ their charge, refunds one by one and in another currency — against the strict 
 signed, through the real webhook URL."""
 
 import json
+import threading
+from collections.abc import Callable
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -182,22 +185,44 @@ def test_a_dispute_on_a_charge_stripe_does_not_know_is_recorded_and_ignored(
 # ---------------------------------------------------------------- refunds
 
 
+def refund_emails(order) -> list:
+    return [e for e in emails(order) if e.title.startswith("Your refund")]
+
+
+@pytest.mark.parametrize("news", ["charge.refunded", "refund.created"])
 def test_two_partial_refunds_send_two_emails_each_with_its_own_amount(
-    automatic, client, shopper_client, demo_diamond
+    automatic, client, shopper_client, demo_diamond, news
 ):
+    """Stripe tells of each refund twice: `charge.refunded` (the charge's total; the handler
+    lists the charge's refunds) and `refund.created` (the refund). Either, in any order,
+    books each refund once."""
     order = start_checkout(shopper_client, demo_diamond)
     paid(automatic, client, order)
-    first = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
-    first_event = stripe_event("charge.refunded", first)
-    deliver(client, first_event)
-    second = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=250_00)
-    deliver(client, stripe_event("charge.refunded", second))
-    deliver(client, {**first_event, "id": first_event["id"] + "late"})  # the first, again
+    session_id = order.stripe_checkout_session_id
+    first_charge = automatic.refund_from_dashboard(session_id, amount=100_00)
+    (first,) = automatic.refunds_of(session_id)
+    second_charge = automatic.refund_from_dashboard(session_id, amount=250_00)
+    second, _ = automatic.refunds_of(session_id)
+    events = {
+        "charge.refunded": [
+            stripe_event("charge.refunded", first_charge),
+            stripe_event("charge.refunded", second_charge),
+        ],
+        "refund.created": [
+            stripe_event("refund.created", first),
+            stripe_event("refund.created", second),
+        ],
+    }
+    for event in events[news]:
+        deliver(client, event)
+    other = "refund.created" if news == "charge.refunded" else "charge.refunded"
+    for event in reversed(events[other]):  # the other news of the same refunds, late
+        deliver(client, event)
 
     order.refresh_from_db()
     assert order.amount_refunded_cents == 350_00
     assert order.events.filter(kind="partially_refunded").count() == 2
-    refunds = [e for e in emails(order) if e.title.startswith("Your refund")]
+    refunds = refund_emails(order)
     assert [e.title.split(" — ")[0] for e in refunds] == [
         "Your refund of $100.00 NZD",
         "Your refund of $250.00 NZD",
@@ -212,11 +237,10 @@ def test_a_refund_in_another_currency_is_not_booked_and_needs_attention(
 ):
     order = start_checkout(shopper_client, demo_diamond)
     paid(automatic, client, order)
-    charge = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
-    refund = {**charge["refunds"]["data"][0], "currency": "usd"}
-    in_usd = {**charge, "currency": "usd", "refunds": {**charge["refunds"], "data": [refund]}}
+    automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
+    (refund,) = automatic.refunds_of(order.stripe_checkout_session_id)
 
-    deliver(client, stripe_event("charge.refunded", in_usd))
+    deliver(client, stripe_event("refund.created", {**refund, "currency": "usd"}))
 
     order.refresh_from_db()
     assert order.amount_refunded_cents == 0
@@ -225,29 +249,78 @@ def test_a_refund_in_another_currency_is_not_booked_and_needs_attention(
     assert order.attention.reason == "stripe_mismatch"
     assert order.events.filter(kind="stripe_mismatch").count() == 1
     assert Notification.objects.filter(title__contains="cannot book").count() == 1
-    assert not [e for e in emails(order) if e.title.startswith("Your refund")]
+    assert not refund_emails(order)
+
+
+def test_a_pending_refund_is_booked_once_and_its_failure_needs_attention(
+    automatic, client, shopper_client, demo_diamond
+):
+    """A refund's money has left when it is pending (Stripe counts it in the charge's
+    `amount_refunded`); when the bank sends it back, Stripe marks it failed: the customer has
+    not been refunded. Ops are told once, whichever events tell it."""
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    session_id = order.stripe_checkout_session_id
+    automatic.refund_from_dashboard(session_id, amount=100_00)
+    (refund,) = automatic.refunds_of(session_id)
+    deliver(client, stripe_event("refund.created", {**refund, "status": "pending"}))
+    deliver(client, stripe_event("refund.updated", refund))  # pending → succeeded
+    order.refresh_from_db()
+    assert (order.amount_refunded_cents, len(refund_emails(order))) == (100_00, 1)
+
+    failed = automatic.refund_fails(refund["id"], reason="lost_or_stolen_card")
+    for event in (
+        stripe_event("refund.failed", failed),
+        stripe_event("refund.updated", failed),
+        stripe_event("charge.refunded", automatic.charge_for(session_id)),
+    ):
+        deliver(client, event)
+
+    order.refresh_from_db()
+    assert order.attention.reason == "stripe_mismatch"
+    assert "lost or stolen card" in order.stripe_mismatch
+    assert "has not received it" in order.stripe_mismatch
+    assert order.events.filter(kind="stripe_mismatch").count() == 1
+    assert Notification.objects.filter(title__contains="cannot book").count() == 1
+    assert order.amount_refunded_cents == 100_00  # the books say what was done; ops decide
+
+
+def test_a_failed_refund_never_booked_changes_nothing(
+    automatic, client, shopper_client, demo_diamond
+):
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
+    (refund,) = automatic.refunds_of(order.stripe_checkout_session_id)
+
+    answer = deliver(client, stripe_event("refund.failed", automatic.refund_fails(refund["id"])))
+
+    assert answer.json()["message"].endswith("refund already recorded.")
+    order.refresh_from_db()
+    assert (order.amount_refunded_cents, order.stripe_mismatch) == (0, "")
 
 
 # ---------------------------------------------------------------- malformed data
 
 
 @pytest.mark.parametrize(
-    ("where", "wrong"),
+    ("news", "wrong"),
     [
-        ("charge", {"currency": 840}),
-        ("charge", {"payment_intent": "p" * 300}),
-        ("refund", {"created": "yesterday"}),
+        ("charge.refunded", {"currency": 840}),
+        ("charge.refunded", {"payment_intent": "p" * 300}),
+        ("refund.created", {"created": "yesterday"}),
+        ("refund.created", {"amount": "100"}),
     ],
 )
 def test_a_signed_event_with_wrong_field_types_is_recorded_and_ignored_once(
-    automatic, client, shopper_client, demo_diamond, where, wrong
+    automatic, client, shopper_client, demo_diamond, news, wrong
 ):
     order = start_checkout(shopper_client, demo_diamond)
     paid(automatic, client, order)
     charge = automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
-    refund = {**charge["refunds"]["data"][0], **(wrong if where == "refund" else {})}
-    charge = {**charge, "refunds": {"data": [refund]}, **(wrong if where == "charge" else {})}
-    event = stripe_event("charge.refunded", charge)
+    (refund,) = automatic.refunds_of(order.stripe_checkout_session_id)
+    obj = charge if news == "charge.refunded" else refund
+    event = stripe_event(news, {**obj, **wrong})
 
     response = post_event(client, event)
     again = post_event(client, event)
@@ -266,8 +339,7 @@ def test_a_signed_event_with_wrong_field_types_is_recorded_and_ignored_once(
 # ---------------------------------------------------------------- any order, same order
 
 
-OUTCOMES = {
-    # outcome: (capture method, what happens at Stripe, then the events Stripe sends)
+OUTCOMES = {  # outcome: the Checkout's capture method
     "authorised then captured": "manual",
     "automatic capture": "automatic",
     "delayed method paid": "automatic",
@@ -275,49 +347,76 @@ OUTCOMES = {
     "expired": "automatic",
     "disputed": "automatic",
     "fraud warning before the supplier order": "manual",
+    "fraud warning after the supplier order": "manual",
 }
-
 
 # What the shopper gives at Checkout.
 SHOPPER = {"shipping": TEST_SHIPPING, "phone": TEST_PHONE}
 
 
-def outcome_events(stripe_api, order, outcome) -> list[dict]:
-    """The events Stripe sends for one payment ending in `outcome`, as of now."""
+def outcome_phases(stripe_api, order, outcome) -> list[Callable[[], list[dict]]]:
+    """The events Stripe sends for one payment ending in `outcome`, in phases: each phase's
+    events are built when it starts (what Stripe holds by then) and may arrive in any order;
+    the store's worker runs between phases (the supplier order, the capture or the void)."""
     session_id = order.stripe_checkout_session_id
-    if outcome == "expired":
-        return [stripe_event("checkout.session.expired", stripe_api.expire(session_id))]
-    if outcome.startswith("delayed"):
-        completed = stripe_api.complete(session_id, payment_status="unpaid", **SHOPPER)
-        settled = stripe_api.settle(session_id, succeeded=outcome.endswith("paid"))
-        events = [stripe_event("checkout.session.completed", completed)]
-        if outcome.endswith("failed"):
-            return [*events, stripe_event("checkout.session.async_payment_failed", settled)]
+
+    def after_the_worker() -> list[dict]:  # what Stripe says of our capture or void
+        intent = stripe_api.intent_for(session_id)
+        if intent["status"] == "canceled":
+            return [stripe_event("payment_intent.canceled", intent)]
         return [
-            *events,
-            stripe_event("checkout.session.async_payment_succeeded", settled),
-            stripe_event("payment_intent.succeeded", stripe_api.intent_for(session_id)),
+            stripe_event("payment_intent.succeeded", intent),
+            stripe_event("charge.captured", stripe_api.charge_for(session_id)),
+        ]
+
+    if outcome == "expired":
+        return [lambda: [stripe_event("checkout.session.expired", stripe_api.expire(session_id))]]
+    if outcome.startswith("delayed"):
+
+        def settled() -> list[dict]:
+            completed = stripe_api.complete(session_id, payment_status="unpaid", **SHOPPER)
+            settled = stripe_api.settle(session_id, succeeded=outcome.endswith("paid"))
+            events = [stripe_event("checkout.session.completed", completed)]
+            if outcome.endswith("failed"):
+                return [*events, stripe_event("checkout.session.async_payment_failed", settled)]
+            return [
+                *events,
+                stripe_event("checkout.session.async_payment_succeeded", settled),
+                stripe_event("payment_intent.succeeded", stripe_api.intent_for(session_id)),
+                stripe_event("charge.succeeded", stripe_api.charge_for(session_id)),
+            ]
+
+        return [settled]
+
+    def paid() -> list[dict]:
+        session = stripe_api.complete(session_id, **SHOPPER)
+        intent = stripe_api.intent_for(session_id)
+        intent_type = (
+            "payment_intent.amount_capturable_updated"
+            if intent["status"] == "requires_capture"
+            else "payment_intent.succeeded"
+        )
+        events = [
+            stripe_event("checkout.session.completed", session),
+            stripe_event(intent_type, intent),
             stripe_event("charge.succeeded", stripe_api.charge_for(session_id)),
         ]
-    session = stripe_api.complete(session_id, **SHOPPER)
-    intent = stripe_api.intent_for(session_id)
-    intent_type = (
-        "payment_intent.amount_capturable_updated"
-        if intent["status"] == "requires_capture"
-        else "payment_intent.succeeded"
-    )
-    events = [
-        stripe_event("checkout.session.completed", session),
-        stripe_event(intent_type, intent),
-        stripe_event("charge.succeeded", stripe_api.charge_for(session_id)),
-    ]
-    if outcome == "disputed":
-        dispute = stripe_api.dispute(session_id, with_payment_intent=False)
-        events.append(stripe_event("charge.dispute.created", dispute))
-    if outcome.startswith("fraud warning"):
+        if outcome == "disputed":
+            dispute = stripe_api.dispute(session_id, with_payment_intent=False)
+            events.append(stripe_event("charge.dispute.created", dispute))
+        if outcome == "fraud warning before the supplier order":
+            events.append(fraud_warning())
+        return events
+
+    def fraud_warning() -> dict:
         warning = stripe_api.early_fraud_warning(session_id, with_payment_intent=False)
-        events.append(stripe_event("radar.early_fraud_warning.created", warning))
-    return events
+        return stripe_event("radar.early_fraud_warning.created", warning)
+
+    if outcome == "fraud warning after the supplier order":
+        return [paid, lambda: [*after_the_worker(), fraud_warning()]]
+    if OUTCOMES[outcome] == "manual":
+        return [paid, after_the_worker]
+    return [paid]
 
 
 def final(order) -> dict:
@@ -353,17 +452,53 @@ def final(order) -> dict:
     }
 
 
+def deliver_together(events: list[dict]) -> None:
+    """Deliver the events at once, each from its own thread, client and database connection
+    (Stripe delivers from many machines, and retries while a first delivery still runs)."""
+    barrier = threading.Barrier(len(events))
+    answers, errors = [], []
+
+    def post(event):
+        try:
+            barrier.wait()
+            answers.append(post_event(Client(), event))
+        except Exception as exc:  # surfaced below, in the test's own thread
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=post, args=(event,)) for event in events]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    for response in answers:
+        assert response.status_code == 200, response.content
+        assert "processing failed" not in response.json()["message"]
+
+
+def run_worker():
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+
+
+@pytest.mark.parametrize("delivery", ["one by one", "concurrently"])
 @pytest.mark.parametrize("outcome", OUTCOMES)
-def test_every_order_of_a_payments_events_ends_in_the_same_order(stripe_api, settings, outcome):
-    """Hypothesis shuffles the payment's events and mixes in redeliveries (the same event id
-    again, or the same object in another event); the worker runs after the last delivery, as
-    a busy worker may. Every ordering ends as the events' own order does: the same states,
-    shipping, ids, amounts, timeline kinds, and each email and alert once."""
+def test_every_order_of_a_payments_events_ends_in_the_same_order(
+    stripe_api, settings, request, outcome, delivery
+):
+    """Hypothesis shuffles each phase's events and mixes in redeliveries (the same event id
+    again, or the same object in another event) and, concurrently, delivers runs of them at
+    once from parallel threads; the worker runs after each phase's last delivery, as a busy
+    worker may. Every ordering ends as the events' own order does: the same states, shipping,
+    ids, amounts, timeline kinds, and each email and alert once."""
+    if delivery == "concurrently":
+        request.getfixturevalue("postgres_only")
     settings.CHECKOUT_CAPTURE = OUTCOMES[outcome]
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     client = Client()
 
-    def run(order_of, repeats) -> dict:
+    def run(order_of, repeats, together) -> dict:
         order = OrderFactory(diamond=DemoDiamondFactory(availability=Availability.RESERVED))
         stripe_api.open_session(
             session_id=order.stripe_checkout_session_id,
@@ -374,25 +509,36 @@ def test_every_order_of_a_payments_events_ends_in_the_same_order(stripe_api, set
             customer_email=order.user.email,
             capture_method=OUTCOMES[outcome],
         )
-        events = outcome_events(stripe_api, order, outcome)
-        sequence = [events[i] for i in order_of(len(events))]
-        for position, index, copy in repeats:
-            again = sequence[index % len(sequence)]
-            if copy:  # the same news in another event
-                again = {**again, "id": f"{again['id']}c{position}"}
-            sequence.insert(position % (len(sequence) + 1), again)
-        for event in sequence:
-            deliver(client, event)
-        call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+        for phase in outcome_phases(stripe_api, order, outcome):
+            events = phase()
+            sequence = [events[i] for i in order_of(len(events))]
+            for position, index, copy in repeats:
+                again = sequence[index % len(sequence)]
+                if copy:  # the same news in another event
+                    again = {**again, "id": f"{again['id']}c{position}"}
+                sequence.insert(position % (len(sequence) + 1), again)
+            for size in together:  # runs of deliveries at once
+                if not sequence:
+                    break
+                deliver_together(sequence[:size])
+                sequence = sequence[size:]
+            for event in sequence:
+                deliver(client, event)
+            run_worker()
         return final(order)
 
-    expected = run(lambda n: range(n), [])
+    expected = run(lambda n: range(n), [], [])
     assert expected["kinds once"] and expected["emails once"]
     if outcome not in ("expired", "delayed method failed"):
         assert expected["shipping"][0] == TEST_SHIPPING["name"]
         assert expected["ids"] == (True, True)
-        supplier_orders = 0 if outcome.startswith("fraud") else 1
-        assert expected["supplier orders"] == supplier_orders
+        placed = outcome != "fraud warning before the supplier order"
+        assert expected["supplier orders"] == int(placed)
+    if outcome.startswith("fraud warning"):
+        assert expected["fraud warning"]
+        assert expected["alerts"].count(Category.ORDER_DISPUTE) == 1
+
+    concurrent = st.lists(st.integers(2, 4), min_size=1, max_size=3)
 
     @hypothesis_settings(max_examples=6, deadline=None, derandomize=True)
     @given(
@@ -400,8 +546,9 @@ def test_every_order_of_a_payments_events_ends_in_the_same_order(stripe_api, set
         repeats=st.lists(
             st.tuples(st.integers(0, 8), st.integers(0, 8), st.booleans()), max_size=3
         ),
+        together=concurrent if delivery == "concurrently" else st.just([]),
     )
-    def same_order(order_of, repeats):
-        assert run(order_of, repeats) == expected
+    def same_order(order_of, repeats, together):
+        assert run(order_of, repeats, together) == expected
 
     same_order()

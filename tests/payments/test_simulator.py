@@ -277,6 +277,10 @@ def test_refunding_a_simulated_payment_stays_local(
     assert refund_id.startswith("re_sim_")
     sim_order.refresh_from_db()
     assert sim_order.payment_status == PaymentStatus.REFUNDED
+    # Listed as Stripe lists a charge's refunds (what `charge.refunded` makes us ask for).
+    (listed,) = payment_gateway().refunds_for_charge(sim_order.stripe_charge_id)
+    assert (listed["id"], listed["object"], listed["status"]) == (refund_id, "refund", "succeeded")
+    assert listed["amount"] == sim_order.amount_cents
 
 
 def test_signatures_are_computed_exactly_as_stripe_does():

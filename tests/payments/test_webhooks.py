@@ -63,19 +63,21 @@ def session_for(order, *, payment_status="paid", status="complete", **overrides)
     return {**session, **overrides}
 
 
-def refunded_charge(order, *amounts):
-    """The session's charge after refunds of `amounts`, as `charge.refunded` carries it."""
-    charge = so.charge(
-        id="ch_test_1",
-        amount=order.amount_cents,
+def refunded_at_stripe(stripe_api, order, *amounts) -> tuple[dict, dict]:
+    """The order paid at Stripe, then refunded `amounts` in the Stripe Dashboard: the
+    completed session, and the charge as `charge.refunded` carries it (the total, not the
+    refunds: the handler asks Stripe for those)."""
+    stripe_api.open_session(
+        session_id=order.stripe_checkout_session_id,
+        amount_total=order.amount_cents,
         currency=order.currency,
-        created=int(time.time()),
-        payment_intent="pi_test_123",
+        metadata={"order_id": str(order.pk), "order_number": order.order_number},
+        customer_email=order.user.email,
     )
-    for number, amount in enumerate(amounts):
-        refund = so.refund(id=f"re_test_{number}", charge=charge, amount=amount, created=1)
-        charge = so.charge_refunded(charge, refund=refund)
-    return charge
+    session = stripe_api.complete(order.stripe_checkout_session_id)
+    for amount in amounts:
+        charge = stripe_api.refund_from_dashboard(order.stripe_checkout_session_id, amount=amount)
+    return session, charge
 
 
 def deliver(client, event_type, obj, **kwargs):
@@ -250,9 +252,13 @@ def test_expired_after_payment_changes_nothing(client, order):
     assert order.diamond.availability == Availability.SOLD
 
 
-def test_a_full_refund_cancels_the_order_and_leaves_the_rest(client, order):
-    deliver(client, "checkout.session.completed", session_for(order))
-    deliver(client, "charge.refunded", refunded_charge(order, order.amount_cents))
+def test_a_full_refund_cancels_the_order_and_leaves_the_rest(stripe_api, client, order):
+    session, charge = refunded_at_stripe(stripe_api, order, order.amount_cents)
+    deliver(client, "checkout.session.completed", session)
+    assert "refunds" not in charge  # Stripe lists them only when asked
+    deliver(client, "charge.refunded", charge)
+    (listed,) = stripe_api.calls("GET", "/v1/refunds")
+    assert listed["params"]["charge"] == charge["id"]
     order = refresh(order)
     assert (order.status, order.payment_status, order.feed_order_status) == (
         Status.CANCELLED,
@@ -263,9 +269,10 @@ def test_a_full_refund_cancels_the_order_and_leaves_the_rest(client, order):
     assert order.events.filter(kind="refunded").count() == 1
 
 
-def test_a_partial_refund_is_recorded_and_leaves_the_order_open(client, order):
-    deliver(client, "checkout.session.completed", session_for(order))
-    response = deliver(client, "charge.refunded", refunded_charge(order, 100))[1]
+def test_a_partial_refund_is_recorded_and_leaves_the_order_open(stripe_api, client, order):
+    session, charge = refunded_at_stripe(stripe_api, order, 100)
+    deliver(client, "checkout.session.completed", session)
+    response = deliver(client, "charge.refunded", charge)[1]
     assert response.status_code == 200
     order = refresh(order)
     assert (order.status, order.payment_status) == (
