@@ -483,7 +483,7 @@ def run_tests(copy: Path, tests: list[str], *, stop_first: bool, deselect=()) ->
         )
     except subprocess.TimeoutExpired:
         return False, ["(timed out after 900 s)"]
-    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
+    failed = re.findall(r"^(?:FAILED|ERROR) (tests/\S+)", done.stdout, re.M)  # not a log line
     if done.returncode not in (0, 1) and not failed:
         failed = [f"(pytest exit {done.returncode}) " + done.stdout[-500:] + done.stderr[-500:]]
     return done.returncode == 0, failed

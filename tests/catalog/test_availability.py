@@ -38,6 +38,24 @@ def test_a_move_changes_a_stone_only_from_its_source_states(move, state, target)
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("move", "only_from"), [("refused", Availability.RESERVED), ("restock", Availability.SOLD)]
+)
+def test_a_refused_stone_was_reserved_and_a_restocked_one_sold(move, only_from):
+    """Said here apart from the table (the test above follows the table): the stone of an
+    order the supplier refused is the one that order reserved, and a returned stone put back
+    on sale is one the store sold. A stone in any other state (another shopper's, one ops
+    withdrew, one on sale) is left as it is."""
+    for state in Availability.values:
+        stone = DiamondFactory(availability=state)
+        moved = diamond_move(diamonds=[stone.pk], move=move)
+        stone.refresh_from_db()
+        assert (moved, stone.availability != state) == (
+            (1, True) if state == only_from else (0, False)
+        )
+
+
+@pytest.mark.django_db
 def test_a_move_refuses_a_target_it_does_not_have():
     stone = DiamondFactory()
     with pytest.raises(ValueError, match="withdraw goes to"):

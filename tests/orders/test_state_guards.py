@@ -18,7 +18,10 @@ from orders.feed_orders import (
     feed_order_record_success,
 )
 from orders.fulfilment import (
+    FulfilmentError,
     order_mark_delivered,
+    order_return_approve,
+    order_return_receive,
     order_return_request,
     order_ship,
     order_stone_receive,
@@ -469,5 +472,31 @@ def test_a_return_is_requested_only_of_a_delivered_stone():
         Order.objects.filter(pk=order.pk).update(delivered_at=timezone.now())
         order.refresh_from_db()
         assert not order_return_request(order=order, actor=None, reason="Too small"), legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+
+
+def test_a_return_is_approved_only_when_one_was_requested():
+    """`return_approved` starts only from `return_requested`: approving from any other step
+    of the stone's way (not yet delivered, delivered with no request, already approved or
+    returned) changes nothing and emails no one."""
+    for legal in sorted(LEGAL):
+        if legal[0] != Status.CONFIRMED or legal[3] == FulfilmentStatus.RETURN_REQUESTED:
+            continue
+        order = order_in_state(legal)
+        assert not order_return_approve(order=order, actor=None), legal
+        order.refresh_from_db()
+        assert state_of(order) == legal
+
+
+def test_a_return_is_received_only_once_it_was_approved():
+    """`returned` starts only from `return_approved`: a stone received back without an
+    approved return (or twice) is refused before any refund is asked for."""
+    for legal in sorted(LEGAL):
+        if legal[0] != Status.CONFIRMED or legal[3] == FulfilmentStatus.RETURN_APPROVED:
+            continue
+        order = order_in_state(legal)
+        with pytest.raises(FulfilmentError):
+            order_return_receive(order=order, actor=None, restock=False)
         order.refresh_from_db()
         assert state_of(order) == legal
