@@ -390,7 +390,7 @@ ATTENTION_RULES = (
     ),
     AttentionRule(
         "stripe_mismatch",
-        "Stripe reported what the order's books cannot match (the note says what).",
+        "Stripe reported something the order's books cannot match.",
         {},
         nonblank=("stripe_mismatch",),
     ),

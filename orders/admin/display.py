@@ -54,6 +54,7 @@ EVENT_WORDS = {
     "payment_error": "A payment action failed",
     "dispute_opened": "The customer disputed the payment",
     "fraud_warning": "Stripe raised an early fraud warning",
+    "stripe_mismatch": "Stripe reported what the books cannot match",
     "feed_hold_placed": "The supplier holds the stone",
     "feed_hold_released": "The supplier's hold was released",
     "feed_hold_release_failed": "The supplier's hold could not be released",

@@ -452,6 +452,17 @@ def test_a_payment_error_and_a_dispute_are_shown_before_the_timeline(logged_in):
     assert html.index("Payment error</h2>") < html.index("Timeline</h2>")
 
 
+@pytest.mark.django_db
+def test_what_stripe_reported_is_shown_where_the_attention_points(logged_in):
+    problem = "Stripe reports that refund re_1 of $100.00 NZD failed (declined)."
+    order = OrderFactory(confirmed=True, stripe_mismatch=problem)
+    html = unescape(logged_in.get(page_of(order)).content.decode())
+    assert "Stripe reported something the order's books cannot match." in html
+    assert "What Stripe reported</h2>" in html
+    assert f"<p>{problem} Check the payment in Stripe:" in html
+    assert html.index("What Stripe reported</h2>") < html.index("Timeline</h2>")
+
+
 # ---------------------------------------------------------------- resolving with money at stake
 
 
