@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from django.urls import reverse
 
 from orders.admin.export import HEADER
+from orders.fulfilment import order_ship, order_stone_receive
 from tests.factories import OrderFactory, UserFactory
 
 EXPORT = reverse("admin:orders_order_export")
@@ -60,10 +61,29 @@ def test_the_header_and_one_row(logged_in, settings):
         "feed_order_id": "FEED-7",
         "paid_at": values["paid_at"],
         "confirmed_at": values["confirmed_at"],
+        "fulfilment_status": "awaiting_stone",
+        "carrier": "",
+        "tracking_number": "",
+        "shipped_at": "",
+        "delivered_at": "",
+        "returned_at": "",
         "needs_attention": "no",
         "resolved_at": "",
     }
     assert values["paid_at"].endswith("+13:00") or values["paid_at"].endswith("+12:00")
+
+
+@pytest.mark.django_db
+def test_a_shipped_order_says_how_and_when(logged_in, settings):
+    settings.TIME_ZONE = "Pacific/Auckland"
+    order = OrderFactory(confirmed=True)
+    order_stone_receive(order=order, actor=None)
+    order_ship(order=order, actor=None, carrier="nzpost", tracking_number="=EG1NZ")
+    values = dict(zip(*exported(logged_in), strict=True))
+    assert (values["fulfilment_status"], values["carrier"]) == ("shipped", "nzpost")
+    assert values["tracking_number"] == "'=EG1NZ"  # defused, as every text cell
+    assert values["shipped_at"].endswith(("+13:00", "+12:00"))
+    assert values["delivered_at"] == values["returned_at"] == ""
 
 
 @pytest.mark.django_db
