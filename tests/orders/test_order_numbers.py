@@ -1,13 +1,13 @@
 import datetime
-import threading
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from orders.models import OrderNumberCounter
 from orders.services import (
     order_number_allocate,
 )
+from tests.threads import at_once
 
 DAY = datetime.date(2026, 11, 24)
 
@@ -53,25 +53,9 @@ def test_allocation_outside_a_transaction_is_refused():
 def test_concurrent_allocations_are_unique_and_consecutive():
     """Many connections at once (threads, each with its own connection) on one day's counter."""
     workers, per_worker = 8, 25
-    numbers, errors = [], []
-    start = threading.Barrier(workers)
 
-    def work():
-        try:
-            start.wait()
-            for _ in range(per_worker):
-                numbers.append(allocate())
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
+    batches = at_once(lambda _: [allocate() for _ in range(per_worker)], range(workers))
 
-    threads = [threading.Thread(target=work) for _ in range(workers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
+    numbers = [number for batch in batches for number in batch]
     expected = [f"DO-20261124-{n:04d}" for n in range(1, workers * per_worker + 1)]
     assert sorted(numbers) == expected

@@ -1,10 +1,8 @@
 """Order transitions: each checks where it starts, writes where it ends and a timeline entry."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from catalog.models import Availability
@@ -23,6 +21,7 @@ from orders.services import (
     order_resolve,
 )
 from tests.factories import DiamondFactory, OrderFactory, StaffFactory, UserFactory
+from tests.threads import at_once
 
 
 def paid_session(order, **overrides):
@@ -78,24 +77,15 @@ def test_the_database_allows_one_open_checkout_per_diamond():
 def test_concurrent_orders_for_one_diamond_have_one_winner(postgres_only):
     diamond = DiamondFactory()
     users = [UserFactory() for _ in range(8)]
-    outcomes, start = [], threading.Barrier(len(users))
 
     def attempt(user):
-        start.wait()
         try:
             order_create(user=user, diamond=diamond, amount_cents=100)
-            outcomes.append("won")
+            return "won"
         except DiamondUnavailable:
-            outcomes.append("unavailable")
-        finally:
-            connection.close()
+            return "unavailable"
 
-    threads = [threading.Thread(target=attempt, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(outcomes) == ["unavailable"] * 7 + ["won"]
+    assert sorted(at_once(attempt, users)) == ["unavailable"] * 7 + ["won"]
     assert Order.objects.count() == 1
 
 

@@ -1,15 +1,14 @@
 """Concurrent checkouts from real threads, each with its own client and database connection."""
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from catalog.models import Availability
 from orders.models import Order, Status
 from tests.factories import UserFactory
+from tests.threads import at_once
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -18,36 +17,19 @@ SESSIONS = "/v1/checkout/sessions"
 
 def run_together(jobs):
     """Run each (user, diamond) checkout in its own thread, all released at once."""
-    barrier = threading.Barrier(len(jobs))
-    answers = [None] * len(jobs)
-    errors = []
 
-    def work(index, user, diamond):
-        try:
-            client = Client()
-            client.force_login(user)
-            barrier.wait()
-            response = client.post(
-                "/api/v2/checkout/create",
-                data=json.dumps({"diamond_id": str(diamond.pk)}),
-                content_type="application/json",
-            )
-            answers[index] = (response.status_code, response.json())
-        except Exception as exc:  # surfaced below, in the test's own thread
-            errors.append(exc)
-        finally:
-            connection.close()
+    def checkout(job):
+        user, diamond = job
+        client = Client()
+        client.force_login(user)
+        response = client.post(
+            "/api/v2/checkout/create",
+            data=json.dumps({"diamond_id": str(diamond.pk)}),
+            content_type="application/json",
+        )
+        return response.status_code, response.json()
 
-    threads = [
-        threading.Thread(target=work, args=(i, user, diamond))
-        for i, (user, diamond) in enumerate(jobs)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    return answers
+    return at_once(checkout, jobs)
 
 
 def test_one_of_many_shoppers_wins_a_diamond_the_rest_get_409(

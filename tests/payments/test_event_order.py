@@ -3,12 +3,10 @@ their charge, refunds one by one and in another currency — against the strict 
 signed, through the real webhook URL."""
 
 import json
-import threading
 from collections.abc import Callable
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
@@ -20,6 +18,7 @@ from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from payments.models import WebhookEvent
 from tests.doubles.stripe import TEST_PHONE, TEST_SHIPPING, post_event, stripe_event
 from tests.factories import DemoDiamondFactory, OrderFactory
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -455,25 +454,7 @@ def final(order) -> dict:
 def deliver_together(events: list[dict]) -> None:
     """Deliver the events at once, each from its own thread, client and database connection
     (Stripe delivers from many machines, and retries while a first delivery still runs)."""
-    barrier = threading.Barrier(len(events))
-    answers, errors = [], []
-
-    def post(event):
-        try:
-            barrier.wait()
-            answers.append(post_event(Client(), event))
-        except Exception as exc:  # surfaced below, in the test's own thread
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=post, args=(event,)) for event in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
-    for response in answers:
+    for response in at_once(lambda event: post_event(Client(), event), events):
         assert response.status_code == 200, response.content
         assert "processing failed" not in response.json()["message"]
 

@@ -2,12 +2,10 @@
 holds — through the real SDK against the Stripe double and signed webhooks."""
 
 import json
-import threading
 import time
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
@@ -18,6 +16,7 @@ from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
 from orders.money import PaymentActionError, order_cancel, order_capture, order_refund
 from payments.reconciliation import payments_reconcile
 from tests.doubles.stripe import post_event, stripe_event
+from tests.threads import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -218,19 +217,7 @@ def test_concurrent_duplicate_authorisation_events_place_one_order_and_capture_o
     intent = manual.intent_for(order.stripe_checkout_session_id)
     events = [stripe_event("checkout.session.completed", session) for _ in range(3)]
     events += [stripe_event("payment_intent.amount_capturable_updated", intent) for _ in range(3)]
-    barrier = threading.Barrier(len(events))
-    answers = []
-
-    def deliver(event):
-        barrier.wait()
-        answers.append(post_event(Client(), event).status_code)
-        connection.close()
-
-    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    answers = at_once(lambda event: post_event(Client(), event).status_code, events)
 
     assert answers == [200] * len(events)
     assert calls == [order.order_number]
