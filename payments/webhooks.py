@@ -228,7 +228,12 @@ def _refunds_of_charge(charge: dict) -> dict:
     ref = _found(charge_ref(charge), found.get("payment_intent", ""), found.get("order_id", ""))
     if not ref.charge_id or order_for_payment(ref) is None:
         return found
-    return {**found, "refunds": payment_gateway().refunds_for_charge(ref.charge_id)}
+    try:
+        return {**found, "refunds": payment_gateway().refunds_for_charge(ref.charge_id)}
+    except GatewayError as exc:
+        if not exc.not_found:  # Stripe unreachable: failed, retried later
+            raise
+        return found  # a charge Stripe does not have: nothing to book
 
 
 # ---------------------------------------------------------------------------- the event table

@@ -269,6 +269,27 @@ def test_a_full_refund_cancels_the_order_and_leaves_the_rest(stripe_api, client,
     assert order.events.filter(kind="refunded").count() == 1
 
 
+def test_a_refund_of_a_charge_stripe_does_not_have_is_recorded_and_ignored(
+    stripe_api, client, order
+):
+    session, charge = refunded_at_stripe(stripe_api, order, 100)
+    deliver(client, "checkout.session.completed", session)
+    response = deliver(client, "charge.refunded", {**charge, "id": "ch_unknown"})[1]
+    assert response.status_code == 200
+    assert response.json()["message"].endswith("refund already recorded.")
+    assert refresh(order).amount_refunded_cents == 0
+
+
+def test_a_refund_stripe_cannot_be_asked_about_is_retried(stripe_api, client, order):
+    session, charge = refunded_at_stripe(stripe_api, order, 100)
+    deliver(client, "checkout.session.completed", session)
+    stripe_api.fail("GET", "/v1/refunds", status=500, times=10)
+    event, response = deliver(client, "charge.refunded", charge)
+    assert "processing failed and will be retried" in response.json()["message"]
+    assert WebhookEvent.objects.get(stripe_event_id=event["id"]).processed_at is None
+    assert refresh(order).amount_refunded_cents == 0
+
+
 def test_a_partial_refund_is_recorded_and_leaves_the_order_open(stripe_api, client, order):
     session, charge = refunded_at_stripe(stripe_api, order, 100)
     deliver(client, "checkout.session.completed", session)
