@@ -19,15 +19,26 @@ register.filter("html_datetime", html_datetime)
 
 # Written in a content page (a flatpage), replaced by the setting when the page is shown.
 CONTACT_EMAIL_TOKEN = "{{ store_contact_email }}"
+RETURN_DAYS_TOKEN = "{{ return_days }}"
 
 
 @register.filter
 def content_page(content: str) -> str:
-    """A content page's HTML (staff's, already trusted) with `{{ store_contact_email }}`
-    replaced by `STORE_CONTACT_EMAIL`, so the page always gives the store's one address."""
-    return mark_safe(  # noqa: S308 - staff-written page; only the escaped address is added
-        str(content).replace(CONTACT_EMAIL_TOKEN, escape(settings.STORE_CONTACT_EMAIL))
+    """A content page's HTML (staff's, already trusted) with `{{ store_contact_email }}` and
+    `{{ return_days }}` replaced by `STORE_CONTACT_EMAIL` and `RETURN_DAYS`, so every page
+    gives the store's one address and the return window the store keeps."""
+    filled = (
+        str(content)
+        .replace(CONTACT_EMAIL_TOKEN, escape(settings.STORE_CONTACT_EMAIL))
+        .replace(RETURN_DAYS_TOKEN, str(int(settings.RETURN_DAYS)))
     )
+    return mark_safe(filled)  # noqa: S308 - staff-written page; only the settings are added
+
+
+@register.simple_tag
+def return_days() -> int:
+    """How many days after delivery a return may be asked for (`RETURN_DAYS`)."""
+    return int(settings.RETURN_DAYS)
 
 
 SHAPE_ILLUSTRATIONS = (

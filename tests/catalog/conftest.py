@@ -9,13 +9,17 @@ _content_migration = importlib.import_module("catalog.migrations.0004_content_pa
 _contact_migration = importlib.import_module(
     "catalog.migrations.0006_content_pages_one_contact_address"
 )
+_return_days_migration = importlib.import_module(
+    "catalog.migrations.0009_content_pages_return_days"
+)
 
 
 def seed_content_pages():
-    """What migrations catalog.0004 and 0006 do (get-or-create, so it keeps pages staff
-    edited; then the one contact address and the terms' wording)."""
+    """What migrations catalog.0004, 0006 and 0009 do (get-or-create, so it keeps pages staff
+    edited; then the one contact address, the terms' wording and the return window)."""
     _content_migration.seed_pages(apps, None)
     _contact_migration.apply(apps, None)
+    _return_days_migration.apply(apps, None)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from django.db.migrations.recorder import MigrationRecorder
 
 from tests.catalog.conftest import seed_content_pages
 from tests.catalog.test_views import text
+from tests.factories import DiamondFactory
 
 PAGES = {
     "/pages/shipping/": ("Shipping", "insured"),
@@ -33,6 +34,27 @@ def test_the_migration_seeds_every_content_page_on_the_site(client, content_page
         assert f'<h1 class="page-title">{title}</h1>' in response.content.decode()
         assert words in text(response), url
         assert "Content-Security-Policy" in response.headers
+
+
+@pytest.mark.django_db
+def test_every_page_gives_the_return_window_the_store_keeps(client, content_pages, settings):
+    """RETURN_DAYS is the return guard's own figure; the pages that promise returns, and the
+    diamond's page, say that figure and no other."""
+    settings.RETURN_DAYS = 14
+    for url, words in {
+        "/pages/returns/": [
+            "within 14 days of delivery",
+            "Our 14-day promise",
+            "for 14 days after",
+        ],
+        "/pages/faq/": ["Within 14 days of delivery"],
+        "/pages/terms/": ["you have 14 days to change your mind"],
+    }.items():
+        page = text(client.get(url))
+        assert all(said in page for said in words), (url, page)
+        assert "30 days" not in page and "30-day" not in page and "{{" not in page, url
+    diamond = DiamondFactory()
+    assert "14-day returns" in text(client.get(f"/diamonds/{diamond.pk}/"))
 
 
 @pytest.mark.django_db
