@@ -20,7 +20,7 @@ DIAMONDS = 2000
 def grow_to(count: int, *, user, diamonds, rng):
     from django.utils import timezone
 
-    from orders.models import FeedOrderStatus, Order, PaymentStatus, Status
+    from orders.models import FeedOrderStatus, FulfilmentStatus, Order, PaymentStatus, Status
 
     have = Order.objects.count()
     now = timezone.now()
@@ -38,6 +38,15 @@ def grow_to(count: int, *, user, diamonds, rng):
             states = (Status.CONFIRMED, PaymentStatus.PAID, FeedOrderStatus.SUCCESS)
         status, payment, feed_order = states
         paid = created + timedelta(minutes=2) if payment == "paid" else None
+        # A confirmed order is on its way: most delivered, some shipped, a few awaited.
+        way, shipped, delivered = FulfilmentStatus.NOT_STARTED, None, None
+        if status == Status.CONFIRMED:
+            way = (FulfilmentStatus.DELIVERED, FulfilmentStatus.SHIPPED)[i % 20 == 0]
+            way = FulfilmentStatus.AWAITING_STONE if i % 20 == 1 else way
+            shipped = (
+                created + timedelta(days=5) if way != FulfilmentStatus.AWAITING_STONE else None
+            )
+            delivered = created + timedelta(days=7) if way == FulfilmentStatus.DELIVERED else None
         orders.append(
             Order(
                 user=user,
@@ -58,6 +67,11 @@ def grow_to(count: int, *, user, diamonds, rng):
                 paid_at=paid,
                 confirmed_at=paid + timedelta(minutes=1 + i % 7) if status == "confirmed" else None,
                 feed_order_attempt=1 if paid else 0,
+                fulfilment_status=way,
+                carrier="nzpost" if shipped else "",
+                tracking_number=f"EG{i:09d}NZ" if shipped else "",
+                shipped_at=shipped,
+                delivered_at=delivered,
             )
         )
     Order.objects.bulk_create(orders, batch_size=5000)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from catalog.models import Feed
 from core.money import money_display
 from orders.states import (
+    IN_HAND,
     FeedOrderStatus,
     FulfilmentStatus,
     PaymentStatus,
@@ -170,6 +171,19 @@ class Order(models.Model):
                 fields=["fraud_warning_at"],
                 condition=Q(fraud_warning_at__isnull=False),
                 name="order_fraud_warning_idx",
+            ),
+            # What Stripe reported that the books cannot match: needs attention.
+            models.Index(
+                fields=["created_at"],
+                condition=~Q(stripe_mismatch=""),
+                name="order_stripe_mismatch_idx",
+            ),
+            # The stone's way while ops have something to do (the dashboard's queues, the
+            # returns that need attention): a few orders, however many were delivered.
+            models.Index(
+                fields=["fulfilment_status", "confirmed_at"],
+                condition=Q(status="confirmed", fulfilment_status__in=IN_HAND),
+                name="order_fulfilment_queue_idx",
             ),
         ]
 

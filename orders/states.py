@@ -77,6 +77,8 @@ S, P, F, FU = Status, PaymentStatus, FeedOrderStatus, FulfilmentStatus
 ANY_FEED = frozenset(F.values)
 # Once the supplier confirmed, every step of the stone's way (a confirmed order has started).
 UNDER_WAY = frozenset(FU.values) - {FU.NOT_STARTED}
+# The steps where ops have something to do (the dashboard's queues); at rest: delivered.
+IN_HAND = tuple(sorted(UNDER_WAY - {FU.DELIVERED}))
 CAPTURED = (P.PAID, P.PARTIALLY_REFUNDED)  # the money taken
 
 # ---------------------------------------------------------------- legal combinations
