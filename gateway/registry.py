@@ -23,7 +23,8 @@ class UnconfiguredGateway:
 
     checkout_session_create = checkout_session_retrieve = refund_create = _refuse
     checkout_session_for_payment_intent = payment_intent_retrieve = charge_retrieve = _refuse
-    payment_intent_capture = payment_intent_cancel = refunds_for_charge = _refuse
+    payment_intent_capture = payment_intent_cancel = _refuse
+    refunds_for_charge = refund_retrieve = _refuse
 
 
 def payment_gateway() -> StripeGateway | SimulatorGateway | UnconfiguredGateway:

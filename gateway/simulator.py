@@ -112,6 +112,13 @@ class SimulatorGateway:
         checkout = _checkout(charge_id=charge_id)
         return [refund_object(checkout, refund) for refund in reversed(checkout.refunds)]
 
+    def refund_retrieve(self, refund_id: str) -> dict:
+        checkout = _checkout(refunds__icontains=refund_id)
+        refund = next((r for r in checkout.refunds if r["id"] == refund_id), None)
+        if refund is None:
+            raise GatewayError(f"No such refund: {refund_id!r}", not_found=True)
+        return refund_object(checkout, refund)
+
     def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
         return _intent_move(payment_intent_id, to="succeeded", payment_status="paid")
 

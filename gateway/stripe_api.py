@@ -96,6 +96,13 @@ class StripeGateway:
         except Exception as exc:
             raise gateway_error(exc) from exc
 
+    def refund_retrieve(self, refund_id: str) -> dict:
+        """A refund as Stripe holds it now (an event's copy may be older than another's)."""
+        try:
+            return self.client().v1.refunds.retrieve(refund_id).to_dict()
+        except Exception as exc:
+            raise gateway_error(exc) from exc
+
     def payment_intent_capture(self, payment_intent_id: str, *, idempotency_key: str) -> dict:
         """Capture the held payment. With one key per order, a retry after a timeout repeats
         the same request (Stripe answers it once), never a second capture."""

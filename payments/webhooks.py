@@ -143,7 +143,6 @@ PAYMENT_INTENT_EVENTS = ("payment_intent.amount_capturable_updated", "payment_in
 CHARGE_EVENTS = ("charge.succeeded", "charge.captured", "charge.refunded")
 REFUND_EVENTS = ("refund.created", "refund.updated", "refund.failed")
 CHARGED_EVENTS = (
-    *REFUND_EVENTS,
     "charge.dispute.created",
     "charge.dispute.updated",
     "charge.dispute.closed",
@@ -161,6 +160,8 @@ def _fetched(event_type: str, obj: dict) -> dict:
         return _session_for_payment_intent(obj)
     if event_type in CHARGED_EVENTS:
         return _order_of_charge(charged_ref(obj))
+    if event_type in REFUND_EVENTS:
+        return _refund_now(obj)
     if event_type == "charge.refunded":
         return _refunds_of_charge(obj)
     if event_type in CHARGE_EVENTS:
@@ -221,19 +222,40 @@ def _order_of_charge(ref: PaymentRef) -> dict:
     return {"payment_intent": intent_id, "order_id": intent_ref(intent).order_id}
 
 
-def _refunds_of_charge(charge: dict) -> dict:
-    """`charge.refunded` carries the charge's total, not its refunds (Stripe sends `refunds`
-    only when expanded): for an order's charge, Stripe's list of them."""
-    found = _order_of_charge(charge_ref(charge))
-    ref = _found(charge_ref(charge), found.get("payment_intent", ""), found.get("order_id", ""))
-    if not ref.charge_id or order_for_payment(ref) is None:
+def _from_stripe_for_an_order(ref: PaymentRef, ask: Callable[[], dict]) -> dict:
+    """What `ask` fetches from Stripe, with the ids `_order_of_charge` found, when the object
+    is about an order (no call for anything else). A 404 fetches nothing: Stripe has no such
+    object, so there is nothing to book; Stripe unreachable raises (failed, retried later)."""
+    found = _order_of_charge(ref)
+    if not ref.charge_id or order_for_payment(_found(ref, **found)) is None:
         return found
     try:
-        return {**found, "refunds": payment_gateway().refunds_for_charge(ref.charge_id)}
+        return {**found, **ask()}
     except GatewayError as exc:
-        if not exc.not_found:  # Stripe unreachable: failed, retried later
+        if not exc.not_found:
             raise
-        return found  # a charge Stripe does not have: nothing to book
+        return found
+
+
+def _refunds_of_charge(charge: dict) -> dict:
+    """`charge.refunded` carries the charge's total, not its refunds (Stripe sends `refunds`
+    only when expanded): Stripe's list of them."""
+    charge_id = stripe_id(charge, "id")
+    gateway = payment_gateway()
+    return _from_stripe_for_an_order(
+        charge_ref(charge), lambda: {"refunds": gateway.refunds_for_charge(charge_id)}
+    )
+
+
+def _refund_now(refund: dict) -> dict:
+    """A `refund.*` event's object is the refund as it was when the event was made; events
+    come in any order (a late `refund.created` after its `refund.failed`), so the refund is
+    judged as Stripe holds it now."""
+    refund_id = stripe_id(refund, "id")
+    gateway = payment_gateway()
+    return _from_stripe_for_an_order(
+        charged_ref(refund), lambda: {"current": gateway.refund_retrieve(refund_id)}
+    )
 
 
 # ---------------------------------------------------------------------------- the event table
@@ -343,7 +365,7 @@ def _refund_facts(refunds: list) -> list[RefundFact]:
     return [fact for *_, fact in facts]
 
 
-def _found(ref: PaymentRef, payment_intent: str, order_id: str) -> PaymentRef:
+def _found(ref: PaymentRef, payment_intent: str = "", order_id: str = "") -> PaymentRef:
     """The object's ids, with what Stripe said when asked (`_order_of_charge`)."""
     return replace(
         ref,
@@ -369,13 +391,17 @@ def _on_charge_refunded(
 
 
 def _on_refund(
-    refund: dict, record: WebhookEvent, payment_intent: str = "", order_id: str = ""
+    refund: dict,
+    record: WebhookEvent,
+    payment_intent: str = "",
+    order_id: str = "",
+    current: dict | None = None,
 ) -> Applied:
-    """One refund created, moved on, or failed: booked once when its money moves; a failure
-    of one booked is noted for ops."""
+    """One refund created, moved on, or failed, as Stripe holds it now (`current`, fetched
+    first): booked once when its money has moved; a failure of one booked is noted for ops."""
     return payment_events.refund_seen(
         ref=_found(charged_ref(refund), payment_intent, order_id),
-        refunds=_refund_facts([refund]),
+        refunds=_refund_facts([current] if current is not None else []),
         stripe_event_id=record.stripe_event_id,
     )
 

@@ -37,6 +37,7 @@ from stripe.params import (
     PaymentIntentRetrieveParams,
     RefundCreateParams,
     RefundListParams,
+    RefundRetrieveParams,
 )
 from stripe.params.checkout import (
     SessionCreateParams,
@@ -651,6 +652,7 @@ class StripeDouble:
         ("POST", r"/v1/payment_intents/(?P<id>[^/]+)/cancel", "_cancel", PaymentIntentCancelParams),
         ("POST", r"/v1/refunds", "_create_refund", RefundCreateParams),
         ("GET", r"/v1/refunds", "_list_refunds", RefundListParams),
+        ("GET", r"/v1/refunds/(?P<id>[^/]+)", "refund", RefundRetrieveParams),
         ("GET", r"/v1/charges/(?P<id>[^/]+)", "charge", ChargeRetrieveParams),
     ]
 
@@ -659,6 +661,7 @@ class StripeDouble:
             "session": (self.sessions, "session", "checkout.session"),
             "intent": (self.intents, "intent", "payment_intent"),
             "charge": (self.charges, "charge", "charge"),
+            "refund": (self.refunds, "refund", "refund"),
         }
         if name in retrieves:
             return self._retrieve(*retrieves[name])

@@ -238,6 +238,7 @@ def test_a_refund_in_another_currency_is_not_booked_and_needs_attention(
     paid(automatic, client, order)
     automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
     (refund,) = automatic.refunds_of(order.stripe_checkout_session_id)
+    automatic.refunds[refund["id"]]["currency"] = "usd"  # as Stripe holds it
 
     deliver(client, stripe_event("refund.created", {**refund, "currency": "usd"}))
 
@@ -299,6 +300,27 @@ def test_a_failed_refund_never_booked_changes_nothing(
     assert (order.amount_refunded_cents, order.stripe_mismatch) == (0, "")
 
 
+def test_a_late_refund_created_after_its_failure_books_nothing(
+    automatic, client, shopper_client, demo_diamond
+):
+    """Events come in any order: `refund.created` (its copy says succeeded) after the
+    refund's `refund.failed`. The refund is judged as Stripe holds it now: failed, never
+    booked, so nothing is refunded on the books and no one is told of a refund."""
+    order = start_checkout(shopper_client, demo_diamond)
+    paid(automatic, client, order)
+    automatic.refund_from_dashboard(order.stripe_checkout_session_id, amount=100_00)
+    (created,) = automatic.refunds_of(order.stripe_checkout_session_id)
+    failed = automatic.refund_fails(created["id"])
+
+    deliver(client, stripe_event("refund.failed", failed))
+    deliver(client, stripe_event("refund.created", created))
+
+    assert automatic.calls("GET", f"/v1/refunds/{created['id']}")
+    order.refresh_from_db()
+    assert (order.amount_refunded_cents, order.payment_status) == (0, PaymentStatus.PAID)
+    assert not refund_emails(order)
+
+
 # ---------------------------------------------------------------- malformed data
 
 
@@ -307,8 +329,8 @@ def test_a_failed_refund_never_booked_changes_nothing(
     [
         ("charge.refunded", {"currency": 840}),
         ("charge.refunded", {"payment_intent": "p" * 300}),
-        ("refund.created", {"created": "yesterday"}),
-        ("refund.created", {"amount": "100"}),
+        ("refund.created", {"charge": 840}),
+        ("refund.created", {"id": "r" * 300}),
     ],
 )
 def test_a_signed_event_with_wrong_field_types_is_recorded_and_ignored_once(

@@ -281,6 +281,7 @@ def test_refunding_a_simulated_payment_stays_local(
     (listed,) = payment_gateway().refunds_for_charge(sim_order.stripe_charge_id)
     assert (listed["id"], listed["object"], listed["status"]) == (refund_id, "refund", "succeeded")
     assert listed["amount"] == sim_order.amount_cents
+    assert payment_gateway().refund_retrieve(refund_id) == listed
 
 
 def test_signatures_are_computed_exactly_as_stripe_does():
