@@ -25,8 +25,13 @@ EDITS = {
 
 
 def apply(apps, schema_editor, *, forward=True):
+    edit_pages(apps, EDITS, forward=forward)
+
+
+def edit_pages(apps, pages: dict, *, forward=True):
+    """Replace each (old, new) phrase of each page (or back, not `forward`)."""
     FlatPage = apps.get_model("flatpages", "FlatPage")
-    for url, edits in EDITS.items():
+    for url, edits in pages.items():
         for page in FlatPage.objects.filter(url=url):
             content = page.content
             for old, new in edits:

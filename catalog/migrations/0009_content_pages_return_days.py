@@ -2,7 +2,11 @@
 page is shown) instead of "30 days" written into the page. Only the seeded text is changed: a
 page staff edited keeps their words."""
 
+from importlib import import_module
+
 from django.db import migrations
+
+edit_pages = import_module("catalog.migrations.0006_content_pages_one_contact_address").edit_pages
 
 TOKEN = "{{ return_days }}"
 EDITS = {
@@ -22,15 +26,7 @@ EDITS = {
 
 
 def apply(apps, schema_editor, *, forward=True):
-    FlatPage = apps.get_model("flatpages", "FlatPage")
-    for url, edits in EDITS.items():
-        for page in FlatPage.objects.filter(url=url):
-            content = page.content
-            for old, new in edits:
-                content = content.replace(*((old, new) if forward else (new, old)))
-            if content != page.content:
-                page.content = content
-                page.save(update_fields=["content"])
+    edit_pages(apps, EDITS, forward=forward)
 
 
 def backwards(apps, schema_editor):

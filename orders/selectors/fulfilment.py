@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from orders.models import FulfilmentStatus, Order, Status
-from orders.states import IN_HAND, supplier_overdue_after
+from orders.states import supplier_overdue_after
 
 FU = FulfilmentStatus
 
@@ -73,8 +73,9 @@ class QueueFigure:
 
 def fulfilment_queues(*, now: datetime | None = None) -> list[QueueFigure]:
     now = now or timezone.now()
-    # Only the steps in hand (the queues'), which a partial index holds: not every delivery.
-    counts = Order.objects.filter(status=Status.CONFIRMED, fulfilment_status__in=IN_HAND).aggregate(
+    # Only the queues' steps (orders.states.IN_HAND, a partial index): not every delivery.
+    queued = {step for queue in QUEUES for step in queue.fulfilment}
+    counts = Order.objects.filter(status=Status.CONFIRMED, fulfilment_status__in=queued).aggregate(
         **{queue.key: Count("pk", filter=queue_q(queue.key, now)) for queue in QUEUES},
         overdue=Count("pk", filter=queue_q(OVERDUE, now)),
     )
